@@ -1,0 +1,12 @@
+noinst_LTLIBRARIES += common/libzmcommon.la
+common_libzmcommon_la_SOURCES = \
+	common/err.c common/err.h \
+	common/buf.c common/buf.h \
+	common/wipe.c common/wipe.h \
+	common/log.c common/log.h \
+	common/conf.c common/conf.h \
+	common/duration.c \
+	common/ipc.c common/ipc_client.c common/ipc.h \
+	common/auditrec.c common/auditrec.h
+common_libzmcommon_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+common_libzmcommon_la_LIBADD = $(CRYPTO_LIBS)

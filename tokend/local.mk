@@ -1,0 +1,16 @@
+noinst_LTLIBRARIES += tokend/libzmtokend.la
+tokend_libzmtokend_la_SOURCES = \
+	tokend/tokend.h \
+	tokend/store.c tokend/store.h tokend/store_sqlite.c \
+	tokend/crypto.c tokend/crypto.h \
+	tokend/totp.c tokend/totp.h \
+	tokend/policy.c tokend/policy.h \
+	tokend/audit.c tokend/audit.h \
+	tokend/auth.c tokend/ticket.c \
+	tokend/peer.c tokend/session.c tokend/admin.c tokend/server.c tokend/server.h
+tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS)
+tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS)
+
+sbin_PROGRAMS += tokend/zonemfa-tokend
+tokend_zonemfa_tokend_SOURCES = tokend/main.c
+tokend_zonemfa_tokend_LDADD = tokend/libzmtokend.la

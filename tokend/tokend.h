@@ -1,0 +1,127 @@
+/*
+ * tokend.h - the daemon's shared state and the interfaces between its parts.
+ *
+ *   main.c     options, config, start-up, signals (self-pipe)
+ *   server.c   event loop, UNIX socket, SO_PEERCRED, dispatch table with
+ *              per-request permission flags
+ *   peer.c     caller identity and group membership (NSS)
+ *   admin.c    enrol / list / unlock / disable / enable / revoke handlers
+ *   session.c  session open/close, ending sessions (revocation, limits)
+ *   auth.c     the authentication conversation and the account check
+ *   ticket.c   auth tickets handed from the auth phase to the session phase
+ *   policy.c   zone policy engine;  totp.c  liboath;  crypto.c  AES-GCM
+ *   audit.c    hash-chained audit log;  store*.c  the registry
+ */
+#ifndef ZM_TOKEND_H
+#define ZM_TOKEND_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "crypto.h"
+#include "ipc.h"
+
+struct zm_store;
+struct zm_audit;
+struct zm_ticket_table;
+
+struct zm_tokend {
+	struct zm_config	*cfg;
+	struct zm_store		*st;
+	struct zm_audit		*audit;
+	struct zm_key		 key;
+	struct zm_ticket_table	*tickets;
+	int			 debug;
+	unsigned		 end_grace_ms;	/* SIGHUP -> SIGTERM grace (default 2000) */
+};
+
+/* The caller on the other end of a connection (from SO_PEERCRED). */
+struct zm_peer {
+	uid_t	uid;
+	gid_t	gid;
+	pid_t	pid;
+	char	name[ZM_NAME_MAX];	/* "" if the uid has no passwd entry */
+	int	is_root;
+	int	is_helpdesk;		/* member of helpdesk_group */
+	int	is_admin;		/* member of admin_group */
+};
+
+/* ---- peer.c ---- */
+/* Fill p from uid/gid/pid: resolve name and group membership via NSS. */
+int zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
+    pid_t pid, struct zm_peer *p);
+/* 1 if user is a member (primary or supplementary) of group, else 0. */
+int zm_user_in_group(const char *user, const char *group);
+/* 1 if user is in any of the zone's privileged_groups. */
+int zm_user_privileged(const char *user, const struct zm_zone *z);
+/* 1 if the user exists in the passwd database. */
+int zm_user_exists(const char *user);
+
+/* ---- auth.c ---- */
+struct zm_auth;
+/*
+ * Start an authentication for req (ZM_REQ_AUTH_BEGIN) from peer.  Appends
+ * one or more reply messages (INFO..., then PROMPT or RESULT) to reply.
+ * When a PROMPT is appended *state holds the conversation; otherwise
+ * *state is NULL and the conversation is over.
+ * Permission (root: any user; others: only themselves) is checked here.
+ */
+int zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_auth **state, struct zm_buf *reply);
+/* Continue with an ZM_REQ_AUTH_ANSWER.  Frees and NULLs *state when over. */
+int zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
+    const struct zm_msg *req, struct zm_buf *reply);
+/* Connection closed mid-conversation: not a failure (audited as aborted). */
+void zm_auth_abort(struct zm_tokend *d, struct zm_auth *state);
+/* ZM_REQ_ACCOUNT: disabled, dormant, locked, revoked-only. */
+int zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+
+/* ---- ticket.c ---- */
+int zm_tickets_new(struct zm_ticket_table **out);
+void zm_tickets_free(struct zm_ticket_table *t);
+/* Issue a one-use ticket (hex, 32 chars + NUL) valid for 10 minutes. */
+int zm_ticket_issue(struct zm_ticket_table *t, const char *user,
+    int64_t token_id, unsigned methods, char out[33]);
+/* Consume a ticket for user; ZM_ERR_NOTFOUND if unknown/expired/other user. */
+int zm_ticket_take(struct zm_ticket_table *t, const char *ticket,
+    const char *user, int64_t *token_id, unsigned *methods);
+
+/* ---- session.c ---- */
+int zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+/*
+ * End the open sessions of user (NULL: any) opened with token_id (0: any):
+ * logind TerminateSession when a logind id is recorded, else SIGHUP to the
+ * recorded pid then SIGTERM after end_grace_ms.  Each is closed in the store
+ * and audited with reason.  *ended counts them; *failed counts failures.
+ */
+int zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
+    const char *reason, unsigned *ended, unsigned *failed);
+
+/* ---- admin.c ---- */
+int zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_admin_list(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_admin_disable(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_admin_enable(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+int zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+
+/* ---- helpers for replies (server.c) ---- */
+/* Append a RESULT with status and msg (and optional time/count). */
+int zm_reply_result(struct zm_buf *reply, int status, int msgid,
+    int64_t time_v, uint32_t count);
+int64_t zm_now(void);
+
+#endif
