@@ -1,1 +1,6 @@
-# tests/local.mk
+# Test fragments, one per owner.
+include tests/unit_common.mk
+include tests/unit_store.mk
+include tests/unit_auth.mk
+include tests/pam.mk
+include tests/integration.mk
