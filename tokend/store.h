@@ -85,6 +85,7 @@ struct zm_session {
 	char		logind_id[64];
 	int64_t		token_id;	/* 0 = none */
 	int32_t		pid;
+	uint64_t	pid_starttime;	/* /proc/PID/stat field 22: guards against PID reuse */
 	int		privileged;
 	int64_t		opened;
 	int64_t		closed;		/* 0 = open */
@@ -118,6 +119,8 @@ struct zm_store_ops {
 	int  (*session_get)(struct zm_store *st, int64_t id, struct zm_session *out);
 	int  (*sessions_open_list)(struct zm_store *st, const char *user, int64_t token_id,
 	    struct zm_session **out, size_t *n);
+	int  (*batch_begin)(struct zm_store *st);	/* optional (NULL): bulk loads */
+	int  (*batch_end)(struct zm_store *st, int commit);
 	int  (*audit_head_get)(struct zm_store *st, uint64_t *seq, char hash[65]);
 	int  (*audit_head_set)(struct zm_store *st, uint64_t seq, const char *hash);
 };
@@ -175,6 +178,12 @@ int zm_store_session_get(struct zm_store *st, int64_t id, struct zm_session *out
 /* Open sessions, filtered by user (NULL: all) and token_id (0: any). */
 int zm_store_sessions_open_list(struct zm_store *st, const char *user, int64_t token_id,
     struct zm_session **out, size_t *n);
+/*
+ * Bulk loading (bench, migrations): everything between begin and end is one
+ * transaction.  No-ops for a backend without transactions.
+ */
+int zm_store_batch_begin(struct zm_store *st);
+int zm_store_batch_end(struct zm_store *st, int commit);
 /* The audit chain head (seq 0 and 64 zeros when none). */
 int zm_store_audit_head_get(struct zm_store *st, uint64_t *seq, char hash[65]);
 int zm_store_audit_head_set(struct zm_store *st, uint64_t seq, const char *hash);

@@ -10,6 +10,9 @@
 
 enum zm_totp_algo { ZM_TOTP_SHA1 = 0, ZM_TOTP_SHA256 = 1, ZM_TOTP_SHA512 = 2 };
 
+/* AAD of a sealed TOTP seed (tokend/crypto.h): snprintf(aad, n, ZM_TOTP_AAD_FMT, user) */
+#define ZM_TOTP_AAD_FMT	"totp:%s"
+
 int zm_totp_init(void);		/* oath_init(); once per process */
 int zm_totp_algo_parse(const char *name, int *algo);	/* "SHA1" ... */
 const char *zm_totp_algo_name(int algo);
