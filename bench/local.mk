@@ -1,1 +1,11 @@
-# bench/local.mk
+# bench/: load generators; scripts/bench runs them and prints the table.
+noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login
+bench_zm_bench_populate_SOURCES = bench/zm-bench-populate.c
+bench_zm_bench_populate_LDADD = tokend/libzmtokend.la
+bench_zm_bench_login_SOURCES = bench/zm-bench-login.c
+bench_zm_bench_login_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS) $(OATH_CFLAGS) $(CRYPTO_CFLAGS)
+bench_zm_bench_login_LDADD = $(PAM_LIBS) $(OATH_LIBS) $(CRYPTO_LIBS)
+
+bench: all
+	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)'
+.PHONY: bench

@@ -182,6 +182,15 @@ int zm_msg_parse_body(uint16_t type, const uint8_t *body, size_t len,
     struct zm_msg *m);
 /* Whole message (header + body) in one buffer, e.g. for the fuzzer. */
 int zm_msg_parse(const uint8_t *p, size_t len, struct zm_msg *m);
+/*
+ * For a non-blocking reader: given the first avail bytes received, is a
+ * whole frame (header + body) there?  ZM_OK: yes, *framelen bytes (pass
+ * them to zm_msg_parse()).  ZM_ERR_TRUNCATED: read more; *framelen is the
+ * full frame length once the 12-byte header is in, else 0.
+ * ZM_ERR_PROTO (bad magic or version, noticed from the first bytes on) or
+ * ZM_ERR_TOOBIG (body over the cap): drop the connection.
+ */
+int zm_msg_frame_len(const uint8_t *p, size_t avail, size_t *framelen);
 
 /* Getters: ZM_ERR_NOTFOUND when absent, ZM_ERR_PROTO when malformed. */
 const struct zm_field *zm_msg_find(const struct zm_msg *m, uint16_t tag);

@@ -1,1 +1,457 @@
-int main(void) { return 0; }
+/*
+ * zonemfa-audit - check the audit log's hash chain and summarise it.
+ *
+ * The log is read directly: who may read it is the file's mode (root and
+ * admin_group), so this tool needs no daemon and works when it is down.
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auditrec.h"
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "err.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, _("usage: %s [-c FILE] verify\n"
+	    "       %s [-c FILE] report [--since YYYY-MM-DD] [--user USER]\n"
+	    "       %s [-c FILE] dormant [--days N]\n"),
+	    cli_prog, cli_prog, cli_prog);
+	fprintf(f, _("  -c FILE  configuration file (default %s)\n"),
+	    ZM_DEFAULT_CONF);
+}
+
+/* Opens the log without following links; a reason on stderr if it cannot. */
+static FILE *
+log_open(const struct zm_config *cfg)
+{
+	struct stat	 st;
+	FILE		*f;
+	int		 fd, e;
+
+	if ((fd = open(cfg->audit_log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		e = errno;
+		if (e == EACCES || e == EPERM)
+			cli_warnx(_("cannot open audit log %s: %s (reading it needs root or group %s)"),
+			    cfg->audit_log, strerror(e), cfg->admin_group);
+		else if (e == ELOOP)
+			cli_warnx(_("cannot open audit log %s: it is a symbolic link"),
+			    cfg->audit_log);
+		else
+			cli_warnx(_("cannot open audit log %s: %s"),
+			    cfg->audit_log, strerror(e));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		cli_warnx(_("cannot open audit log %s: not a regular file"),
+		    cfg->audit_log);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		cli_warnx(_("cannot open audit log %s: %s"), cfg->audit_log,
+		    strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/*
+ * The chain start: 64 zeros for a log that begins at seq 1; after a
+ * rotation the daemon continues the chain in a new file, whose first
+ * record names the hash of a line we do not have.  Its prev is then
+ * taken as given (*rotated_from = its seq) and the rest is checked.
+ */
+static int
+chain_start(FILE *f, char prev[ZM_AUDIT_HASH_HEX], uint64_t *rotated_from)
+{
+	struct zm_audit_rec	 rec;
+	char			*line = NULL;
+	size_t			 cap = 0, len;
+	ssize_t			 k;
+	int			 rotated = 0;
+
+	*rotated_from = 0;
+	if ((k = getline(&line, &cap, f)) > 0) {
+		len = (size_t)k;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len <= ZM_AUDIT_MAX_LINE &&
+		    zm_auditrec_parse(line, len, &rec) == ZM_OK && rec.seq > 1) {
+			memcpy(prev, rec.prev, ZM_AUDIT_HASH_HEX);
+			prev[ZM_AUDIT_HASH_HEX - 1] = '\0';
+			*rotated_from = rec.seq;
+			rotated = 1;
+		}
+	}
+	free(line);
+	rewind(f);
+	return rotated;
+}
+
+/* 0 intact, 1 tampered (message printed), -1 unreadable (message printed). */
+static int
+log_verify(const struct zm_config *cfg, FILE *f, uint64_t *nrec)
+{
+	uint64_t	bad_line = 0, bad_seq = 0, rotated_from;
+	char		why[256], clean[256], seq[32], prev[ZM_AUDIT_HASH_HEX];
+	int		r, rotated;
+
+	why[0] = '\0';
+	rotated = chain_start(f, prev, &rotated_from);
+	r = zm_audit_verify_file(f, rotated ? prev : NULL, nrec, &bad_line,
+	    &bad_seq, why, sizeof(why), NULL);
+	if (r == ZM_OK) {
+		if (rotated)
+			cli_warnx(_("note: the log starts at seq %llu; the records before it are in an earlier (rotated) file"),
+			    (unsigned long long)rotated_from);
+		return 0;
+	}
+	if (r != ZM_ERR_INVALID) {
+		cli_warnx(_("cannot read audit log %s: %s"), cfg->audit_log,
+		    zm_strerror(r));
+		return -1;
+	}
+	cli_sanitize(why[0] != '\0' ? why : _("broken chain"), clean,
+	    sizeof(clean));
+	/* seq 0: the record did not even parse, so it has no sequence number. */
+	if (bad_seq != 0)
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)bad_seq);
+	else
+		snprintf(seq, sizeof(seq), "%s", _("unknown"));
+	/* SPEC: exit 1 with the message on stderr. */
+	cli_warnx(_("audit log TAMPERED: first bad record at line %llu (seq %s): %s"),
+	    (unsigned long long)bad_line, seq, clean);
+	return 1;
+}
+
+static int
+cmd_verify(const struct zm_config *cfg)
+{
+	FILE		*f;
+	uint64_t	 n = 0;
+	int		 v;
+
+	if ((f = log_open(cfg)) == NULL)
+		return CLI_EXIT_FAIL;
+	v = log_verify(cfg, f, &n);
+	fclose(f);
+	if (v != 0)
+		return CLI_EXIT_FAIL;
+	printf(_("audit log OK: %llu records\n"), (unsigned long long)n);
+	return CLI_EXIT_OK;
+}
+
+/* ---- report ---- */
+
+enum { C_LOGIN, C_FAIL, C_LOCK, C_REFUSED, C_ENROL, C_REVOKE, C_SOPEN,
+    C_SEND, NCOUNTERS };
+
+static const char *const counter_names[NCOUNTERS] = {
+	"LOGINS", "FAILURES", "LOCKOUTS", "REFUSED", "ENROLMENTS",
+	"REVOCATIONS", "SESSIONS-OPENED", "SESSIONS-ENDED"
+};
+
+struct tally {
+	char		name[64];
+	uint64_t	c[NCOUNTERS];
+};
+
+struct tallies {
+	struct tally	*v;
+	size_t		 n, cap;
+};
+
+static struct tally *
+tally_get(struct tallies *t, const char *name)
+{
+	struct tally	*nv;
+	size_t		 i, ncap;
+
+	if (name[0] == '\0')
+		name = "-";
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].name, name) == 0)
+			return &t->v[i];
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		if ((nv = reallocarray(t->v, ncap, sizeof(*nv))) == NULL)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+	cli_sanitize(name, t->v[t->n].name, sizeof(t->v[t->n].name));
+	return &t->v[t->n++];
+}
+
+/* Which counter a record feeds, or -1. */
+static int
+classify(const struct zm_audit_rec *r)
+{
+	int ok = strcmp(r->result, "ok") == 0;
+
+	if (strcmp(r->event, "auth") == 0) {
+		if (ok)
+			return C_LOGIN;
+		if (strcmp(r->result, "fail") == 0)
+			return C_FAIL;
+		if (strcmp(r->result, "refused") == 0)
+			return C_REFUSED;
+		return -1;	/* aborted conversations are no failure */
+	}
+	/* The daemon writes a "lock" record when failures lock an account. */
+	if (strcmp(r->event, "lock") == 0)
+		return ok ? C_LOCK : -1;
+	if (strcmp(r->event, "account") == 0)
+		return strcmp(r->result, "refused") == 0 ? C_REFUSED : -1;
+	if (strcmp(r->event, "enrol") == 0)
+		return ok ? C_ENROL : -1;
+	if (strcmp(r->event, "revoke") == 0)
+		return ok ? C_REVOKE : -1;
+	if (strcmp(r->event, "session_open") == 0)
+		return ok ? C_SOPEN : -1;
+	/* A logout, or a session ended by revocation or a time limit. */
+	if (strcmp(r->event, "session_close") == 0 ||
+	    strcmp(r->event, "session_end") == 0)
+		return ok ? C_SEND : -1;
+	return -1;
+}
+
+/* "2026-11-22T01:02:03.456Z" -> seconds. */
+static int
+rec_time(const char *s, int64_t *out)
+{
+	struct tm	tm;
+	const char	*end;
+	time_t		t;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return ZM_ERR_INVALID;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return ZM_ERR_INVALID;
+	*out = (int64_t)t;
+	return ZM_OK;
+}
+
+/* "YYYY-MM-DD" -> local midnight, exit 2 if malformed. */
+static int64_t
+since_parse(const char *s)
+{
+	struct tm	 tm;
+	const char	*end;
+	time_t		 t;
+	int		 y, m, d;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != 10 || (end = strptime(s, "%Y-%m-%d", &tm)) == NULL ||
+	    *end != '\0')
+		cli_errx(CLI_EXIT_USAGE, _("invalid date '%s': expected YYYY-MM-DD"), s);
+	y = tm.tm_year;
+	m = tm.tm_mon;
+	d = tm.tm_mday;
+	tm.tm_isdst = -1;
+	/* mktime normalises 2026-02-31 to March: refuse what moved. */
+	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_year != y ||
+	    tm.tm_mon != m || tm.tm_mday != d)
+		cli_errx(CLI_EXIT_USAGE, _("invalid date '%s': expected YYYY-MM-DD"), s);
+	return (int64_t)t;
+}
+
+static void
+print_tallies(const char *title, struct tallies *t)
+{
+	struct tally	 total;
+	size_t		 w[NCOUNTERS], wn, i, j, k;
+	char		 num[32];
+
+	memset(&total, 0, sizeof(total));
+	snprintf(total.name, sizeof(total.name), "%s", _("TOTAL"));
+	/* Sorted by name: insertion sort, the lists are short. */
+	for (i = 1; i < t->n; i++) {
+		struct tally tmp = t->v[i];
+
+		for (k = i; k > 0 && strcmp(t->v[k - 1].name, tmp.name) > 0; k--)
+			t->v[k] = t->v[k - 1];
+		t->v[k] = tmp;
+	}
+	for (i = 0; i < t->n; i++)
+		for (j = 0; j < NCOUNTERS; j++)
+			total.c[j] += t->v[i].c[j];
+	wn = strlen(title);
+	if (strlen(total.name) > wn)
+		wn = strlen(total.name);
+	for (i = 0; i < t->n; i++)
+		if (strlen(t->v[i].name) > wn)
+			wn = strlen(t->v[i].name);
+	for (j = 0; j < NCOUNTERS; j++) {
+		w[j] = strlen(counter_names[j]);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)total.c[j]);
+		if (strlen(num) > w[j])
+			w[j] = strlen(num);
+	}
+	printf("%-*s", (int)wn, title);
+	for (j = 0; j < NCOUNTERS; j++)
+		printf("  %*s", (int)w[j], counter_names[j]);
+	putchar('\n');
+	for (i = 0; i <= t->n; i++) {
+		const struct tally *row = i < t->n ? &t->v[i] : &total;
+
+		printf("%-*s", (int)wn, row->name);
+		for (j = 0; j < NCOUNTERS; j++)
+			printf("  %*llu", (int)w[j], (unsigned long long)row->c[j]);
+		putchar('\n');
+	}
+}
+
+static int
+cmd_report(const struct zm_config *cfg, int64_t since, const char *user)
+{
+	struct tallies		 zones = { NULL, 0, 0 }, users = { NULL, 0, 0 };
+	struct zm_audit_rec	 rec;
+	struct tally		*tz, *tu;
+	FILE			*f;
+	char			*line = NULL;
+	size_t			 cap = 0, len;
+	ssize_t			 k;
+	uint64_t		 n = 0, used = 0, skipped = 0;
+	int64_t			 t;
+	int			 rc = CLI_EXIT_FAIL, v, c;
+
+	if ((f = log_open(cfg)) == NULL)
+		return CLI_EXIT_FAIL;
+	if ((v = log_verify(cfg, f, &n)) < 0)
+		goto out;
+	if (v > 0) {
+		cli_warnx(_("WARNING: the audit log has been tampered with; the report below is not trustworthy"));
+	}
+	rewind(f);
+	while ((k = getline(&line, &cap, f)) != -1) {
+		len = (size_t)k;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > ZM_AUDIT_MAX_LINE ||
+		    zm_auditrec_parse(line, len, &rec) != ZM_OK ||
+		    rec_time(rec.time, &t) != ZM_OK) {
+			skipped++;
+			continue;
+		}
+		if (t < since || (user != NULL && strcmp(rec.user, user) != 0))
+			continue;
+		used++;
+		if ((c = classify(&rec)) < 0)
+			continue;
+		if ((tz = tally_get(&zones, rec.zone)) == NULL ||
+		    (tu = tally_get(&users, rec.user)) == NULL) {
+			cli_warnx("%s", zm_strerror(ZM_ERR_NOMEM));
+			goto out;
+		}
+		tz->c[c]++;
+		tu->c[c]++;
+	}
+	if (ferror(f)) {
+		cli_warnx(_("cannot read audit log %s: %s"), cfg->audit_log,
+		    strerror(errno));
+		goto out;
+	}
+	if (skipped > 0)
+		cli_warnx(_("%llu unreadable records skipped"),
+		    (unsigned long long)skipped);
+	printf(_("%llu records considered\n\n"), (unsigned long long)used);
+	print_tallies(_("ZONE"), &zones);
+	putchar('\n');
+	print_tallies(_("USER"), &users);
+	rc = v > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+	free(line);
+	free(zones.v);
+	free(users.v);
+	fclose(f);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct zm_config	*cfg = NULL;
+	const char		*conf = NULL, *cmd, *user = NULL;
+	const char		*since = NULL, *days = NULL;
+	int64_t			 since_t = INT64_MIN;
+	int			 ch, rc;
+
+	cli_init("zonemfa-audit", usage);
+	/* Options may come before or after the command (GNU permutation). */
+	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'd':
+			days = optarg;
+			break;
+		case 'h':
+			cli_help();
+		default:
+			cli_bad_option(ch, argv);
+		}
+	}
+	if (optind >= argc)
+		cli_die_usage(_("missing command"));
+	cmd = argv[optind];
+	if (argc - optind > 1)
+		cli_die_usage(_("unexpected argument '%s'"), argv[optind + 1]);
+	if (strcmp(cmd, "verify") == 0) {
+		if (since || user || days)
+			cli_die_usage(_("verify takes no options"));
+		cfg = cli_config_load(conf);
+		rc = cmd_verify(cfg);
+	} else if (strcmp(cmd, "report") == 0) {
+		if (days)
+			cli_die_usage(_("--days belongs to dormant"));
+		if (user != NULL)
+			(void)cli_arg_user(user);
+		if (since != NULL)
+			since_t = since_parse(since);
+		cfg = cli_config_load(conf);
+		rc = cmd_report(cfg, since_t, user);
+	} else if (strcmp(cmd, "dormant") == 0) {
+		if (since || user)
+			cli_die_usage(_("dormant takes only --days"));
+		if (days != NULL)
+			(void)cli_arg_number(days, 1, 36500, _("days"));
+		cli_warnx(_("dormant is not available in this version"));
+		return CLI_EXIT_FAIL;
+	} else
+		cli_die_usage(_("unknown command '%s'"), cmd);
+	zm_config_free(cfg);
+	return cli_finish(rc);
+}

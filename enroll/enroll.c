@@ -1,1 +1,575 @@
-int main(void) { return 0; }
+/*
+ * zonemfa-enroll - the helpdesk tool: enrol tokens, list them, unlock,
+ * disable and enable accounts.  Every decision (who may do what, separation
+ * of duties) is the daemon's; this tool only asks and reports.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifdef HAVE_QRENCODE
+#include <qrencode.h>
+#endif
+
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "err.h"
+#include "ipc.h"
+#include "wipe.h"
+
+/* The daemon's limits (tokend/admin.c, store.h): checked here for a clear message. */
+#define LABEL_MAX	127
+#define PERIOD_MIN	15
+#define PERIOD_MAX	120
+#define COL_MAX		512
+
+struct subcmd {
+	const char	*name;
+	int		(*run)(struct zm_config **cfg, const char *conf,
+			    int argc, char **argv);
+	const char	*args;		/* for the usage text */
+};
+
+static int cmd_totp(struct zm_config **, const char *, int, char **);
+static int cmd_list(struct zm_config **, const char *, int, char **);
+static int cmd_unlock(struct zm_config **, const char *, int, char **);
+static int cmd_disable(struct zm_config **, const char *, int, char **);
+static int cmd_enable(struct zm_config **, const char *, int, char **);
+static int cmd_later(struct zm_config **, const char *, int, char **);
+
+/* The commands of SPEC; those with cmd_later arrive in later issues. */
+static const struct subcmd subcmds[] = {
+	{ "totp", cmd_totp, N_("USER [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period N] [--label TEXT]") },
+	{ "card", cmd_later, N_("USER [--reader NAME]") },
+	{ "fido2", cmd_later, N_("USER") },
+	{ "replace-card", cmd_later, N_("USER [--reader NAME]") },
+	{ "list", cmd_list, N_("[USER]") },
+	{ "unlock", cmd_unlock, N_("USER") },
+	{ "disable", cmd_disable, N_("USER") },
+	{ "enable", cmd_enable, N_("USER") },
+	{ "temp-code", cmd_later, N_("USER --valid DURATION") },
+	{ "temp-password", cmd_later, N_("USER") },
+};
+#define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, _("usage: %s [-c FILE] COMMAND [ARGS]\n"), cli_prog);
+	for (i = 0; i < NSUBCMDS; i++)
+		fprintf(f, "       %s [-c FILE] %s %s\n", cli_prog,
+		    subcmds[i].name, _(subcmds[i].args));
+	fprintf(f, _("  -c FILE  configuration file (default %s)\n"),
+	    ZM_DEFAULT_CONF);
+}
+
+/* Connect, send, and turn the outcome into an exit status. */
+static int
+exchange(const struct zm_config *cfg, struct zm_buf *req, cli_row_fn fn,
+    void *arg, struct cli_result *res)
+{
+	struct cli_conn	c;
+	int		r;
+
+	cli_connect_or_die(cfg, &c);
+	if ((r = cli_request(&c, req, fn, arg, res)) != ZM_OK) {
+		cli_warnx(_("no answer from zonemfa-tokend at %s: %s"),
+		    c.socket, zm_strerror(r));
+		cli_close(&c);
+		return CLI_EXIT_FAIL;
+	}
+	cli_close(&c);
+	if (res->status != ZM_ST_OK)
+		return cli_report_status(res);
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Per-command options: GNU getopt permutes, so "totp alice --digits 8"
+ * and "totp --digits 8 alice" both work.  -c is accepted here too.
+ */
+static const char *
+sub_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *longopts, int (*handle)(int, const char *, void *),
+    void *arg, const char *conf_in, const char **conf_out)
+{
+	int ch;
+
+	*conf_out = conf_in;
+	optind = 0;	/* glibc: full re-initialisation for the new vector */
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ch == 'c')
+			*conf_out = optarg;
+		else if (ch == 'h')
+			cli_help();
+		else if (ch == '?' || ch == ':' || handle == NULL ||
+		    handle(ch, optarg, arg) != 0)
+			cli_bad_option(ch, argv);
+	}
+	return optind < argc ? argv[optind] : NULL;
+}
+
+/* Exactly one USER operand; validated. */
+static const char *
+one_user(int argc, char **argv, const char *cmd)
+{
+	if (optind >= argc)
+		cli_die_usage(_("%s: missing USER"), cmd);
+	if (argc - optind > 1)
+		cli_die_usage(_("%s: too many arguments"), cmd);
+	return cli_arg_user(argv[optind]);
+}
+
+/* ---- totp ---- */
+
+struct totp_opts {
+	const char	*algo;
+	uint32_t	 digits, period;
+	const char	*label;
+};
+
+static int
+totp_opt(int ch, const char *val, void *arg)
+{
+	struct totp_opts	*o = arg;
+	const char		*const algos[] = { "SHA1", "SHA256", "SHA512" };
+	size_t			 i;
+
+	switch (ch) {
+	case 'a':
+		for (i = 0; i < 3; i++)
+			if (strcasecmp(val, algos[i]) == 0)
+				o->algo = algos[i];
+		if (o->algo == NULL)
+			cli_errx(CLI_EXIT_USAGE, _("invalid algorithm '%s': expected SHA1, SHA256 or SHA512"),
+			    val);
+		return 0;
+	case 'd':
+		if (strcmp(val, "6") != 0 && strcmp(val, "8") != 0)
+			cli_errx(CLI_EXIT_USAGE,
+			    _("invalid digits '%s': expected 6 or 8"), val);
+		o->digits = val[0] == '6' ? 6 : 8;
+		return 0;
+	case 'p':
+		o->period = (uint32_t)cli_arg_number(val, PERIOD_MIN, PERIOD_MAX,
+		    _("period (seconds)"));
+		return 0;
+	case 'l':
+		if (strlen(val) > LABEL_MAX)
+			cli_errx(CLI_EXIT_USAGE, _("label too long (at most %d bytes)"),
+			    LABEL_MAX);
+		for (i = 0; val[i] != '\0'; i++)
+			if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f)
+				cli_errx(CLI_EXIT_USAGE,
+				    _("label contains a control character"));
+		o->label = val;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Everything that came from the URI is written with write(2) from buffers
+ * we wipe, not through stdio whose buffer we cannot clear. */
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+	ssize_t		 k;
+
+	while (n > 0) {
+		if ((k = write(fd, b, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return ZM_ERR_IO;
+		}
+		b += k;
+		n -= (size_t)k;
+	}
+	return ZM_OK;
+}
+
+#ifdef HAVE_QRENCODE
+#define QR_QUIET	2	/* modules of quiet zone around the code */
+
+static int
+qr_dark(const QRcode *q, int x, int y)
+{
+	if (x < 0 || y < 0 || x >= q->width || y >= q->width)
+		return 0;
+	return q->data[y * q->width + x] & 1;
+}
+
+/*
+ * Two module rows per text line with half blocks; fixed black on white
+ * (ANSI 30/47) so the code scans on dark and light terminal themes.
+ */
+static int
+qr_render(const char *uri, struct zm_buf *out)
+{
+	static const char *const cell[4] = { " ", "\xe2\x96\x84", "\xe2\x96\x80",
+	    "\xe2\x96\x88" };	/* none, lower, upper, both dark */
+	QRcode	*q;
+	int	 x, y, r = ZM_ERR_INTERNAL, lo, hi;
+
+	if ((q = QRcode_encodeString(uri, 0, QR_ECLEVEL_L, QR_MODE_8, 1)) == NULL)
+		return ZM_ERR_NOMEM;
+	lo = -QR_QUIET;
+	hi = q->width + QR_QUIET;
+	for (y = lo; y < hi; y += 2) {
+		if ((r = zm_buf_put(out, "\033[30;47m", 8)) != ZM_OK)
+			goto out;
+		for (x = lo; x < hi; x++) {
+			const char *s = cell[qr_dark(q, x, y) << 1 |
+			    qr_dark(q, x, y + 1)];
+
+			if ((r = zm_buf_put(out, s, strlen(s))) != ZM_OK)
+				goto out;
+		}
+		if ((r = zm_buf_put(out, "\033[0m\n", 5)) != ZM_OK)
+			goto out;
+	}
+	r = ZM_OK;
+out:
+	zm_wipe(q->data, (size_t)q->width * (size_t)q->width);
+	QRcode_free(q);
+	return r;
+}
+#endif
+
+static int
+cmd_totp(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "digits", required_argument, NULL, 'd' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct totp_opts	 o;
+	struct cli_result	 res;
+	struct zm_buf		 req, out;
+	const char		*user;
+	int			 r, rc = CLI_EXIT_FAIL, tty;
+
+	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
+	zm_buf_init(&out, 1024 * 1024);
+	(void)sub_getopt(argc, argv, ":a:d:p:l:c:h", longopts, totp_opt, &o,
+	    conf, &conf);
+	user = one_user(argc, argv, "totp");
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, ZM_REQ_ENROLL_TOTP)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (o.algo && (r = zm_msg_add_str(&req, ZM_T_ALGO, o.algo)) != ZM_OK) ||
+	    (o.digits && (r = zm_msg_add_u32(&req, ZM_T_DIGITS, o.digits)) != ZM_OK) ||
+	    (o.period && (r = zm_msg_add_u32(&req, ZM_T_PERIOD, o.period)) != ZM_OK) ||
+	    (o.label && (r = zm_msg_add_str(&req, ZM_T_LABEL, o.label)) != ZM_OK) ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) != CLI_EXIT_OK)
+		goto out;
+	rc = CLI_EXIT_FAIL;
+	if (strncmp(res.text, "otpauth://", 10) != 0) {
+		cli_warnx(_("zonemfa-tokend did not return an otpauth URI"));
+		goto out;
+	}
+	tty = isatty(STDOUT_FILENO);
+	if (fflush(stdout) == EOF)
+		goto out;
+#ifdef HAVE_QRENCODE
+	if (tty && (r = qr_render(res.text, &out)) != ZM_OK) {
+		cli_warnx(_("cannot draw the QR code: %s"), zm_strerror(r));
+		zm_buf_reset(&out);
+	}
+#endif
+	if ((r = zm_buf_put(&out, res.text, strlen(res.text))) != ZM_OK ||
+	    (r = zm_buf_put(&out, "\n", 1)) != ZM_OK ||
+	    (r = write_all(STDOUT_FILENO, out.data, out.len)) != ZM_OK) {
+		cli_warnx(_("cannot print the URI: %s"), zm_strerror(r));
+		goto out;
+	}
+	if (tty)
+		printf(_("shown once: store it in the authenticator now\n"));
+	if (res.has_token_id)
+		fprintf(stderr, _("enrolled: token %llu (totp) for %s\n"),
+		    (unsigned long long)res.token_id, user);
+	rc = CLI_EXIT_OK;
+out:
+	zm_buf_free(&req);
+	zm_buf_free(&out);
+	cli_result_clear(&res);
+	return rc;
+}
+
+/* ---- list ---- */
+
+enum { COL_ID, COL_USER, COL_KIND, COL_STATE, COL_LABEL, COL_CREATED,
+    COL_LAST, NCOLS };
+
+struct row {
+	char	col[NCOLS][COL_MAX];
+};
+
+struct rows {
+	struct row	*v;
+	size_t		 n, cap;
+};
+
+static int
+row_str(const struct zm_msg *m, uint16_t tag, char *out, size_t outlen)
+{
+	char	tmp[ZM_IPC_MAX_STR + 1];
+	int	r;
+
+	if ((r = zm_msg_get_str(m, tag, tmp, sizeof(tmp))) == ZM_ERR_NOTFOUND)
+		tmp[0] = '\0';
+	else if (r != ZM_OK)
+		return r;
+	cli_sanitize(tmp[0] != '\0' ? tmp : "-", out, outlen);
+	return ZM_OK;
+}
+
+static int
+row_time(const struct zm_msg *m, uint16_t tag, char *out, size_t outlen)
+{
+	uint64_t	t = 0;
+	int		r;
+
+	if ((r = zm_msg_get_u64(m, tag, &t)) != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return r;
+	cli_time_local(t, out, outlen);
+	return ZM_OK;
+}
+
+static int
+list_row(const struct zm_msg *m, void *arg)
+{
+	struct rows	*rs = arg;
+	struct row	*nv, *rw;
+	uint64_t	 id;
+	size_t		 ncap;
+	int		 r;
+
+	if (rs->n == rs->cap) {
+		ncap = rs->cap ? rs->cap * 2 : 16;
+		if (ncap > 1000000 ||
+		    (nv = reallocarray(rs->v, ncap, sizeof(*nv))) == NULL)
+			return ZM_ERR_NOMEM;
+		rs->v = nv;
+		rs->cap = ncap;
+	}
+	rw = &rs->v[rs->n];
+	if ((r = zm_msg_get_u64(m, ZM_T_TOKEN_ID, &id)) != ZM_OK)
+		return r == ZM_ERR_NOTFOUND ? ZM_ERR_PROTO : r;
+	snprintf(rw->col[COL_ID], sizeof(rw->col[COL_ID]), "%llu",
+	    (unsigned long long)id);
+	if ((r = row_str(m, ZM_T_USER, rw->col[COL_USER],
+	    sizeof(rw->col[COL_USER]))) != ZM_OK ||
+	    (r = row_str(m, ZM_T_KIND, rw->col[COL_KIND],
+	    sizeof(rw->col[COL_KIND]))) != ZM_OK ||
+	    (r = row_str(m, ZM_T_STATE, rw->col[COL_STATE],
+	    sizeof(rw->col[COL_STATE]))) != ZM_OK ||
+	    (r = row_str(m, ZM_T_LABEL, rw->col[COL_LABEL],
+	    sizeof(rw->col[COL_LABEL]))) != ZM_OK ||
+	    (r = row_time(m, ZM_T_CREATED, rw->col[COL_CREATED],
+	    sizeof(rw->col[COL_CREATED]))) != ZM_OK ||
+	    (r = row_time(m, ZM_T_LAST_USED, rw->col[COL_LAST],
+	    sizeof(rw->col[COL_LAST]))) != ZM_OK)
+		return r;
+	rs->n++;
+	return ZM_OK;
+}
+
+/* Display width: count UTF-8 lead bytes (labels may be Japanese; close enough). */
+static size_t
+width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void
+print_table(const struct row *hdr, const struct rows *rs)
+{
+	size_t	w[NCOLS], i, j;
+
+	for (j = 0; j < NCOLS; j++)
+		w[j] = width(hdr->col[j]);
+	for (i = 0; i < rs->n; i++)
+		for (j = 0; j < NCOLS; j++)
+			if (width(rs->v[i].col[j]) > w[j])
+				w[j] = width(rs->v[i].col[j]);
+	for (i = 0; i <= rs->n; i++) {
+		const struct row *rw = i == 0 ? hdr : &rs->v[i - 1];
+
+		for (j = 0; j < NCOLS; j++) {
+			fputs(rw->col[j], stdout);
+			if (j + 1 < NCOLS)
+				printf("%*s", (int)(w[j] - width(rw->col[j]) + 2), "");
+		}
+		putchar('\n');
+	}
+}
+
+static int
+cmd_list(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const names[NCOLS] = { "ID", "USER", "KIND", "STATE",
+	    "LABEL", "CREATED", "LAST-USED" };
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	struct rows		 rs = { NULL, 0, 0 };
+	struct row		 hdr;
+	const char		*user = NULL;
+	size_t			 j;
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	(void)sub_getopt(argc, argv, ":c:h", longopts, NULL, NULL, conf, &conf);
+	if (argc - optind > 1)
+		cli_die_usage(_("list: too many arguments"));
+	if (optind < argc)
+		user = cli_arg_user(argv[optind]);
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, ZM_REQ_LIST)) != ZM_OK ||
+	    (user && (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK) ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	if ((rc = exchange(*cfg, &req, list_row, &rs, &res)) != CLI_EXIT_OK)
+		goto out;
+	for (j = 0; j < NCOLS; j++)
+		snprintf(hdr.col[j], sizeof(hdr.col[j]), "%s", names[j]);
+	print_table(&hdr, &rs);
+out:
+	zm_buf_free(&req);
+	free(rs.v);
+	return rc;
+}
+
+/* ---- unlock, disable, enable ---- */
+
+static int
+simple(struct zm_config **cfg, const char *conf, int argc, char **argv,
+    uint16_t type, const char *cmd, const char *done)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	const char		*user;
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	(void)sub_getopt(argc, argv, ":c:h", longopts, NULL, NULL, conf, &conf);
+	user = one_user(argc, argv, cmd);
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, type)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) == CLI_EXIT_OK)
+		printf("%s %s\n", done, user);
+out:
+	zm_buf_free(&req);
+	return rc;
+}
+
+static int
+cmd_unlock(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	return simple(cfg, conf, argc, argv, ZM_REQ_UNLOCK, "unlock",
+	    _("unlocked"));
+}
+
+static int
+cmd_disable(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	return simple(cfg, conf, argc, argv, ZM_REQ_DISABLE, "disable",
+	    _("disabled"));
+}
+
+static int
+cmd_enable(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	return simple(cfg, conf, argc, argv, ZM_REQ_ENABLE, "enable",
+	    _("enabled"));
+}
+
+static int
+cmd_later(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	cli_warnx(_("%s is not available in this version"), argv[0]);
+	return CLI_EXIT_FAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct zm_config	*cfg = NULL;
+	const char		*conf = NULL;
+	size_t			 i;
+	int			 ch, rc;
+
+	cli_init("zonemfa-enroll", usage);
+	/* "+": stop at the command; its own options are parsed by it. */
+	while ((ch = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			cli_help();
+		default:
+			cli_bad_option(ch, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		cli_die_usage(_("missing command"));
+	for (i = 0; i < NSUBCMDS; i++)
+		if (strcmp(argv[0], subcmds[i].name) == 0)
+			break;
+	if (i == NSUBCMDS)
+		cli_die_usage(_("unknown command '%s'"), argv[0]);
+	rc = subcmds[i].run(&cfg, conf, argc, argv);
+	zm_config_free(cfg);
+	return cli_finish(rc);
+}

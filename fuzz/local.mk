@@ -1,1 +1,30 @@
-# fuzz/local.mk
+# fuzz/local.mk - libFuzzer harnesses for every parser of untrusted input.
+# The common sources are compiled into each fuzzer (not linked from
+# libzmcommon.la) so that they carry the fuzzer's coverage instrumentation.
+fuzz_common_sources = \
+	common/err.c common/buf.c common/wipe.c common/log.c \
+	common/conf.c common/conf_parse.c common/conf_keys.c \
+	common/duration.c \
+	common/ipc.c common/auditrec.c
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_conf fuzz/fuzz_ipc fuzz/fuzz_auditrec
+
+fuzz_fuzz_conf_SOURCES = fuzz/fuzz_conf.c $(fuzz_common_sources)
+fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(CRYPTO_CFLAGS)
+fuzz_fuzz_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_conf_LDADD = $(CRYPTO_LIBS)
+
+fuzz_fuzz_ipc_SOURCES = fuzz/fuzz_ipc.c $(fuzz_common_sources)
+fuzz_fuzz_ipc_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(CRYPTO_CFLAGS)
+fuzz_fuzz_ipc_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_ipc_LDADD = $(CRYPTO_LIBS)
+
+fuzz_fuzz_auditrec_SOURCES = fuzz/fuzz_auditrec.c $(fuzz_common_sources)
+fuzz_fuzz_auditrec_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(CRYPTO_CFLAGS)
+fuzz_fuzz_auditrec_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_auditrec_LDADD = $(CRYPTO_LIBS)
+endif
+
+# The harness sources are distributed by automake; the corpora are not.
+EXTRA_DIST += fuzz/corpus

@@ -1,1 +1,16 @@
-# tests/integration.mk
+# tests/integration.mk - integration tests (bash, TAP): the real libpam
+# through pam_wrapper, pam_matrix as the password module, the real
+# pam_zonemfa.so and a real zonemfa-tokend on a temporary directory.
+# tests/lib.sh builds the sandbox; see the comments there.
+IT_TESTS = \
+	tests/it_login.sh \
+	tests/it_lockout.sh \
+	tests/it_perm.sh \
+	tests/it_revoke.sh \
+	tests/it_daemon.sh \
+	tests/it_i18n.sh
+TESTS += $(IT_TESTS)
+check_SCRIPTS += $(IT_TESTS)
+EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh
+# it_i18n.sh looks for the installed Japanese catalog here.
+AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;

@@ -1,1 +1,19 @@
-# tests/unit_auth.mk
+# tests/unit_auth.mk - policy, ticket, audit and auth unit tests (cmocka).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_policy tests/test_ticket tests/test_audit \
+	tests/test_auth
+TESTS += tests/test_policy tests/test_ticket tests/test_audit \
+	tests/test_auth
+tests_test_policy_SOURCES = tests/test_policy.c
+tests_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_policy_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+tests_test_ticket_SOURCES = tests/test_ticket.c
+tests_test_ticket_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_ticket_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+tests_test_audit_SOURCES = tests/test_audit.c
+tests_test_audit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_audit_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+tests_test_auth_SOURCES = tests/test_auth.c
+tests_test_auth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_auth_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+endif

@@ -1,1 +1,544 @@
-/* stub */
+/*
+ * admin.c - helpdesk and administrator requests: enrol a TOTP token, list
+ * tokens, unlock, disable, enable, revoke.
+ *
+ * The dispatch table (server.c) has already checked that the caller is
+ * root or in helpdesk_group/admin_group (LIST is open to everyone for
+ * their own tokens).  Here: the operator may never act on their own
+ * account (R10, separation of duties) except to revoke, which only
+ * removes access; every action is audited with the operator.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "crypto.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "store.h"
+#include "tokend.h"
+#include "totp.h"
+#include "wipe.h"
+
+#define TOTP_ISSUER		"zonemfa"
+#define TOTP_LABEL_DEFAULT	"TOTP"
+#define TOTP_PERIOD_MIN		15
+#define TOTP_PERIOD_MAX		120
+
+static const char *const revoke_reasons[] = {
+	"lost", "stolen", "replaced", "leaver", "compromised",
+};
+
+static void
+admin_audit(struct zm_tokend *d, const char *event, const char *user,
+    const char *result, const char *reason, const struct zm_peer *peer,
+    const char *token, const char *detail, int durable)
+{
+	if (zm_audit_event(d->audit, event, user, NULL, result, reason, NULL,
+	    peer->name, token, detail, durable) != 0)
+		zm_err("%s: audit write failed", event);
+}
+
+static void
+fmt_id(char *out, size_t outlen, int64_t id)
+{
+	int n;
+
+	n = snprintf(out, outlen, "%lld", (long long)id);
+	if (n < 0 || (size_t)n >= outlen)
+		out[0] = '\0';
+}
+
+/* The target user of a request; ZM_ERR_INVALID when absent or unusable. */
+static int
+target_user(const struct zm_msg *req, char user[ZM_NAME_MAX])
+{
+	if (zm_msg_get_str(req, ZM_T_USER, user, ZM_NAME_MAX) != 0 ||
+	    !zm_user_name_valid(user)) {
+		user[0] = '\0';
+		return ZM_ERR_INVALID;
+	}
+	return ZM_OK;
+}
+
+/* Printable text for labels and serials: no control bytes. */
+static int
+text_valid(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* R10: nobody approves their own request. */
+static int
+refuse_self(struct zm_tokend *d, const struct zm_peer *peer,
+    const char *event, const char *user, struct zm_buf *reply)
+{
+	zm_notice("%s: %s may not act on their own account", event,
+	    peer->name);
+	admin_audit(d, event, user, "refused",
+	    "operator may not act on own account", peer, NULL, NULL, 0);
+	return zm_reply_result(reply, ZM_ST_SELF, ZM_MSG_NOT_PERMITTED, 0, 0);
+}
+
+static int
+refuse_notfound(struct zm_tokend *d, const struct zm_peer *peer,
+    const char *event, const char *user, const char *why,
+    struct zm_buf *reply)
+{
+	admin_audit(d, event, user, "refused", why, peer, NULL, NULL, 0);
+	return zm_reply_result(reply, ZM_ST_NOTFOUND, ZM_MSG_NONE, 0, 0);
+}
+
+static int
+reply_invalid(struct zm_buf *reply)
+{
+	return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+}
+
+static size_t
+totp_seed_len(int algo)
+{
+	/* RFC 4226/6238: the key as long as the hash output. */
+	switch (algo) {
+	case ZM_TOTP_SHA256:
+		return 32;
+	case ZM_TOTP_SHA512:
+		return 64;
+	default:
+		return 20;
+	}
+}
+
+/* ALGO DIGITS PERIOD LABEL with their defaults; ZM_ERR_INVALID if bad. */
+static int
+totp_params(const struct zm_msg *req, int *algo, uint32_t *digits,
+    uint32_t *period, char *label, size_t labellen)
+{
+	char	algo_s[16];
+	int	r;
+
+	*algo = ZM_TOTP_SHA1;
+	*digits = 6;
+	*period = 30;
+	r = zm_msg_get_str(req, ZM_T_ALGO, algo_s, sizeof(algo_s));
+	if (r == ZM_OK) {
+		if (zm_totp_algo_parse(algo_s, algo) != ZM_OK)
+			return ZM_ERR_INVALID;
+	} else if (r != ZM_ERR_NOTFOUND)
+		return ZM_ERR_INVALID;
+	r = zm_msg_get_u32(req, ZM_T_DIGITS, digits);
+	if ((r != ZM_OK && r != ZM_ERR_NOTFOUND) ||
+	    (*digits != 6 && *digits != 8))
+		return ZM_ERR_INVALID;
+	r = zm_msg_get_u32(req, ZM_T_PERIOD, period);
+	if ((r != ZM_OK && r != ZM_ERR_NOTFOUND) ||
+	    *period < TOTP_PERIOD_MIN || *period > TOTP_PERIOD_MAX)
+		return ZM_ERR_INVALID;
+	r = zm_msg_get_str(req, ZM_T_LABEL, label, labellen);
+	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && label[0] == '\0'))
+		snprintf(label, labellen, "%s", TOTP_LABEL_DEFAULT);
+	else if (r != ZM_OK || !text_valid(label))
+		return ZM_ERR_INVALID;
+	return ZM_OK;
+}
+
+int
+zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_token	 t;
+	struct zm_buf	 m;
+	char		 user[ZM_NAME_MAX], label[sizeof(t.label)];
+	char		 aad[ZM_NAME_MAX + 8], tok[32], detail[256];
+	uint8_t		 seed[64];
+	uint8_t		*blob = NULL;
+	size_t		 seedlen = 0, bloblen = 0;
+	char		*uri = NULL;
+	uint32_t	 digits, period;
+	int64_t		 now = zm_now();
+	int		 algo, n, r = ZM_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if (target_user(req, user) != 0)
+		return reply_invalid(reply);
+	if (strcmp(peer->name, user) == 0)
+		return refuse_self(d, peer, "enrol", user, reply);
+	if (!zm_user_exists(user))
+		return refuse_notfound(d, peer, "enrol", user, "no such user",
+		    reply);
+	if (totp_params(req, &algo, &digits, &period, label,
+	    sizeof(label)) != 0)
+		return reply_invalid(reply);
+
+	seedlen = totp_seed_len(algo);
+	n = snprintf(aad, sizeof(aad), ZM_TOTP_AAD_FMT, user);
+	if (n < 0 || (size_t)n >= sizeof(aad))
+		goto out;
+	if ((r = zm_random(seed, seedlen)) != 0 ||
+	    (r = zm_seal(&d->key, aad, seed, seedlen, &blob, &bloblen)) != 0)
+		goto out;
+	/* The URI first: a stored seed nobody can ever see would be lost. */
+	if ((r = zm_totp_uri(TOTP_ISSUER, user, seed, seedlen, algo, digits,
+	    period, &uri)) != 0)
+		goto out;
+
+	memcpy(t.user, user, sizeof(t.user));
+	t.kind = ZM_TOK_TOTP;
+	t.state = ZM_TS_ACTIVE;
+	memcpy(t.label, label, sizeof(t.label));
+	t.secret = blob;
+	t.secret_len = bloblen;
+	blob = NULL;
+	snprintf(t.algo, sizeof(t.algo), "%s", zm_totp_algo_name(algo));
+	t.digits = digits;
+	t.period = period;
+	t.last_step = -1;
+	t.created = now;
+	snprintf(t.enrolled_by, sizeof(t.enrolled_by), "%s", peer->name);
+	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
+	    (r = zm_store_token_add(d->st, &t, now)) != 0) {
+		admin_audit(d, "enrol", user, "error", zm_strerror(r), peer,
+		    NULL, NULL, 0);
+		goto out;
+	}
+
+	fmt_id(tok, sizeof(tok), t.id);
+	n = snprintf(detail, sizeof(detail), "totp %s digits %u period %u "
+	    "label %s", t.algo, digits, period, t.label);
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	admin_audit(d, "enrol", user, "ok", "", peer, tok, detail, 1);
+	zm_info("token %lld (totp) enrolled for %s by %s", (long long)t.id,
+	    user, peer->name);
+
+	/* The URI holds the seed: m and reply are wiped when freed. */
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, uri)) != 0 ||
+	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)t.id)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	zm_wipe(seed, sizeof(seed));
+	zm_strfree(uri);
+	zm_freezero(blob, bloblen);
+	zm_token_clear(&t);
+	return r;
+}
+
+static int
+list_row(struct zm_buf *m, const struct zm_token *t)
+{
+	int r;
+
+	if ((r = zm_msg_begin(m, ZM_REP_ROW)) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_TOKEN_ID, (uint64_t)t->id)) != 0 ||
+	    (r = zm_msg_add_str(m, ZM_T_USER, t->user)) != 0 ||
+	    (r = zm_msg_add_str(m, ZM_T_KIND,
+	    zm_token_kind_name(t->kind))) != 0 ||
+	    (r = zm_msg_add_str(m, ZM_T_STATE,
+	    zm_token_state_name(t->state))) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_CREATED,
+	    (uint64_t)(t->created > 0 ? t->created : 0))) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_LAST_USED,
+	    (uint64_t)(t->last_used > 0 ? t->last_used : 0))) != 0)
+		return r;
+	if (t->label[0] != '\0' &&
+	    (r = zm_msg_add_str(m, ZM_T_LABEL, t->label)) != 0)
+		return r;
+	if (t->ident[0] != '\0' &&
+	    (r = zm_msg_add_str(m, ZM_T_TEXT, t->ident)) != 0)
+		return r;
+	/* When and why a token stopped working. */
+	if (t->revoked_at > 0 &&
+	    (r = zm_msg_add_u64(m, ZM_T_TIME, (uint64_t)t->revoked_at)) != 0)
+		return r;
+	if (t->revoke_reason[0] != '\0' &&
+	    (r = zm_msg_add_str(m, ZM_T_REASON, t->revoke_reason)) != 0)
+		return r;
+	return zm_msg_end(m);
+}
+
+int
+zm_admin_list(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_token	*toks = NULL;
+	struct zm_buf	 m;
+	char		 user[ZM_NAME_MAX] = "";
+	size_t		 n = 0, i;
+	int		 r;
+
+	r = zm_msg_get_str(req, ZM_T_USER, user, sizeof(user));
+	if (r == ZM_ERR_NOTFOUND)
+		user[0] = '\0';
+	else if (r != ZM_OK || !zm_user_name_valid(user))
+		return reply_invalid(reply);
+	/* Staff see everyone; anybody else sees only their own tokens. */
+	if (!peer->is_root && !peer->is_helpdesk && !peer->is_admin) {
+		if (peer->name[0] == '\0' ||
+		    (user[0] != '\0' && strcmp(user, peer->name) != 0)) {
+			admin_audit(d, "list", user, "refused",
+			    "caller may list only their own tokens", peer,
+			    NULL, NULL, 0);
+			return zm_reply_result(reply, ZM_ST_PERM,
+			    ZM_MSG_NOT_PERMITTED, 0, 0);
+		}
+		memcpy(user, peer->name, sizeof(user));
+	}
+	if ((r = zm_store_token_list(d->st, user[0] ? user : NULL, &toks,
+	    &n)) != 0)
+		return r;
+	zm_buf_init(&m, ZM_MSG_MAX);
+	for (i = 0; i < n; i++) {
+		if ((r = list_row(&m, &toks[i])) != 0 ||
+		    (r = zm_reply_append(reply, &m)) != 0)
+			goto out;
+	}
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT, (uint32_t)n)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	zm_tokens_free(toks, n);
+	return r;
+}
+
+int
+zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_user_state	us;
+	char			user[ZM_NAME_MAX], detail[96];
+	int			n, r;
+
+	if (target_user(req, user) != 0)
+		return reply_invalid(reply);
+	if (strcmp(peer->name, user) == 0)
+		return refuse_self(d, peer, "unlock", user, reply);
+	r = zm_store_user_get(d->st, user, &us);
+	if (r == ZM_ERR_NOTFOUND)
+		return refuse_notfound(d, peer, "unlock", user,
+		    "no such user in the registry", reply);
+	if (r != ZM_OK || (r = zm_store_unlock(d->st, user)) != 0)
+		return r;
+	n = snprintf(detail, sizeof(detail), "failures %u locked_until %lld",
+	    us.failures, (long long)us.locked_until);
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	admin_audit(d, "unlock", user, "ok", "", peer, NULL, detail, 1);
+	zm_info("%s unlocked by %s", user, peer->name);
+	return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+}
+
+static int
+set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, int disabled)
+{
+	const char		*event = disabled ? "disable" : "enable";
+	struct zm_user_state	 us;
+	char			 user[ZM_NAME_MAX], detail[96] = "";
+	unsigned		 ended = 0, failed = 0;
+	int64_t			 now = zm_now();
+	int			 n, r, status = ZM_ST_OK;
+
+	if (target_user(req, user) != 0)
+		return reply_invalid(reply);
+	if (strcmp(peer->name, user) == 0)
+		return refuse_self(d, peer, event, user, reply);
+	r = zm_store_user_get(d->st, user, &us);
+	/* A leaver may be disabled before their first login. */
+	if (r == ZM_ERR_NOTFOUND && !zm_user_exists(user))
+		return refuse_notfound(d, peer, event, user, "no such user",
+		    reply);
+	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return r;
+	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
+	    (r = zm_store_set_disabled(d->st, user, disabled, now)) != 0)
+		return r;
+	if (disabled) {
+		/* Disabled first (durable), then the running sessions end. */
+		if (zm_sessions_end(d, user, 0, "disabled", &ended,
+		    &failed) != 0)
+			failed++;
+		if (failed > 0)
+			status = ZM_ST_PARTIAL;
+		n = snprintf(detail, sizeof(detail),
+		    "sessions ended %u failed %u", ended, failed);
+		if (n < 0 || (size_t)n >= sizeof(detail))
+			detail[0] = '\0';
+	}
+	admin_audit(d, event, user, "ok", "", peer, NULL, detail, 1);
+	zm_info("%s %sd by %s", user, event, peer->name);
+	return zm_reply_result(reply, status, ZM_MSG_NONE, 0, ended);
+}
+
+int
+zm_admin_disable(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	return set_disabled(d, peer, req, reply, 1);
+}
+
+int
+zm_admin_enable(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	return set_disabled(d, peer, req, reply, 0);
+}
+
+/* Which tokens: exactly one of TOKEN_ID, SERIAL, ALL. */
+static int
+revoke_selector(const struct zm_msg *req, int64_t *token_id, char *serial,
+    size_t seriallen)
+{
+	uint64_t	id;
+	uint32_t	all = 0;
+	int		r, nsel = 0;
+
+	*token_id = 0;
+	serial[0] = '\0';
+	r = zm_msg_get_u64(req, ZM_T_TOKEN_ID, &id);
+	if (r == ZM_OK) {
+		if (id == 0 || id > INT64_MAX)
+			return ZM_ERR_INVALID;
+		*token_id = (int64_t)id;
+		nsel++;
+	} else if (r != ZM_ERR_NOTFOUND)
+		return ZM_ERR_INVALID;
+	r = zm_msg_get_str(req, ZM_T_SERIAL, serial, seriallen);
+	if (r == ZM_OK) {
+		if (serial[0] == '\0' || !text_valid(serial))
+			return ZM_ERR_INVALID;
+		nsel++;
+	} else if (r != ZM_ERR_NOTFOUND)
+		return ZM_ERR_INVALID;
+	r = zm_msg_get_u32(req, ZM_T_ALL, &all);
+	if (r == ZM_OK && all != 0)
+		nsel++;
+	else if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return ZM_ERR_INVALID;
+	return nsel == 1 ? ZM_OK : ZM_ERR_INVALID;
+}
+
+static int
+revoke_reason_valid(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(revoke_reasons) / sizeof(revoke_reasons[0]);
+	    i++) {
+		if (strcmp(reason, revoke_reasons[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "3,4,7" into out; stops (cleanly, at a comma) when out is full. */
+static void
+ids_format(const int64_t *ids, size_t n, char *out, size_t outlen)
+{
+	size_t	i, len = 0;
+	int	w;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(out + len, outlen - len, "%s%lld", i ? "," : "",
+		    (long long)ids[i]);
+		if (w < 0 || (size_t)w >= outlen - len) {
+			out[len] = '\0';
+			return;
+		}
+		len += (size_t)w;
+	}
+}
+
+int
+zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	char		 user[ZM_NAME_MAX], reason[32], why[48];
+	char		 serial[256], tok[32] = "";
+	char		*idtext = NULL;
+	char		 detail[256];
+	struct zm_buf	 m;
+	int64_t		*ids = NULL, token_id, now = zm_now();
+	size_t		 n = 0, i;
+	unsigned	 ended = 0, failed = 0, e, f;
+	int		 r, w, status;
+
+	if (target_user(req, user) != 0 ||
+	    zm_msg_get_str(req, ZM_T_REASON, reason, sizeof(reason)) != 0 ||
+	    !revoke_reason_valid(reason) ||
+	    revoke_selector(req, &token_id, serial, sizeof(serial)) != 0)
+		return reply_invalid(reply);
+	/* No R10 check: revoking only removes access. */
+	r = zm_store_revoke(d->st, user, token_id, serial[0] ? serial : NULL,
+	    reason, now, &ids, &n);
+	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && n == 0))
+		return refuse_notfound(d, peer, "revoke", user,
+		    "no matching active token", reply);
+	if (r != ZM_OK) {
+		admin_audit(d, "revoke", user, "error", zm_strerror(r), peer,
+		    NULL, NULL, 0);
+		return r;
+	}
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if ((idtext = malloc(ZM_IPC_MAX_STR)) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	ids_format(ids, n, idtext, ZM_IPC_MAX_STR);
+	if (n == 1)
+		fmt_id(tok, sizeof(tok), ids[0]);
+	w = snprintf(detail, sizeof(detail), "tokens %s", idtext);
+	if (w < 0 || (size_t)w >= sizeof(detail))
+		snprintf(detail, sizeof(detail), "%zu tokens", n);
+	/* Durable in the store, then in the audit log, then enforced. */
+	admin_audit(d, "revoke", user, "ok", reason, peer, tok, detail, 1);
+	zm_notice("%zu token(s) of %s revoked by %s: %s", n, user,
+	    peer->name, reason);
+
+	w = snprintf(why, sizeof(why), "revoked:%s", reason);
+	if (w < 0 || (size_t)w >= sizeof(why))
+		snprintf(why, sizeof(why), "revoked");
+	for (i = 0; i < n; i++) {
+		e = f = 0;
+		if (zm_sessions_end(d, user, ids[i], why, &e, &f) != 0)
+			f++;
+		ended += e;
+		failed += f;
+	}
+	status = failed > 0 ? ZM_ST_PARTIAL : ZM_ST_OK;
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, (uint32_t)status)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT, ended)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT2, (uint32_t)n)) != 0 ||
+	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)now)) != 0 ||
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, idtext)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	free(idtext);
+	free(ids);
+	return r;
+}

@@ -21,6 +21,14 @@ int zm_audit_open(const char *path, struct zm_store *st, const char *terminal,
 void zm_audit_close(struct zm_audit *a);
 
 /*
+ * SIGHUP log rotation: open the path again.  An empty (new) file continues
+ * the chain from the in-memory head; the same file just goes on.  A
+ * different non-empty file is refused (ZM_ERR_INVALID) and the old
+ * descriptor is kept, as on any other error.
+ */
+int zm_audit_reopen(struct zm_audit *a);
+
+/*
  * Append one record.  r->seq, r->time, r->terminal and r->prev are filled
  * here.  durable != 0: fdatasync before returning (revocations, enrolments).
  */

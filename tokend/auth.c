@@ -1,1 +1,808 @@
-/* stub */
+/*
+ * auth.c - the authentication conversation and the account check.
+ *
+ *   AUTH_BEGIN  -> caller, zone, disabled, locked -> policy -> PROMPT | RESULT
+ *   AUTH_ANSWER -> verify -> RESULT OK (ticket) | DENIED | LOCKED
+ *
+ * One code per pam_authenticate: every conversation ends after one answer.
+ * Every decision is audited (event "auth"); a record names methods and
+ * reasons, never a code.
+ *
+ * In a zone with password = none nothing has proven who the caller is when
+ * we prompt, so there every refusal before a factor is proven is the same
+ * generic DENIED, after a (decoy) prompt where needed: an outsider cannot
+ * tell a missing account from a locked one or one without tokens.  The
+ * audit record keeps the true reason.
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "auth_impl.h"
+#include "err.h"
+#include "log.h"
+#include "policy.h"
+#include "store.h"
+#include "tokend.h"
+#include "totp.h"
+#include "wipe.h"
+
+#define CODE_MAX	32	/* longest answer looked at (codes: 6, 8) */
+
+struct zm_auth {
+	char		user[ZM_NAME_MAX];
+	char		zone[ZM_NAME_MAX];
+	char		from[128];	/* rhost, else tty: "last login from" */
+	char		origin[160];	/* service, tty, rhost for the audit */
+	unsigned	proven;		/* ZM_CLASS_* so far */
+	unsigned	avail;		/* ZM_METHOD_* still usable */
+	unsigned	used;		/* ZM_METHOD_* tried or proven */
+	unsigned	method;		/* what the open PROMPT asks for */
+	int		generic;	/* password = none and nothing proven */
+	int		decoy;		/* prompt only so refusals look alike */
+	char		decoy_reason[96];
+};
+
+int
+zm_auth_valid_user(const char *s)
+{
+	static const char	tail[] =
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+	size_t			n, k;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > ZM_NAME_MAX - 1)
+		return 0;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	k = strspn(s, tail);
+	return k == n || (k == n - 1 && s[k] == '$');
+}
+
+/* An optional client string; control bytes become '?' (it is shown later). */
+static int
+get_opt_str(const struct zm_msg *m, uint16_t tag, char *out, size_t outlen)
+{
+	size_t	i;
+	int	r;
+
+	out[0] = '\0';
+	if ((r = zm_msg_get_str(m, tag, out, outlen)) == ZM_ERR_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+	return 0;
+}
+
+/* Append " key=val" when val is set; a cut origin still says enough. */
+static void
+origin_add(char *o, size_t olen, const char *key, const char *val)
+{
+	size_t n = strlen(o);
+
+	if (val[0] == '\0' || n + 1 >= olen)
+		return;
+	if (snprintf(o + n, olen - n, "%s%s=%s", n > 0 ? " " : "", key,
+	    val) < 0)
+		o[n] = '\0';
+}
+
+/* The method a token kind offers; kinds without a conversation yet, none. */
+static unsigned
+token_method(int kind)
+{
+	switch (kind) {
+	case ZM_TOK_TOTP:
+		return ZM_METHOD_TOTP;
+	case ZM_TOK_CARD:	/* IC card issue: challenge-response + PIN */
+	case ZM_TOK_FIDO2:	/* FIDO2 issue: assertion (+ UV) */
+	case ZM_TOK_TEMPCODE:	/* temporary code issue */
+	default:
+		return 0;
+	}
+}
+
+/* ---- replies ---- */
+
+/* Roll the reply back to where it was when building a message failed. */
+static int
+reply_fail(struct zm_buf *rep, size_t mark, int r)
+{
+	zm_wipe(rep->data + mark, rep->len - mark);
+	rep->len = mark;
+	return r;
+}
+
+/* RESULT with optional TIME and COUNT (NULL: absent). */
+static int
+reply_result(struct zm_buf *rep, int status, int msgid, const int64_t *t,
+    const uint32_t *count)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	if ((r = zm_msg_begin(rep, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_STATUS, (uint32_t)status)) != 0 ||
+	    (msgid != ZM_MSG_NONE &&
+	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0) ||
+	    (t != NULL &&
+	    (r = zm_msg_add_u64(rep, ZM_T_TIME, (uint64_t)*t)) != 0) ||
+	    (count != NULL &&
+	    (r = zm_msg_add_u32(rep, ZM_T_COUNT, *count)) != 0) ||
+	    (r = zm_msg_end(rep)) != 0)
+		return reply_fail(rep, mark, r);
+	return 0;
+}
+
+#define reply_simple(rep, status, msgid) \
+	reply_result((rep), (status), (msgid), NULL, NULL)
+
+/* LOCKED with TIME = until, 0 for "until a helpdesk unlock". */
+static int
+reply_locked(struct zm_buf *rep, int64_t until)
+{
+	int64_t t = until == -1 ? 0 : until;
+
+	return reply_result(rep, ZM_ST_LOCKED, until == -1 ?
+	    ZM_MSG_LOCKED_HELPDESK : ZM_MSG_LOCKED_UNTIL, &t, NULL);
+}
+
+static int
+reply_prompt(struct zm_buf *rep, int prompt, int msgid)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	if ((r = zm_msg_begin(rep, ZM_REP_PROMPT)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_PROMPT, (uint32_t)prompt)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_ECHO, 0)) != 0 ||
+	    (r = zm_msg_end(rep)) != 0)
+		return reply_fail(rep, mark, r);
+	return 0;
+}
+
+/* OK: the ticket and the previous login for the session-phase display. */
+static int
+reply_ok(struct zm_buf *rep, const char *ticket,
+    const struct zm_user_state *prev)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	if ((r = zm_msg_begin(rep, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_str(rep, ZM_T_TICKET, ticket)) != 0 ||
+	    (r = zm_msg_add_u64(rep, ZM_T_TIME,
+	    (uint64_t)prev->last_success)) != 0 ||
+	    (r = zm_msg_add_str(rep, ZM_T_TEXT2, prev->last_from)) != 0 ||
+	    (r = zm_msg_add_u64(rep, ZM_T_TIME2,
+	    (uint64_t)prev->last_logout)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_COUNT2, prev->failures_since)) != 0 ||
+	    (r = zm_msg_end(rep)) != 0)
+		return reply_fail(rep, mark, r);
+	return 0;
+}
+
+/* ---- audit ---- */
+
+/* methods: "password totp", what was proven or tried. */
+static int
+audit_ev(struct zm_tokend *d, const char *event, const char *user,
+    const char *zone, const struct zm_zone *z, unsigned used,
+    const char *result, const char *reason, int64_t token_id,
+    const char *detail)
+{
+	char	m[64], methods[80], tok[24];
+	int	pw, r;
+
+	m[0] = tok[0] = '\0';
+	if (used != 0)
+		zm_methods_format(used, m, sizeof(m));
+	pw = z != NULL && zm_policy_initial(z) != 0;
+	snprintf(methods, sizeof(methods), "%s%s%s", pw ? "password" : "",
+	    pw && m[0] != '\0' ? " " : "", m);
+	if (token_id > 0)
+		snprintf(tok, sizeof(tok), "%" PRId64, token_id);
+	if ((r = zm_audit_event(d->audit, event, user, zone, result, reason,
+	    methods, "", tok, detail, 0)) != 0)
+		zm_err("cannot audit %s of %s: %s", event, user,
+		    zm_strerror(r));
+	return r;
+}
+
+/* Event "auth" of conversation a; the detail says where it came from. */
+static int
+aud(struct zm_tokend *d, const struct zm_auth *a, const struct zm_zone *z,
+    const char *result, const char *reason, int64_t token_id,
+    const char *detail)
+{
+	char buf[256];
+
+	/* Cut, not lost, if too long: the record field is no longer. */
+	if (snprintf(buf, sizeof(buf), "%s%s%s", detail, detail[0] != '\0' &&
+	    a->origin[0] != '\0' ? "; " : "", a->origin) < 0)
+		buf[0] = '\0';
+	return audit_ev(d, "auth", a->user, a->zone, z, a->used, result,
+	    reason, token_id, buf);
+}
+
+/* Our failure (store, key, data): logged, audited, INTERNAL, never OK. */
+static int
+internal(struct zm_tokend *d, const struct zm_auth *a,
+    const struct zm_zone *z, struct zm_buf *rep, const char *what, int err)
+{
+	zm_err("%s for %s: %s", what, a->user, zm_strerror(err));
+	aud(d, a, z, "error", what, 0, "");
+	return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+}
+
+/* ---- checks shared by AUTH_BEGIN and ACCOUNT ---- */
+
+/*
+ * USER, caller permission (root: anyone; others only themselves), ZONE.
+ * Returns 0 to go on, 1 when refused (reply appended and audited as
+ * event), or an error building the reply.
+ */
+static int
+request_target(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, const char *event, char user[ZM_NAME_MAX],
+    char zone[ZM_NAME_MAX], const struct zm_zone **zp, struct zm_buf *rep)
+{
+	char	reason[160];
+	int	r;
+
+	*zp = NULL;
+	zone[0] = '\0';
+	if (zm_msg_get_str(req, ZM_T_USER, user, ZM_NAME_MAX) != 0 ||
+	    !zm_auth_valid_user(user)) {
+		user[0] = '\0';
+		audit_ev(d, event, "", "", NULL, 0, "refused",
+		    "invalid user name", 0, "");
+		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		return r != 0 ? r : 1;
+	}
+	if (!peer->is_root &&
+	    (peer->name[0] == '\0' || strcmp(peer->name, user) != 0)) {
+		snprintf(reason, sizeof(reason), "caller uid %lu may not %s %s",
+		    (unsigned long)peer->uid, strcmp(event, "auth") == 0 ?
+		    "authenticate" : "check", user);
+		audit_ev(d, event, user, "", NULL, 0, "refused", reason, 0, "");
+		r = reply_simple(rep, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED);
+		return r != 0 ? r : 1;
+	}
+	if ((r = zm_msg_get_str(req, ZM_T_ZONE, zone, ZM_NAME_MAX)) != 0)
+		zone[0] = '\0';
+	if (r != 0 || (*zp = zm_config_zone(d->cfg, zone)) == NULL) {
+		audit_ev(d, event, user, zone, NULL, 0, "refused",
+		    "unknown zone", 0, "");
+		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_UNKNOWN_ZONE);
+		return r != 0 ? r : 1;
+	}
+	return 0;
+}
+
+/*
+ * Disabled, locked or dormant?  *status is ZM_ST_OK or the refusal, *why
+ * its reason for the audit record; us is filled (zeros for a user without
+ * a row).  Returns a store error or 0.  With clear_expired an expired
+ * timed lock is cleared, so the user starts again with a fresh count.
+ *
+ * Dormancy is checked in the auth phase too: a successful login refreshes
+ * last_success, so the account phase after it would never see it.
+ */
+static int
+account_status(struct zm_tokend *d, const struct zm_zone *z, const char *user,
+    int clear_expired, struct zm_user_state *us, int *status, const char **why)
+{
+	int64_t	now = zm_now(), last;
+	int	r;
+
+	*status = ZM_ST_OK;
+	*why = NULL;
+	memset(us, 0, sizeof(*us));
+	if ((r = zm_store_user_get(d->st, user, us)) == ZM_ERR_NOTFOUND) {
+		memset(us, 0, sizeof(*us));
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (us->locked_until > 0 && us->locked_until <= now) {
+		if (clear_expired) {
+			if ((r = zm_store_unlock(d->st, user)) != 0)
+				return r;
+			zm_info("timed lock of %s expired", user);
+		}
+		us->locked_until = 0;
+	}
+	last = us->last_success;
+	if (us->enabled_at > last)
+		last = us->enabled_at;
+	if (us->created > last)
+		last = us->created;
+	if (us->disabled) {
+		*status = ZM_ST_DISABLED;
+		*why = "account disabled";
+	} else if (us->locked_until != 0) {
+		*status = ZM_ST_LOCKED;
+		*why = "account locked";
+	} else if (z->dormant_after > 0 && last > 0 &&
+	    now - last > z->dormant_after) {
+		*status = ZM_ST_DORMANT;
+		*why = "account dormant";
+	}
+	return 0;
+}
+
+static int
+reply_status(struct zm_buf *rep, int status, const struct zm_user_state *us)
+{
+	switch (status) {
+	case ZM_ST_DISABLED:
+		return reply_simple(rep, ZM_ST_DISABLED, ZM_MSG_DISABLED);
+	case ZM_ST_LOCKED:
+		return reply_locked(rep, us->locked_until);
+	case ZM_ST_DORMANT:
+		return reply_simple(rep, ZM_ST_DORMANT, ZM_MSG_DORMANT);
+	case ZM_ST_REVOKED:
+		return reply_simple(rep, ZM_ST_REVOKED, ZM_MSG_TOKEN_REVOKED);
+	default:
+		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	}
+}
+
+/* The user's usable methods, and whether every token they have is revoked. */
+static int
+usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
+    int *all_revoked)
+{
+	struct zm_token	*t = NULL;
+	size_t		 n = 0, i, active = 0;
+	int		 r;
+
+	*avail = 0;
+	*all_revoked = 0;
+	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (t[i].state != ZM_TS_ACTIVE)
+			continue;
+		active++;
+		*avail |= token_method(t[i].kind);
+	}
+	*all_revoked = n > 0 && active == 0;
+	zm_tokens_free(t, n);
+	return 0;
+}
+
+/* ---- the conversation ---- */
+
+/* Succeeded: record it, hand out a ticket, tell the module the last login. */
+static int
+finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    int64_t token_id, struct zm_buf *rep)
+{
+	struct zm_user_state	prev;
+	char			ticket[33];
+	int			r;
+
+	/* Read before success_record() resets the counters we report. */
+	memset(&prev, 0, sizeof(prev));
+	if ((r = zm_store_user_get(d->st, a->user, &prev)) == ZM_ERR_NOTFOUND)
+		memset(&prev, 0, sizeof(prev));
+	else if (r != 0)
+		return internal(d, a, z, rep, "store error reading user", r);
+	if ((r = zm_store_success_record(d->st, a->user, zm_now(), a->from,
+	    token_id)) != 0)
+		return internal(d, a, z, rep, "store error recording success",
+		    r);
+	/* No record, no login: the audit trail is part of the decision. */
+	if (aud(d, a, z, "ok", token_id > 0 ? "verified" :
+	    "zone satisfied by password", token_id, "") != 0)
+		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	if ((r = zm_ticket_issue(d->tickets, a->user, token_id, a->used,
+	    ticket)) != 0) {
+		zm_err("cannot issue a ticket for %s: %s", a->user,
+		    zm_strerror(r));
+		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	}
+	r = reply_ok(rep, ticket, &prev);
+	zm_wipe(ticket, sizeof(ticket));
+	return r;
+}
+
+/*
+ * Ask for the next method or finish.  Takes a: either *state holds it
+ * (a PROMPT was appended) or it is freed.
+ */
+static int
+advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    int64_t token_id, struct zm_auth **state, struct zm_buf *rep)
+{
+	unsigned	method = 0;
+	int		r;
+
+	*state = NULL;
+	r = zm_policy_next(z, a->proven, a->avail, &method);
+	if (r == 0 && method == 0)
+		r = finish_ok(d, a, z, token_id, rep);
+	else if (r != 0) {
+		/* Checked before the first prompt; a reload can change it. */
+		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
+		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+	} else if (method == ZM_METHOD_TOTP) {
+		a->method = method;
+		if ((r = reply_prompt(rep, ZM_PROMPT_OTP,
+		    ZM_MSG_ENTER_OTP)) == 0) {
+			*state = a;
+			return 0;
+		}
+	} else {
+		/* token_method() offers nothing else yet. */
+		zm_err("no conversation for method 0x%x", method);
+		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	}
+	zm_freezero(a, sizeof(*a));
+	return r;
+}
+
+/* Prompt although nothing can succeed, so outsiders see what users see. */
+static int
+decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
+    struct zm_buf *rep)
+{
+	int r;
+
+	a->decoy = 1;
+	snprintf(a->decoy_reason, sizeof(a->decoy_reason), "%s", reason);
+	a->method = ZM_METHOD_TOTP;
+	if ((r = reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP)) != 0) {
+		zm_freezero(a, sizeof(*a));
+		return r;
+	}
+	*state = a;
+	return 0;
+}
+
+/* Refused by account_status(): audited, generic where nothing is proven. */
+static int
+refuse_status(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    const struct zm_user_state *us, int status, const char *why,
+    struct zm_buf *rep)
+{
+	aud(d, a, z, "refused", why, 0, a->generic ? "generic reply" : "");
+	if (a->generic)
+		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+	return reply_status(rep, status, us);
+}
+
+int
+zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_auth **state, struct zm_buf *rep)
+{
+	const struct zm_zone	*z = NULL;
+	struct zm_auth		*a = NULL;
+	struct zm_user_state	 us;
+	const char		*why = NULL;
+	char			 service[64], tty[64], rhost[128];
+	int			 all_revoked = 0, status = ZM_ST_OK, r;
+
+	if (d == NULL || peer == NULL || req == NULL || state == NULL ||
+	    rep == NULL)
+		return ZM_ERR_INVALID;
+	*state = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return ZM_ERR_NOMEM;
+	if ((r = request_target(d, peer, req, "auth", a->user, a->zone, &z,
+	    rep)) != 0) {
+		r = r == 1 ? 0 : r;
+		goto out;
+	}
+	if (get_opt_str(req, ZM_T_SERVICE, service, sizeof(service)) != 0 ||
+	    get_opt_str(req, ZM_T_TTY, tty, sizeof(tty)) != 0 ||
+	    get_opt_str(req, ZM_T_RHOST, rhost, sizeof(rhost)) != 0) {
+		aud(d, a, z, "refused", "malformed request", 0, "");
+		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		goto out;
+	}
+	snprintf(a->from, sizeof(a->from), "%s",
+	    rhost[0] != '\0' ? rhost : tty);
+	origin_add(a->origin, sizeof(a->origin), "service", service);
+	origin_add(a->origin, sizeof(a->origin), "tty", tty);
+	origin_add(a->origin, sizeof(a->origin), "rhost", rhost);
+	a->proven = zm_policy_initial(z);
+	a->generic = z->password == ZM_PASSWORD_NONE &&
+	    (a->proven & ZM_CLASS_KNOWLEDGE) == 0;
+
+	if ((r = account_status(d, z, a->user, 1, &us, &status, &why)) != 0) {
+		r = internal(d, a, z, rep, "store error reading user", r);
+		goto out;
+	}
+	if (status != ZM_ST_OK) {
+		if (a->generic)
+			return decoy(a, why, state, rep);
+		r = refuse_status(d, a, z, &us, status, why, rep);
+		goto out;
+	}
+	if ((r = usable_methods(d, a->user, &a->avail, &all_revoked)) != 0) {
+		r = internal(d, a, z, rep, "store error listing tokens", r);
+		goto out;
+	}
+	/* Nothing usable can satisfy the zone: say so before any prompt. */
+	if ((zm_policy_reachable(z, a->proven, a->avail) & z->require) !=
+	    z->require) {
+		why = all_revoked ? "all tokens revoked" : "no usable token";
+		if (a->generic)
+			return decoy(a, why, state, rep);
+		aud(d, a, z, "fail", why, 0, "");
+		r = all_revoked ?
+		    reply_simple(rep, ZM_ST_REVOKED, ZM_MSG_TOKEN_REVOKED) :
+		    reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+		goto out;
+	}
+	return advance(d, a, z, 0, state, rep);
+ out:
+	zm_freezero(a, sizeof(*a));
+	return r;
+}
+
+/*
+ * Check code against every active TOTP token of the user; *token_id is
+ * the one that took it.  ZM_ERR_DENIED (no match), ZM_ERR_REPLAY (a match
+ * on a step already used), ZM_ERR_CRYPTO (a seed does not decrypt) or
+ * another error: the last two are ours, not the user's.
+ */
+static int
+verify_totp(struct zm_tokend *d, const char *user, const char *code,
+    int64_t now, int64_t *token_id)
+{
+	struct zm_token	*t = NULL;
+	uint8_t		*seed = NULL;
+	size_t		 n = 0, i, seedlen = 0;
+	char		 aad[ZM_NAME_MAX + 8];
+	int64_t		 step = 0;
+	int		 algo, replay = 0, r = ZM_ERR_INTERNAL, v;
+
+	*token_id = 0;
+	v = snprintf(aad, sizeof(aad), ZM_TOTP_AAD_FMT, user);
+	if (v < 0 || (size_t)v >= sizeof(aad))
+		return ZM_ERR_INTERNAL;
+	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (t[i].kind != ZM_TOK_TOTP || t[i].state != ZM_TS_ACTIVE)
+			continue;
+		if (zm_totp_algo_parse(t[i].algo, &algo) != 0) {
+			zm_err("token %" PRId64 " of %s: bad algorithm",
+			    t[i].id, user);
+			r = ZM_ERR_INTERNAL;
+			goto out;
+		}
+		if ((v = zm_unseal(&d->key, aad, t[i].secret, t[i].secret_len,
+		    &seed, &seedlen)) != 0) {
+			zm_err("token %" PRId64 " of %s: seed does not "
+			    "decrypt: %s", t[i].id, user, zm_strerror(v));
+			r = ZM_ERR_CRYPTO;
+			goto out;
+		}
+		v = zm_totp_verify(seed, seedlen, algo, t[i].digits,
+		    t[i].period, (time_t)now, 1, code, &step);
+		zm_freezero(seed, seedlen);
+		seed = NULL;
+		if (v == ZM_ERR_DENIED || v == ZM_ERR_INVALID)
+			continue;
+		if (v != 0) {
+			r = v;
+			goto out;
+		}
+		/* A match: only a step never used before counts (replay). */
+		v = zm_store_totp_advance(d->st, t[i].id, step, now);
+		if (v == 0) {
+			*token_id = t[i].id;
+			r = 0;
+			goto out;
+		}
+		if (v == ZM_ERR_REPLAY)
+			replay = 1;
+		else if (v != ZM_ERR_REVOKED) {	/* revoked meanwhile */
+			r = v;
+			goto out;
+		}
+	}
+	r = replay ? ZM_ERR_REPLAY : ZM_ERR_DENIED;
+ out:
+	zm_freezero(seed, seedlen);
+	zm_tokens_free(t, n);
+	return r;
+}
+
+/* A wrong or replayed code: count it, lock at the limit, say what is left. */
+static int
+count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    int replay, struct zm_buf *rep)
+{
+	uint32_t	max, failures = 0, left;
+	int64_t		until = 0, now = zm_now();
+	struct tm	tm;
+	char		detail[96];
+	int		privileged, r;
+
+	privileged = zm_user_privileged(a->user, z);
+	max = privileged && z->privileged_max_failures > 0 ?
+	    z->privileged_max_failures : z->max_failures;
+	if ((r = zm_store_failure_add(d->st, a->user, now, max, z->lockout,
+	    &failures, &until)) != 0)
+		return internal(d, a, z, rep, "store error counting a failure",
+		    r);
+	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
+	    "%s", failures, max, privileged ? " (privileged)" : "");
+	aud(d, a, z, "fail", replay ? "code already used" : "wrong code", 0,
+	    detail);
+	if (until == -1 || until > now) {
+		time_t t = (time_t)until;
+
+		if (until == -1 || gmtime_r(&t, &tm) == NULL ||
+		    strftime(detail, sizeof(detail), "until %Y-%m-%dT%H:%M:%SZ",
+		    &tm) == 0)
+			snprintf(detail, sizeof(detail), "%s", until == -1 ?
+			    "until a helpdesk unlock" : "timed");
+		audit_ev(d, "lock", a->user, a->zone, z, a->used, "ok",
+		    privileged ? "too many failures (privileged limit)" :
+		    "too many failures", 0, detail);
+		if (a->generic)
+			return reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_AUTH_FAILED);
+		return reply_locked(rep, until);
+	}
+	if (a->generic)
+		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+	left = failures < max ? max - failures : 0;
+	return reply_result(rep, ZM_ST_DENIED, replay ? ZM_MSG_CODE_USED :
+	    ZM_MSG_WRONG_CODE, NULL, &left);
+}
+
+int
+zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
+    const struct zm_msg *req, struct zm_buf *rep)
+{
+	const struct zm_zone	*z;
+	struct zm_auth		*a;
+	struct zm_user_state	 us;
+	struct zm_proof		 proof;
+	const char		*why = NULL;
+	char			 code[CODE_MAX + 1];
+	uint32_t		 flags = 0;
+	int64_t			 token_id = 0;
+	int			 status = ZM_ST_OK, r, v;
+
+	if (d == NULL || state == NULL || *state == NULL || req == NULL ||
+	    rep == NULL)
+		return ZM_ERR_INVALID;
+	a = *state;
+	*state = NULL;
+	memset(code, 0, sizeof(code));
+
+	if ((z = zm_config_zone(d->cfg, a->zone)) == NULL) {
+		r = internal(d, a, NULL, rep, "zone gone during the "
+		    "conversation", ZM_ERR_CONFIG);
+		goto out;
+	}
+	if (req->type != ZM_REQ_AUTH_ANSWER) {
+		aud(d, a, z, "error", "protocol error: expected an answer", 0,
+		    "");
+		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		goto out;
+	}
+	if (zm_msg_get_u32(req, ZM_T_FLAGS, &flags) == 0 &&
+	    (flags & ZM_ANSWER_NONE)) {
+		/* The conversation failed or timed out: not a failure. */
+		aud(d, a, z, "aborted", "no answer", 0, "");
+		r = reply_simple(rep, ZM_ST_ABORTED, ZM_MSG_NONE);
+		goto out;
+	}
+	v = zm_msg_get_str(req, ZM_T_ANSWER, code, sizeof(code));
+	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_PROTO) {
+		aud(d, a, z, "error", "protocol error: no answer", 0, "");
+		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		goto out;
+	}
+	if (v != 0)		/* too long to be a code: a wrong one */
+		zm_wipe(code, sizeof(code));
+	a->used |= a->method;
+
+	if (a->decoy) {
+		aud(d, a, z, "fail", a->decoy_reason, 0, "decoy prompt");
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+		goto out;
+	}
+	/* Locked or disabled by a parallel conversation meanwhile? */
+	if ((r = account_status(d, z, a->user, 1, &us, &status, &why)) != 0) {
+		r = internal(d, a, z, rep, "store error reading user", r);
+		goto out;
+	}
+	if (status != ZM_ST_OK) {
+		r = refuse_status(d, a, z, &us, status, why, rep);
+		goto out;
+	}
+
+	v = a->method == ZM_METHOD_TOTP ?
+	    verify_totp(d, a->user, code, zm_now(), &token_id) :
+	    ZM_ERR_INTERNAL;
+	zm_wipe(code, sizeof(code));
+	if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
+		r = count_failure(d, a, z, v == ZM_ERR_REPLAY, rep);
+		goto out;
+	}
+	if (v != 0) {
+		/* Ours (store, key, corrupt row): fail closed, not counted. */
+		r = internal(d, a, z, rep, v == ZM_ERR_CRYPTO ?
+		    "seed does not decrypt" : "verification error", v);
+		goto out;
+	}
+	memset(&proof, 0, sizeof(proof));
+	proof.method = a->method;
+	a->proven |= zm_policy_classes(z, &proof);
+	a->avail &= ~a->method;
+	a->generic = 0;
+	return advance(d, a, z, token_id, state, rep);
+ out:
+	zm_wipe(code, sizeof(code));
+	zm_freezero(a, sizeof(*a));
+	return r;
+}
+
+void
+zm_auth_abort(struct zm_tokend *d, struct zm_auth *a)
+{
+	if (a == NULL)
+		return;
+	if (d != NULL)
+		aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
+		    "connection closed before an answer", 0, "");
+	zm_freezero(a, sizeof(*a));
+}
+
+/* ---- ACCOUNT ---- */
+
+int
+zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *rep)
+{
+	const struct zm_zone	*z = NULL;
+	struct zm_user_state	 us;
+	const char		*why = NULL;
+	char			 user[ZM_NAME_MAX], zone[ZM_NAME_MAX];
+	unsigned		 avail = 0;
+	int			 all_revoked = 0, status = ZM_ST_OK, r;
+
+	if (d == NULL || peer == NULL || req == NULL || rep == NULL)
+		return ZM_ERR_INVALID;
+	if ((r = request_target(d, peer, req, "account", user, zone, &z,
+	    rep)) != 0)
+		return r == 1 ? 0 : r;
+	if ((r = account_status(d, z, user, 0, &us, &status, &why)) != 0 ||
+	    (status == ZM_ST_OK &&
+	    (r = usable_methods(d, user, &avail, &all_revoked)) != 0)) {
+		zm_err("store error checking %s: %s", user, zm_strerror(r));
+		audit_ev(d, "account", user, zone, NULL, 0, "error",
+		    "store error", 0, "");
+		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	}
+	/* Only revoked tokens left, in a zone that needs one: refused. */
+	if (status == ZM_ST_OK && all_revoked &&
+	    (z->require & ZM_CLASS_POSSESSION) != 0) {
+		status = ZM_ST_REVOKED;
+		why = "all tokens revoked";
+	}
+	if (status == ZM_ST_OK)
+		return reply_simple(rep, ZM_ST_OK, ZM_MSG_NONE);
+	audit_ev(d, "account", user, zone, NULL, 0, "refused", why, 0, "");
+	return reply_status(rep, status, &us);
+}

@@ -1,1 +1,278 @@
-/* stub */
+/*
+ * peer.c - who is on the other end of a connection, and which groups a
+ * user belongs to.
+ *
+ * Everything goes through NSS (getpwuid_r, getgrnam_r, getgrouplist), so
+ * LDAP/SSSD users work on a real terminal and nss_wrapper works in tests.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "tokend.h"
+
+/* NSS buffers grow on ERANGE up to this; a bigger entry is refused. */
+#define NSS_BUF_MAX	(1024 * 1024)
+#define NSS_BUF_START	4096
+/* getgrouplist() result cap: more groups than this is not a real user. */
+#define NGROUPS_CAP	65536
+
+/*
+ * The getpw*_r/getgr*_r calling convention: 0 with *res == NULL means "no
+ * such entry"; ERANGE means "try a bigger buffer".  Returns 0 found,
+ * ZM_ERR_NOTFOUND, or another error.
+ */
+static int
+pw_by_name(const char *name, struct passwd *pw, char **bufp)
+{
+	struct passwd	*res = NULL;
+	char		*buf = NULL, *nb;
+	size_t		 len = NSS_BUF_START;
+	int		 e;
+
+	for (;;) {
+		if ((nb = realloc(buf, len)) == NULL) {
+			free(buf);
+			return ZM_ERR_NOMEM;
+		}
+		buf = nb;
+		e = getpwnam_r(name, pw, buf, len, &res);
+		if (e != ERANGE || len >= NSS_BUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (e != 0 || res == NULL) {
+		free(buf);
+		/* ENOENT/ESRCH etc. are how some NSS modules say "absent". */
+		return e == 0 || e == ENOENT || e == ESRCH ? ZM_ERR_NOTFOUND :
+		    ZM_ERR_INTERNAL;
+	}
+	*bufp = buf;
+	return ZM_OK;
+}
+
+static int
+pw_by_uid(uid_t uid, struct passwd *pw, char **bufp)
+{
+	struct passwd	*res = NULL;
+	char		*buf = NULL, *nb;
+	size_t		 len = NSS_BUF_START;
+	int		 e;
+
+	for (;;) {
+		if ((nb = realloc(buf, len)) == NULL) {
+			free(buf);
+			return ZM_ERR_NOMEM;
+		}
+		buf = nb;
+		e = getpwuid_r(uid, pw, buf, len, &res);
+		if (e != ERANGE || len >= NSS_BUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (e != 0 || res == NULL) {
+		free(buf);
+		return e == 0 || e == ENOENT || e == ESRCH ? ZM_ERR_NOTFOUND :
+		    ZM_ERR_INTERNAL;
+	}
+	*bufp = buf;
+	return ZM_OK;
+}
+
+static int
+gr_by_name(const char *name, struct group *gr, char **bufp)
+{
+	struct group	*res = NULL;
+	char		*buf = NULL, *nb;
+	size_t		 len = NSS_BUF_START;
+	int		 e;
+
+	for (;;) {
+		if ((nb = realloc(buf, len)) == NULL) {
+			free(buf);
+			return ZM_ERR_NOMEM;
+		}
+		buf = nb;
+		e = getgrnam_r(name, gr, buf, len, &res);
+		if (e != ERANGE || len >= NSS_BUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (e != 0 || res == NULL) {
+		free(buf);
+		return e == 0 || e == ENOENT || e == ESRCH ? ZM_ERR_NOTFOUND :
+		    ZM_ERR_INTERNAL;
+	}
+	*bufp = buf;
+	return ZM_OK;
+}
+
+/* 1 if gid is among the user's groups according to getgrouplist(). */
+static int
+grouplist_has(const char *user, gid_t primary, gid_t gid)
+{
+	gid_t	*groups = NULL, *ng;
+	int	 n = 64, i, found = 0;
+
+	for (;;) {
+		int want = n;
+
+		if ((ng = reallocarray(groups, (size_t)n, sizeof(*groups))) == NULL)
+			break;
+		groups = ng;
+		if (getgrouplist(user, primary, groups, &n) >= 0)
+			break;
+		/* n now holds the number needed (glibc); guard a bogus value. */
+		if (n <= want)
+			n = want * 2;
+		if (n > NGROUPS_CAP) {
+			n = -1;
+			break;
+		}
+	}
+	if (groups != NULL && n > 0) {
+		for (i = 0; i < n; i++) {
+			if (groups[i] == gid) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	free(groups);
+	return found;
+}
+
+int
+zm_user_in_group(const char *user, const char *group)
+{
+	struct group	 gr;
+	struct passwd	 pw;
+	char		*gbuf = NULL, *pbuf = NULL;
+	char		**m;
+	gid_t		 gid;
+	int		 found = 0;
+
+	if (user == NULL || group == NULL || *user == '\0' || *group == '\0')
+		return 0;
+	/* A group that does not exist has no members: not an error. */
+	if (gr_by_name(group, &gr, &gbuf) != ZM_OK)
+		return 0;
+	gid = gr.gr_gid;
+	for (m = gr.gr_mem; m != NULL && *m != NULL; m++) {
+		if (strcmp(*m, user) == 0) {
+			found = 1;
+			goto out;
+		}
+	}
+	if (pw_by_name(user, &pw, &pbuf) != ZM_OK)
+		goto out;
+	if (pw.pw_gid == gid) {
+		found = 1;
+		goto out;
+	}
+	/* Covers NSS sources whose gr_mem lists are incomplete (initgroups). */
+	found = grouplist_has(user, pw.pw_gid, gid);
+ out:
+	free(gbuf);
+	free(pbuf);
+	return found;
+}
+
+int
+zm_user_privileged(const char *user, const struct zm_zone *z)
+{
+	size_t i;
+
+	if (z == NULL)
+		return 0;
+	for (i = 0; i < z->n_privileged_groups; i++) {
+		if (zm_user_in_group(user, z->privileged_groups[i]))
+			return 1;
+	}
+	return 0;
+}
+
+int
+zm_user_exists(const char *user)
+{
+	struct passwd	 pw;
+	char		*buf = NULL;
+
+	if (user == NULL || *user == '\0')
+		return 0;
+	if (pw_by_name(user, &pw, &buf) != ZM_OK)
+		return 0;
+	free(buf);
+	return 1;
+}
+
+int
+zm_user_name_valid(const char *user)
+{
+	size_t i, len;
+
+	if (user == NULL)
+		return 0;
+	len = strlen(user);
+	if (len == 0 || len >= ZM_NAME_MAX)
+		return 0;
+	/* A leading '-' could be taken for an option by a tool downstream. */
+	if (user[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)user[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-' || ch == '@')
+			continue;
+		/* Samba machine accounts end in '$'. */
+		if (ch == '$' && i == len - 1)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+int
+zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
+    pid_t pid, struct zm_peer *p)
+{
+	struct passwd	 pw;
+	char		*buf = NULL;
+	int		 r;
+
+	memset(p, 0, sizeof(*p));
+	p->uid = uid;
+	p->gid = gid;
+	p->pid = pid;
+	p->is_root = uid == 0;
+
+	r = pw_by_uid(uid, &pw, &buf);
+	if (r == ZM_OK) {
+		if (strlen(pw.pw_name) < sizeof(p->name))
+			strcpy(p->name, pw.pw_name);
+		else
+			zm_warn("uid %lu: user name too long", (unsigned long)uid);
+		free(buf);
+	} else if (r != ZM_ERR_NOTFOUND) {
+		zm_err("uid %lu: passwd lookup failed", (unsigned long)uid);
+		return r;
+	}
+	/* The operator name of root must never be empty in the audit log. */
+	if (p->is_root && p->name[0] == '\0')
+		strcpy(p->name, "root");
+	/* Without a name there is no group membership to look up. */
+	if (p->name[0] != '\0' && cfg != NULL) {
+		p->is_helpdesk = zm_user_in_group(p->name, cfg->helpdesk_group);
+		p->is_admin = zm_user_in_group(p->name, cfg->admin_group);
+	}
+	return ZM_OK;
+}

@@ -31,7 +31,8 @@ unsigned zm_policy_missing(const struct zm_zone *z, unsigned proven);
  * has usable (avail, ZM_METHOD_* mask), the first in the order card, fido2,
  * totp, tempcode that can establish at least one missing class.  Returns
  * 0 if the zone is satisfied, ZM_ERR_NOTFOUND if nothing available can
- * satisfy what is missing.
+ * satisfy what is missing.  Callers remove a method from avail once it
+ * has been used in the conversation, so nothing is asked for twice.
  */
 int zm_policy_next(const struct zm_zone *z, unsigned proven, unsigned avail,
     unsigned *method);

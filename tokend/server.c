@@ -1,1 +1,730 @@
-/* stub */
+/*
+ * server.c - the UNIX socket, the poll() loop and the dispatch table.
+ *
+ * Requests are answered synchronously in the loop (every handler is a few
+ * store calls).  Each request type has a row in the dispatch table with
+ * its permission flags, checked here before the handler runs; the
+ * finer rules (root may name any user, others only themselves; operators
+ * never act on their own account) live in the handlers.  Callers are
+ * identified once per connection from SO_PEERCRED.
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "server.h"
+#include "tokend.h"
+#include "wipe.h"
+
+#define IN_MAX		((size_t)ZM_IPC_HDR_LEN + ZM_IPC_MAX_BODY)
+#define OUT_MAX		((size_t)64 * 1024 * 1024)	/* a LIST of everything */
+#define OUT_HIGH	((size_t)1024 * 1024)	/* stop reading above this backlog */
+#define OUT_KEEP	((size_t)64 * 1024)	/* free bigger output buffers */
+#define ACCEPT_PAUSE_MS	100
+#define READ_CHUNK	((size_t)16 * 1024)
+
+struct client {
+	int		 fd;
+	struct zm_peer	 peer;
+	struct zm_buf	 in;
+	struct zm_buf	 out;
+	size_t		 out_off;	/* bytes of out already sent */
+	struct zm_auth	*auth;		/* open conversation, or NULL */
+	int64_t		 deadline;	/* monotonic ms */
+	int		 eof;		/* peer sent EOF: close once flushed */
+};
+
+struct server {
+	struct zm_tokend	*d;
+	struct client		*cl[ZM_MAX_CLIENTS];
+	size_t			 n;
+	struct zm_buf		 reply;		/* replies to the current request */
+	int64_t			 accept_resume;	/* monotonic ms; 0 = accepting */
+};
+
+typedef int (*peer_fn)(struct zm_tokend *, const struct zm_peer *,
+    const struct zm_msg *, struct zm_buf *);
+typedef int (*conn_fn)(struct zm_tokend *, struct client *,
+    const struct zm_msg *, struct zm_buf *);
+
+struct handler {
+	uint16_t	 type;
+	const char	*name;		/* audit event name */
+	unsigned	 perm;		/* ZM_PERM_* */
+	peer_fn		 pfn;		/* one of pfn / cfn */
+	conn_fn		 cfn;
+};
+
+int64_t
+zm_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+zm_reply_append(struct zm_buf *reply, struct zm_buf *msg)
+{
+	int r;
+
+	r = zm_buf_put(reply, msg->data, msg->len);
+	zm_buf_reset(msg);
+	return r;
+}
+
+int
+zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
+    uint32_t count)
+{
+	struct zm_buf	m;
+	int		r;
+
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, (uint32_t)status)) != 0)
+		goto out;
+	if (msgid != ZM_MSG_NONE &&
+	    (r = zm_msg_add_u32(&m, ZM_T_MSG, (uint32_t)msgid)) != 0)
+		goto out;
+	if (time_v > 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)time_v)) != 0)
+		goto out;
+	if (count != 0 && (r = zm_msg_add_u32(&m, ZM_T_COUNT, count)) != 0)
+		goto out;
+	if ((r = zm_msg_end(&m)) != 0)
+		goto out;
+	r = zm_reply_append(reply, &m);
+ out:
+	zm_buf_free(&m);
+	return r;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- handlers that need the connection ---- */
+
+static int
+h_ping(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+}
+
+static int
+h_auth_begin(struct zm_tokend *d, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply)
+{
+	return zm_auth_begin(d, &c->peer, req, &c->auth, reply);
+}
+
+static int
+h_auth_answer(struct zm_tokend *d, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply)
+{
+	/* An answer nobody asked for is a protocol violation. */
+	if (c->auth == NULL)
+		return ZM_ERR_PROTO;
+	return zm_auth_answer(d, &c->auth, req, reply);
+}
+
+static const struct handler handlers[] = {
+	{ ZM_REQ_PING, "ping", ZM_PERM_ANY, h_ping, NULL },
+	{ ZM_REQ_AUTH_BEGIN, "auth", ZM_PERM_ANY, NULL, h_auth_begin },
+	{ ZM_REQ_AUTH_ANSWER, "auth", ZM_PERM_ANY, NULL, h_auth_answer },
+	{ ZM_REQ_ACCOUNT, "account", ZM_PERM_ANY, zm_account_check, NULL },
+	{ ZM_REQ_SESSION_OPEN, "session_open", ZM_PERM_ANY,
+	    zm_session_open_req, NULL },
+	{ ZM_REQ_SESSION_CLOSE, "session_close", ZM_PERM_ANY,
+	    zm_session_close_req, NULL },
+	{ ZM_REQ_ENROLL_TOTP, "enrol", ZM_PERM_STAFF, zm_admin_enroll_totp,
+	    NULL },
+	{ ZM_REQ_LIST, "list", ZM_PERM_ANY, zm_admin_list, NULL },
+	{ ZM_REQ_UNLOCK, "unlock", ZM_PERM_STAFF, zm_admin_unlock, NULL },
+	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, zm_admin_disable, NULL },
+	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
+	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, zm_admin_revoke, NULL },
+};
+
+static const struct handler *
+handler_find(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (handlers[i].type == type)
+			return &handlers[i];
+	}
+	return NULL;
+}
+
+static int
+peer_is_staff(const struct zm_peer *p)
+{
+	return p->is_root || p->is_helpdesk || p->is_admin;
+}
+
+/* Queue the request's replies (in s->reply) on the connection. */
+static int
+reply_queue(struct server *s, struct client *c)
+{
+	struct zm_buf	tmp;
+	int		r;
+
+	if (c->out.len == 0) {
+		/* The usual case: hand the buffer over instead of copying. */
+		tmp = c->out;
+		c->out = s->reply;
+		s->reply = tmp;
+		c->out_off = 0;
+		return ZM_OK;
+	}
+	r = zm_buf_put(&c->out, s->reply.data, s->reply.len);
+	zm_buf_reset(&s->reply);
+	if (s->reply.cap > OUT_KEEP)
+		zm_buf_free(&s->reply);
+	return r;
+}
+
+static void
+audit_refused(struct zm_tokend *d, const struct client *c,
+    const struct handler *h, const struct zm_msg *req)
+{
+	char user[ZM_NAME_MAX] = "", reason[96];
+	int  n;
+
+	if (zm_msg_get_str(req, ZM_T_USER, user, sizeof(user)) != 0 ||
+	    !zm_user_name_valid(user))
+		user[0] = '\0';
+	n = snprintf(reason, sizeof(reason), "caller uid %lu not permitted",
+	    (unsigned long)c->peer.uid);
+	if (n < 0 || (size_t)n >= sizeof(reason))
+		strcpy(reason, "caller not permitted");
+	zm_notice("%s refused: %s", h->name, reason);
+	if (zm_audit_event(d->audit, h->name, user, NULL, "refused", reason,
+	    NULL, c->peer.name, NULL, NULL, 0) != 0)
+		zm_err("audit write failed");
+}
+
+/*
+ * Run one request.  Returns 0 when a reply was queued, ZM_ERR_PROTO (or
+ * another error) when the connection must be closed.
+ */
+static int
+dispatch(struct server *s, struct client *c, const struct zm_msg *req)
+{
+	const struct handler	*h;
+	struct zm_buf		*out = &s->reply;
+	int			 r;
+
+	if ((h = handler_find(req->type)) == NULL) {
+		zm_warn("uid %lu: unknown request type 0x%x",
+		    (unsigned long)c->peer.uid, req->type);
+		return ZM_ERR_PROTO;
+	}
+	/* A conversation waits for its answer and nothing else. */
+	if (c->auth != NULL && req->type != ZM_REQ_AUTH_ANSWER) {
+		zm_warn("uid %lu: %s during an authentication conversation",
+		    (unsigned long)c->peer.uid, h->name);
+		return ZM_ERR_PROTO;
+	}
+	zm_debug("uid %lu pid %ld: %s (0x%x)", (unsigned long)c->peer.uid,
+	    (long)c->peer.pid, h->name, req->type);
+	zm_buf_reset(out);
+	if ((h->perm & ZM_PERM_STAFF) != 0 && !peer_is_staff(&c->peer)) {
+		audit_refused(s->d, c, h, req);
+		if ((r = zm_reply_result(out, ZM_ST_PERM,
+		    ZM_MSG_NOT_PERMITTED, 0, 0)) != 0)
+			return r;
+		return reply_queue(s, c);
+	}
+	if (h->pfn != NULL)
+		r = h->pfn(s->d, &c->peer, req, out);
+	else
+		r = h->cfn(s->d, c, req, out);
+	if (r == ZM_ERR_PROTO) {
+		zm_warn("uid %lu: malformed %s request",
+		    (unsigned long)c->peer.uid, h->name);
+		zm_buf_reset(out);
+		return r;
+	}
+	if (r == ZM_OK && out->len > 0)
+		return reply_queue(s, c);
+	if (r == ZM_OK)
+		zm_err("%s: handler queued no reply", h->name);
+	else
+		zm_err("%s for uid %lu: %s", h->name,
+		    (unsigned long)c->peer.uid, zm_strerror(r));
+	/* Fail closed: whatever was half-built (maybe a secret) is wiped. */
+	zm_buf_reset(out);
+	if (c->auth != NULL) {
+		zm_auth_abort(s->d, c->auth);
+		c->auth = NULL;
+	}
+	if ((r = zm_reply_result(out, ZM_ST_INTERNAL, ZM_MSG_INTERNAL, 0,
+	    0)) != 0)
+		return r;
+	return reply_queue(s, c);
+}
+
+static void
+in_consume(struct zm_buf *b, size_t n)
+{
+	size_t rest = b->len - n;
+
+	if (rest > 0)
+		memmove(b->data, b->data + n, rest);
+	zm_wipe(b->data + rest, n);
+	b->len = rest;
+}
+
+static int64_t
+client_idle_ms(const struct client *c)
+{
+	return c->auth != NULL ? ZM_CONV_IDLE_MS : ZM_IDLE_MS;
+}
+
+static int
+client_input(struct server *s, struct client *c)
+{
+	struct zm_msg	msg;
+	size_t		flen;
+	int		r;
+
+	while ((r = zm_msg_frame_len(c->in.data, c->in.len, &flen)) ==
+	    ZM_OK) {
+		if ((r = zm_msg_parse(c->in.data, flen, &msg)) != 0) {
+			zm_warn("uid %lu: bad message: %s",
+			    (unsigned long)c->peer.uid, zm_strerror(r));
+			return ZM_ERR_PROTO;
+		}
+		r = dispatch(s, c, &msg);
+		/* The request may hold an answer (a code): wiped here. */
+		in_consume(&c->in, flen);
+		if (r != 0)
+			return r;
+	}
+	if (r != ZM_ERR_TRUNCATED) {
+		zm_warn("uid %lu: bad message header: %s",
+		    (unsigned long)c->peer.uid, zm_strerror(r));
+		return ZM_ERR_PROTO;
+	}
+	return ZM_OK;
+}
+
+static int
+client_read(struct server *s, struct client *c, int64_t now)
+{
+	size_t	room = IN_MAX - c->in.len;
+	ssize_t	n;
+	int	r;
+
+	/* Framing caps a message at IN_MAX, so a full buffer cannot happen. */
+	if (room == 0)
+		return ZM_ERR_TOOBIG;
+	/* Grow with the data: 1024 idle clients need not hold 64 KiB each. */
+	if (room > READ_CHUNK)
+		room = READ_CHUNK;
+	if ((r = zm_buf_reserve(&c->in, room)) != 0)
+		return r;
+	n = read(c->fd, c->in.data + c->in.len, room);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return ZM_OK;
+		return ZM_ERR_IO;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		return ZM_OK;
+	}
+	c->in.len += (size_t)n;
+	if ((r = client_input(s, c)) != 0)
+		return r;
+	c->deadline = now + client_idle_ms(c);
+	return ZM_OK;
+}
+
+static int
+client_flush(struct client *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.data + c->out_off,
+		    c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return ZM_OK;
+			return ZM_ERR_IO;
+		}
+		c->out_off += (size_t)n;
+	}
+	/* Replies may carry an enrolment URI: wipe once sent. */
+	if (c->out.cap > OUT_KEEP)
+		zm_buf_free(&c->out);
+	else
+		zm_buf_reset(&c->out);
+	c->out_off = 0;
+	return ZM_OK;
+}
+
+static void
+client_free(struct server *s, struct client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->auth != NULL)
+		zm_auth_abort(s->d, c->auth);
+	if (c->fd != -1)
+		close(c->fd);
+	zm_buf_free(&c->in);
+	zm_buf_free(&c->out);
+	zm_wipe(c, sizeof(*c));
+	free(c);
+}
+
+static void
+client_remove(struct server *s, size_t i)
+{
+	client_free(s, s->cl[i]);
+	s->cl[i] = s->cl[--s->n];
+	s->cl[s->n] = NULL;
+	s->accept_resume = 0;
+}
+
+static size_t
+clients_of_uid(const struct server *s, uid_t uid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (s->cl[i]->peer.uid == uid)
+			n++;
+	return n;
+}
+
+static void
+accept_clients(struct server *s, int lfd, int64_t now)
+{
+	struct ucred	 cred;
+	socklen_t	 clen;
+	struct client	*c;
+	int		 fd;
+
+	while (s->n < ZM_MAX_CLIENTS) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of fds or memory: back off instead of spinning. */
+			zm_err("accept: %s", strerror(errno));
+			s->accept_resume = now + ACCEPT_PAUSE_MS;
+			return;
+		}
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+		    clen != sizeof(cred)) {
+			zm_err("SO_PEERCRED: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 &&
+		    clients_of_uid(s, cred.uid) >= ZM_MAX_CLIENTS_PER_UID) {
+			zm_warn("uid %lu: too many connections",
+			    (unsigned long)cred.uid);
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			s->accept_resume = now + ACCEPT_PAUSE_MS;
+			return;
+		}
+		c->fd = fd;
+		zm_buf_init(&c->in, IN_MAX);
+		zm_buf_init(&c->out, OUT_MAX);
+		/* Fail closed: a caller we cannot identify is not served. */
+		if (zm_peer_identify(s->d->cfg, cred.uid, cred.gid, cred.pid,
+		    &c->peer) != 0) {
+			client_free(s, c);
+			continue;
+		}
+		c->deadline = now + ZM_IDLE_MS;
+		s->cl[s->n++] = c;
+		zm_debug("connection from uid %lu (%s) pid %ld%s%s%s",
+		    (unsigned long)cred.uid, c->peer.name, (long)cred.pid,
+		    c->peer.is_root ? " root" : "",
+		    c->peer.is_helpdesk ? " helpdesk" : "",
+		    c->peer.is_admin ? " admin" : "");
+	}
+	if (s->accept_resume == 0)
+		zm_warn("%d clients connected: not accepting more for now",
+		    ZM_MAX_CLIENTS);
+	s->accept_resume = now + ACCEPT_PAUSE_MS;
+}
+
+/* Returns non-zero when a signal asked the loop to stop. */
+static int
+read_signals(struct zm_tokend *d, int sigfd, zm_signal_fn on_signal)
+{
+	unsigned char	sigs[64];
+	ssize_t		n, i;
+	int		stop = 0;
+
+	for (;;) {
+		n = read(sigfd, sigs, sizeof(sigs));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (on_signal != NULL && on_signal(d, sigs[i]) != 0)
+				stop = 1;
+	}
+	return stop;
+}
+
+/* Service one client after poll(); returns 0 to keep it, else close. */
+static int
+client_event(struct server *s, struct client *c, short revents, int64_t now)
+{
+	int r;
+
+	if ((revents & POLLOUT) != 0 && (r = client_flush(c)) != 0)
+		return r;
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !c->eof) {
+		if ((r = client_read(s, c, now)) != 0)
+			return r;
+		/* Answer at once: most replies fit the socket buffer. */
+		if ((r = client_flush(c)) != 0)
+			return r;
+	}
+	if (c->eof && c->out_off == c->out.len)
+		return ZM_ERR_IO;	/* done: peer closed, nothing left */
+	if (now >= c->deadline) {
+		if (c->auth != NULL)
+			zm_info("uid %lu: conversation timed out",
+			    (unsigned long)c->peer.uid);
+		else
+			zm_debug("uid %lu: idle timeout",
+			    (unsigned long)c->peer.uid);
+		return ZM_ERR_TIMEOUT;
+	}
+	return ZM_OK;
+}
+
+int
+zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
+{
+	struct server	*s;
+	struct pollfd	*pfd = NULL;
+	struct client	*c;
+	nfds_t		 npfd;
+	int64_t		 now, wait;
+	size_t		 i, nc;
+	int		 listening, n, r = ZM_ERR_INTERNAL;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (pfd = calloc(ZM_MAX_CLIENTS + 2, sizeof(*pfd))) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	s->d = d;
+	zm_buf_init(&s->reply, OUT_MAX);
+	for (;;) {
+		now = mono_ms();
+		if (s->accept_resume != 0 && now >= s->accept_resume)
+			s->accept_resume = 0;
+		pfd[0].fd = sigfd;
+		pfd[0].events = POLLIN;
+		listening = s->accept_resume == 0 && s->n < ZM_MAX_CLIENTS;
+		pfd[1].fd = listening ? lfd : -1;
+		pfd[1].events = POLLIN;
+		wait = s->accept_resume != 0 ? s->accept_resume - now :
+		    INT64_MAX;
+		nc = s->n;
+		for (i = 0; i < nc; i++) {
+			c = s->cl[i];
+			pfd[i + 2].fd = c->fd;
+			pfd[i + 2].events = 0;
+			pfd[i + 2].revents = 0;
+			if (!c->eof && c->out.len - c->out_off < OUT_HIGH)
+				pfd[i + 2].events |= POLLIN;
+			if (c->out_off < c->out.len)
+				pfd[i + 2].events |= POLLOUT;
+			if (c->deadline - now < wait)
+				wait = c->deadline - now;
+		}
+		npfd = (nfds_t)(nc + 2);
+		if (wait < 0)
+			wait = 0;	/* a deadline has passed */
+		n = poll(pfd, npfd, wait == INT64_MAX ? -1 :
+		    wait > INT_MAX ? INT_MAX : (int)wait);
+		if (n < 0 && errno != EINTR) {
+			zm_err("poll: %s", strerror(errno));
+			r = ZM_ERR_IO;
+			goto out;
+		}
+		if (n < 0) {
+			/* A signal: its byte is in the pipe. */
+			pfd[0].revents = POLLIN;
+			pfd[1].revents = 0;
+			for (i = 0; i < nc; i++)
+				pfd[i + 2].revents = 0;
+		}
+		if ((pfd[0].revents & POLLIN) != 0 &&
+		    read_signals(d, sigfd, on_signal) != 0)
+			break;
+		now = mono_ms();
+		/* Downwards, so removing index i (swap with last) is safe. */
+		for (i = nc; i-- > 0;) {
+			if (client_event(s, s->cl[i], pfd[i + 2].revents,
+			    now) != 0)
+				client_remove(s, i);
+		}
+		if (listening && (pfd[1].revents & POLLIN) != 0)
+			accept_clients(s, lfd, now);
+	}
+	r = ZM_OK;
+ out:
+	if (s != NULL) {
+		while (s->n > 0)
+			client_remove(s, s->n - 1);
+		zm_buf_free(&s->reply);
+		free(s);
+	}
+	free(pfd);
+	return r;
+}
+
+/* 1 if something accepts connections on sun (another daemon running). */
+static int
+socket_alive(const struct sockaddr_un *sun)
+{
+	int fd, alive;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return 0;
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return alive;
+}
+
+static int
+parent_dir(const char *path)
+{
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		*slash;
+	struct stat	 st;
+
+	/* path is shorter than sun_path: checked by the caller. */
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return ZM_OK;
+	*slash = '\0';
+	if (lstat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			zm_err("%s is not a directory", dir);
+			return ZM_ERR_INVALID;
+		}
+		return ZM_OK;
+	}
+	if (errno != ENOENT) {
+		zm_err("%s: %s", dir, strerror(errno));
+		return ZM_ERR_IO;
+	}
+	/* The daemon runs with umask 077: set the mode explicitly. */
+	if (mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0) {
+		zm_err("mkdir %s: %s", dir, strerror(errno));
+		return ZM_ERR_IO;
+	}
+	return ZM_OK;
+}
+
+int
+zm_server_socket(const char *path, int *fdp)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd = -1, r = ZM_ERR_INTERNAL;
+
+	*fdp = -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path == NULL || path[0] != '/' ||
+	    strlen(path) >= sizeof(sun.sun_path)) {
+		zm_err("socket path is not absolute or too long");
+		return ZM_ERR_INVALID;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((r = parent_dir(path)) != 0)
+		return r;
+	if (lstat(path, &st) == 0) {
+		/* Never remove a file that is not ours to remove. */
+		if (!S_ISSOCK(st.st_mode)) {
+			zm_err("%s exists and is not a socket", path);
+			return ZM_ERR_EXISTS;
+		}
+		if (socket_alive(&sun)) {
+			zm_err("%s: another daemon is listening there", path);
+			return ZM_ERR_EXISTS;
+		}
+		if (unlink(path) != 0) {
+			zm_err("unlink %s: %s", path, strerror(errno));
+			return ZM_ERR_IO;
+		}
+	} else if (errno != ENOENT) {
+		zm_err("%s: %s", path, strerror(errno));
+		return ZM_ERR_IO;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		zm_err("socket: %s", strerror(errno));
+		return ZM_ERR_IO;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		zm_err("bind %s: %s", path, strerror(errno));
+		r = ZM_ERR_IO;
+		goto out;
+	}
+	/* Anyone may connect: authorisation is per request by SO_PEERCRED. */
+	if (chmod(path, 0666) != 0 || listen(fd, SOMAXCONN) != 0) {
+		zm_err("%s: %s", path, strerror(errno));
+		unlink(path);
+		r = ZM_ERR_IO;
+		goto out;
+	}
+	*fdp = fd;
+	fd = -1;
+	r = ZM_OK;
+ out:
+	if (fd != -1)
+		close(fd);
+	return r;
+}

@@ -1,1 +1,611 @@
-/* stub */
+/*
+ * session.c - login sessions: registration from the PAM session phase,
+ * logout, and ending sessions when their token is revoked or their user
+ * disabled (R5).
+ *
+ * A session is ended through logind when the PAM module recorded a logind
+ * session id, else by signalling the process that opened it: SIGHUP (what
+ * a terminal hang-up does to login, sshd and shells), then SIGTERM after a
+ * grace period.  The process start time from /proc/PID/stat, recorded at
+ * registration, guards against signalling a reused PID.
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "store.h"
+#include "tokend.h"
+#include "wipe.h"
+
+#define LOGINCTL_PATH		"/usr/bin/loginctl"
+#define LOGINCTL_TIMEOUT_MS	5000
+#define POLL_MS			10
+#define DEFAULT_GRACE_MS	2000
+
+enum end_state { E_PENDING, E_SIGNALLED, E_ENDED, E_FAILED };
+
+struct ending {
+	struct zm_session	*s;
+	int			 state;
+	const char		*why;	/* failure reason for the audit log */
+};
+
+/* Decimal id for the audit log's token field ("" for none). */
+static void
+fmt_id(char *out, size_t outlen, int64_t id)
+{
+	int n;
+
+	out[0] = '\0';
+	if (id <= 0)
+		return;
+	n = snprintf(out, outlen, "%lld", (long long)id);
+	if (n < 0 || (size_t)n >= outlen)
+		out[0] = '\0';
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * Read the state (field 3) and start time (field 22) of pid from
+ * /proc/PID/stat.  The command name (field 2) is chosen by the process
+ * and may hold spaces or ')': parsing resumes after the last ')'.
+ * ZM_ERR_NOTFOUND when there is no such process.
+ */
+static int
+proc_stat(pid_t pid, char *state, uint64_t *start)
+{
+	char			 path[64], buf[2048], *p, *end;
+	unsigned long long	 v;
+	ssize_t			 len;
+	int			 fd, n, field;
+
+	n = snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ZM_ERR_INTERNAL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? ZM_ERR_NOTFOUND : ZM_ERR_IO;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)	/* ESRCH: exited between open and read */
+		return len == 0 || errno == ESRCH ? ZM_ERR_NOTFOUND : ZM_ERR_IO;
+	buf[len] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
+		return ZM_ERR_INVALID;
+	p += 2;
+	*state = *p;
+	for (field = 3; field < 22; field++) {
+		if ((p = strchr(p, ' ')) == NULL)
+			return ZM_ERR_INVALID;
+		p++;
+	}
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno != 0 || end == p || (*end != ' ' && *end != '\n' &&
+	    *end != '\0'))
+		return ZM_ERR_INVALID;
+	*start = v;
+	return ZM_OK;
+}
+
+/*
+ * 1 if pid is still the process registered with start time start; 0 if it
+ * is gone (exited, a zombie, or the PID now names another process).  A
+ * process that cannot be checked counts as still there.
+ */
+static int
+proc_running(pid_t pid, uint64_t start)
+{
+	uint64_t	now_start;
+	char		state;
+	int		r;
+
+	r = proc_stat(pid, &state, &now_start);
+	if (r == ZM_ERR_NOTFOUND)
+		return 0;
+	if (r != ZM_OK)
+		return 1;
+	if (state == 'Z' || state == 'X' || now_start != start)
+		return 0;
+	return 1;
+}
+
+/* A logind session id goes into an argv: digits, letters, '_' only. */
+static int
+logind_id_valid(const char *id)
+{
+	size_t i;
+
+	if (id[0] == '\0' || strlen(id) >= 64)
+		return 0;
+	for (i = 0; id[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)id[i];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+child_close_fds(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || \
+    (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	closefrom(3);
+#else
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		close((int)fd);
+#endif
+}
+
+/* `loginctl terminate-session -- ID`, without a shell, bounded in time. */
+static int
+loginctl_terminate(const char *id)
+{
+	char		 a0[] = "loginctl", a1[] = "terminate-session", a2[] = "--";
+	char		 a3[64], e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
+	char		*argv[] = { a0, a1, a2, a3, NULL };
+	char		*envp[] = { e0, e1, NULL };
+	sigset_t	 all, old;
+	int64_t		 deadline;
+	pid_t		 pid, w;
+	int		 status = 0, fd;
+
+	if (!logind_id_valid(id))
+		return ZM_ERR_INVALID;
+	memcpy(a3, id, strlen(id) + 1);
+	/* No handler of ours may run in the child before exec. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		child_close_fds();
+		execve(LOGINCTL_PATH, argv, envp);
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		zm_err("fork: %s", strerror(errno));
+		return ZM_ERR_IO;
+	}
+	deadline = mono_ms() + LOGINCTL_TIMEOUT_MS;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
+	    (w == -1 && errno == EINTR)) {
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+				;
+			zm_err("loginctl terminate-session %s: timed out", id);
+			return ZM_ERR_TIMEOUT;
+		}
+		sleep_ms(POLL_MS);
+	}
+	if (w == -1) {
+		zm_err("waitpid: %s", strerror(errno));
+		return ZM_ERR_IO;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		zm_warn("loginctl terminate-session %s: exit status %d", id,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return ZM_ERR_IO;
+	}
+	return ZM_OK;
+}
+
+/* First step for one session: logind, or SIGHUP to its process. */
+static void
+end_start(struct ending *e)
+{
+	struct zm_session *s = e->s;
+
+	if (s->logind_id[0] != '\0' && loginctl_terminate(s->logind_id) == 0) {
+		e->state = E_ENDED;
+		return;
+	}
+	/* No logind (or it failed): fall back to the recorded process. */
+	if (s->pid <= 1) {
+		e->state = E_FAILED;
+		e->why = "no process recorded";
+		return;
+	}
+	if (s->pid_starttime == 0) {
+		/* Unverifiable PID: never signal what may be someone else. */
+		if (kill(s->pid, 0) == -1 && errno == ESRCH) {
+			e->state = E_ENDED;
+		} else {
+			e->state = E_FAILED;
+			e->why = "process start time unknown";
+		}
+		return;
+	}
+	if (!proc_running(s->pid, s->pid_starttime)) {
+		e->state = E_ENDED;	/* already gone */
+		return;
+	}
+	if (kill(s->pid, SIGHUP) == -1) {
+		if (errno == ESRCH) {
+			e->state = E_ENDED;
+		} else {
+			zm_err("kill %ld: %s", (long)s->pid, strerror(errno));
+			e->state = E_FAILED;
+			e->why = "cannot signal the session process";
+		}
+		return;
+	}
+	e->state = E_SIGNALLED;
+}
+
+/* Wait up to ms for every signalled process to go. */
+static void
+end_wait(struct ending *e, size_t n, unsigned ms)
+{
+	int64_t	deadline = mono_ms() + ms;
+	size_t	i, left;
+
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			if (e[i].state != E_SIGNALLED)
+				continue;
+			if (proc_running(e[i].s->pid, e[i].s->pid_starttime))
+				left++;
+			else
+				e[i].state = E_ENDED;
+		}
+		if (left == 0 || mono_ms() >= deadline)
+			return;
+		sleep_ms(POLL_MS);
+	}
+}
+
+static void
+end_term(struct ending *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].state != E_SIGNALLED)
+			continue;
+		/* Re-check right before the signal: the PID may be reused. */
+		if (!proc_running(e[i].s->pid, e[i].s->pid_starttime))
+			e[i].state = E_ENDED;
+		else if (kill(e[i].s->pid, SIGTERM) == -1 && errno == ESRCH)
+			e[i].state = E_ENDED;
+	}
+}
+
+static void
+end_audit(struct zm_tokend *d, const struct ending *e, const char *reason)
+{
+	const struct zm_session	*s = e->s;
+	char			 token[32] = "", detail[160];
+	int			 n;
+
+	fmt_id(token, sizeof(token), s->token_id);
+	if (s->logind_id[0] != '\0')
+		n = snprintf(detail, sizeof(detail),
+		    "session %lld logind %s pid %ld%s%s",
+		    (long long)s->id, s->logind_id, (long)s->pid,
+		    e->why ? ": " : "", e->why ? e->why : "");
+	else
+		n = snprintf(detail, sizeof(detail), "session %lld pid %ld%s%s",
+		    (long long)s->id, (long)s->pid, e->why ? ": " : "",
+		    e->why ? e->why : "");
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	if (zm_audit_event(d->audit, "session_end", s->user, s->zone,
+	    e->state == E_ENDED ? "ok" : "fail", reason, NULL, NULL, token,
+	    detail, 1) != 0)
+		zm_err("audit write failed");
+}
+
+int
+zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
+    const char *reason, unsigned *ended, unsigned *failed)
+{
+	struct zm_session	*list = NULL;
+	struct ending		*e = NULL;
+	unsigned		 grace;
+	size_t			 n = 0, i;
+	int			 r;
+
+	*ended = *failed = 0;
+	if ((r = zm_store_sessions_open_list(d->st, user, token_id, &list,
+	    &n)) != 0) {
+		zm_err("cannot list sessions: %s", zm_strerror(r));
+		return r;
+	}
+	if (n == 0)
+		goto out;
+	if ((e = calloc(n, sizeof(*e))) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
+	/* All at once, so n sessions take one grace period, not n. */
+	for (i = 0; i < n; i++) {
+		e[i].s = &list[i];
+		end_start(&e[i]);
+	}
+	end_wait(e, n, grace);
+	end_term(e, n);
+	end_wait(e, n, grace);
+	for (i = 0; i < n; i++) {
+		if (e[i].state == E_SIGNALLED) {
+			e[i].state = E_FAILED;
+			e[i].why = "process did not exit";
+		}
+		/*
+		 * A session that could not be ended stays open in the store:
+		 * it is still running, and the caller reports it (PARTIAL).
+		 */
+		if (e[i].state == E_ENDED && (r = zm_store_session_close(d->st,
+		    list[i].id, zm_now(), reason)) != 0) {
+			zm_err("session %lld: close: %s",
+			    (long long)list[i].id, zm_strerror(r));
+			e[i].state = E_FAILED;
+			e[i].why = "store error";
+		}
+		end_audit(d, &e[i], reason);
+		if (e[i].state == E_ENDED)
+			(*ended)++;
+		else
+			(*failed)++;
+		zm_info("session %lld of %s: %s (%s)", (long long)list[i].id,
+		    list[i].user, e[i].state == E_ENDED ? "ended" :
+		    "NOT ended", reason);
+	}
+	r = ZM_OK;
+ out:
+	free(e);
+	free(list);
+	return r;
+}
+
+/* ---- SESSION_OPEN / SESSION_CLOSE ---- */
+
+/* Optional string field: absent is "", too long or malformed is an error. */
+static int
+opt_str(const struct zm_msg *req, uint16_t tag, char *out, size_t outlen)
+{
+	size_t	i;
+	int	r;
+
+	out[0] = '\0';
+	if ((r = zm_msg_get_str(req, tag, out, outlen)) == ZM_ERR_NOTFOUND)
+		return ZM_OK;
+	if (r != ZM_OK)
+		return r;
+	/* These end up in the audit log and in listings: no control bytes. */
+	for (i = 0; out[i] != '\0'; i++) {
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			return ZM_ERR_INVALID;
+	}
+	return ZM_OK;
+}
+
+static int
+reply_session(struct zm_buf *reply, int64_t id)
+{
+	struct zm_buf	m;
+	int		r;
+
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) == 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_SESSION_ID, (uint64_t)id)) == 0 &&
+	    (r = zm_msg_end(&m)) == 0)
+		r = zm_reply_append(reply, &m);
+	zm_buf_free(&m);
+	return r;
+}
+
+static int
+refuse(struct zm_tokend *d, const struct zm_peer *peer, const char *event,
+    const char *user, const char *zone, struct zm_buf *reply)
+{
+	char reason[96];
+	int  n;
+
+	n = snprintf(reason, sizeof(reason), "caller uid %lu not permitted",
+	    (unsigned long)peer->uid);
+	if (n < 0 || (size_t)n >= sizeof(reason))
+		strcpy(reason, "caller not permitted");
+	zm_notice("%s for %s refused: %s", event, user, reason);
+	if (zm_audit_event(d->audit, event, user, zone, "refused", reason,
+	    NULL, peer->name, NULL, NULL, 0) != 0)
+		zm_err("audit write failed");
+	return zm_reply_result(reply, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED, 0, 0);
+}
+
+/* 1 if /proc/PID belongs to uid (a non-root caller names only its own). */
+static int
+pid_owned_by(pid_t pid, uid_t uid)
+{
+	char		path[64];
+	struct stat	st;
+	int		n;
+
+	n = snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) != 0)
+		return 0;
+	return st.st_uid == uid;
+}
+
+int
+zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_session	 s;
+	const struct zm_zone	*z;
+	char			 ticket[65], methods_s[64] = "";
+	char			 token[32] = "", detail[192], state;
+	uint32_t		 pid32;
+	unsigned		 methods = 0;
+	int			 r, n;
+
+	memset(&s, 0, sizeof(s));
+	if (zm_msg_get_str(req, ZM_T_USER, s.user, sizeof(s.user)) != 0 ||
+	    !zm_user_name_valid(s.user) ||
+	    zm_msg_get_str(req, ZM_T_ZONE, s.zone, sizeof(s.zone)) != 0 ||
+	    opt_str(req, ZM_T_TTY, s.tty, sizeof(s.tty)) != 0 ||
+	    opt_str(req, ZM_T_RHOST, s.rhost, sizeof(s.rhost)) != 0 ||
+	    opt_str(req, ZM_T_SERVICE, s.service, sizeof(s.service)) != 0 ||
+	    opt_str(req, ZM_T_LOGIND_ID, s.logind_id,
+	    sizeof(s.logind_id)) != 0)
+		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+	if (s.logind_id[0] != '\0' && !logind_id_valid(s.logind_id))
+		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+	if (!peer->is_root && strcmp(peer->name, s.user) != 0)
+		return refuse(d, peer, "session_open", s.user, s.zone, reply);
+	if ((z = zm_config_zone(d->cfg, s.zone)) == NULL)
+		return zm_reply_result(reply, ZM_ST_INVALID,
+		    ZM_MSG_UNKNOWN_ZONE, 0, 0);
+
+	r = zm_msg_get_u32(req, ZM_T_PID, &pid32);
+	if (r == ZM_ERR_NOTFOUND)
+		s.pid = (int32_t)peer->pid;
+	else if (r != ZM_OK || pid32 <= 1 || pid32 > INT32_MAX)
+		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+	else
+		s.pid = (int32_t)pid32;
+	/*
+	 * Ending a session signals its process as root: a non-root caller
+	 * may only register a process of its own, and no logind session
+	 * (it could name someone else's).
+	 */
+	if (!peer->is_root) {
+		if (!pid_owned_by(s.pid, peer->uid))
+			return refuse(d, peer, "session_open", s.user, s.zone,
+			    reply);
+		if (s.logind_id[0] != '\0') {
+			zm_notice("uid %lu: logind id ignored (not root)",
+			    (unsigned long)peer->uid);
+			s.logind_id[0] = '\0';
+		}
+	}
+
+	r = zm_msg_get_str(req, ZM_T_TICKET, ticket, sizeof(ticket));
+	if (r == ZM_OK) {
+		r = zm_ticket_take(d->tickets, ticket, s.user, &s.token_id,
+		    &methods);
+		if (r == ZM_ERR_NOTFOUND) {
+			zm_info("%s: unknown or expired ticket", s.user);
+			s.token_id = 0;
+			methods = 0;
+		} else if (r != ZM_OK) {
+			return r;
+		}
+	} else if (r != ZM_ERR_NOTFOUND) {
+		zm_info("%s: malformed ticket ignored", s.user);
+	}
+	zm_wipe(ticket, sizeof(ticket));
+
+	if (proc_stat(s.pid, &state, &s.pid_starttime) != ZM_OK) {
+		zm_warn("pid %ld: no start time; the session cannot be ended "
+		    "by signal", (long)s.pid);
+		s.pid_starttime = 0;
+	}
+	memcpy(s.terminal, d->cfg->terminal_name, sizeof(s.terminal));
+	s.terminal[sizeof(s.terminal) - 1] = '\0';
+	s.privileged = zm_user_privileged(s.user, z);
+	s.opened = zm_now();
+	if ((r = zm_store_session_open(d->st, &s)) != 0)
+		return r;
+
+	if (methods != 0)
+		zm_methods_format(methods, methods_s, sizeof(methods_s));
+	fmt_id(token, sizeof(token), s.token_id);
+	n = snprintf(detail, sizeof(detail), "session %lld pid %ld tty %s%s%s",
+	    (long long)s.id, (long)s.pid, s.tty[0] ? s.tty : "-",
+	    s.privileged ? " privileged" : "", s.logind_id[0] ?
+	    " logind" : "");
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	if (zm_audit_event(d->audit, "session_open", s.user, s.zone, "ok",
+	    s.rhost[0] ? s.rhost : "", methods_s, NULL, token, detail, 0) != 0)
+		zm_err("audit write failed");
+	return reply_session(reply, s.id);
+}
+
+int
+zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_session	s;
+	uint64_t		id;
+	char			detail[64];
+	int			r, n;
+
+	if (zm_msg_get_u64(req, ZM_T_SESSION_ID, &id) != 0 || id == 0 ||
+	    id > INT64_MAX)
+		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+	r = zm_store_session_get(d->st, (int64_t)id, &s);
+	if (r == ZM_ERR_NOTFOUND)
+		return zm_reply_result(reply, ZM_ST_NOTFOUND, ZM_MSG_NONE, 0, 0);
+	if (r != ZM_OK)
+		return r;
+	if (!peer->is_root && strcmp(peer->name, s.user) != 0)
+		return refuse(d, peer, "session_close", s.user, s.zone, reply);
+	/* Already ended (revocation, limit): the logout has nothing to do. */
+	if (s.closed != 0)
+		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+	if ((r = zm_store_session_close(d->st, s.id, zm_now(), "logout")) != 0)
+		return r;
+	n = snprintf(detail, sizeof(detail), "session %lld", (long long)s.id);
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	if (zm_audit_event(d->audit, "session_close", s.user, s.zone, "ok",
+	    "logout", NULL, NULL, NULL, detail, 0) != 0)
+		zm_err("audit write failed");
+	return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+}

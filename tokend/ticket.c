@@ -1,1 +1,179 @@
-/* stub */
+/*
+ * ticket.c - one-use tickets handed from the auth phase to the session
+ * phase, so the session record can say which token opened it.
+ *
+ * A ticket is 16 random bytes as 32 hex characters, bound to a user and
+ * valid for ZM_TICKET_TTL seconds.  The table is fixed-size and lives only
+ * in memory: a daemon restart simply invalidates outstanding tickets (the
+ * session still opens, without a token id).  When full, the oldest ticket
+ * is evicted.  Lookups compare every live slot in constant time so the
+ * time taken says nothing about how much of a guessed ticket matched.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "auth_impl.h"
+#include "err.h"
+#include "log.h"
+#include "tokend.h"
+#include "wipe.h"
+
+#define ZM_TICKET_HEX	32
+
+struct zm_ticket {
+	char		hex[ZM_TICKET_HEX + 1];
+	char		user[ZM_NAME_MAX];
+	int64_t		token_id;
+	unsigned	methods;
+	int64_t		expires;	/* 0: slot free */
+};
+
+struct zm_ticket_table {
+	struct zm_ticket	*slot;
+	size_t			 cap;
+};
+
+int
+zm_tickets_new(struct zm_ticket_table **out)
+{
+	struct zm_ticket_table *t;
+
+	if (out == NULL)
+		return ZM_ERR_INVALID;
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ZM_ERR_NOMEM;
+	if ((t->slot = calloc(ZM_TICKET_CAP, sizeof(*t->slot))) == NULL) {
+		free(t);
+		return ZM_ERR_NOMEM;
+	}
+	t->cap = ZM_TICKET_CAP;
+	*out = t;
+	return 0;
+}
+
+void
+zm_tickets_free(struct zm_ticket_table *t)
+{
+	if (t == NULL)
+		return;
+	zm_freezero(t->slot, t->cap * sizeof(*t->slot));
+	free(t);
+}
+
+int
+zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
+    int64_t token_id, unsigned methods, int64_t now, char out[33])
+{
+	static const char	 hexdig[] = "0123456789abcdef";
+	struct zm_ticket	*s = NULL;
+	unsigned char		 rnd[ZM_TICKET_HEX / 2];
+	size_t			 i, ulen;
+
+	if (t == NULL || user == NULL || out == NULL)
+		return ZM_ERR_INVALID;
+	out[0] = '\0';
+	ulen = strlen(user);
+	if (ulen == 0 || ulen >= ZM_NAME_MAX)
+		return ZM_ERR_INVALID;
+
+	/* A free or expired slot, else evict the one expiring first. */
+	for (i = 0; i < t->cap; i++) {
+		struct zm_ticket *c = &t->slot[i];
+
+		if (c->expires == 0 || c->expires <= now) {
+			s = c;
+			break;
+		}
+		if (s == NULL || c->expires < s->expires)
+			s = c;
+	}
+	if (s == NULL)
+		return ZM_ERR_INTERNAL;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		zm_err("RAND_bytes failed");
+		return ZM_ERR_CRYPTO;
+	}
+	zm_wipe(s, sizeof(*s));
+	for (i = 0; i < sizeof(rnd); i++) {
+		s->hex[2 * i] = hexdig[rnd[i] >> 4];
+		s->hex[2 * i + 1] = hexdig[rnd[i] & 0x0f];
+	}
+	s->hex[ZM_TICKET_HEX] = '\0';
+	zm_wipe(rnd, sizeof(rnd));
+	memcpy(s->user, user, ulen + 1);
+	s->token_id = token_id;
+	s->methods = methods;
+	s->expires = now + ZM_TICKET_TTL;
+	memcpy(out, s->hex, ZM_TICKET_HEX + 1);
+	return 0;
+}
+
+int
+zm_ticket_issue(struct zm_ticket_table *t, const char *user,
+    int64_t token_id, unsigned methods, char out[33])
+{
+	return zm_ticket_issue_at(t, user, token_id, methods,
+	    (int64_t)time(NULL), out);
+}
+
+int
+zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
+    const char *user, int64_t now, int64_t *token_id, unsigned *methods)
+{
+	struct zm_ticket	*hit = NULL;
+	size_t			 i;
+	int			 r = ZM_ERR_NOTFOUND;
+
+	if (token_id != NULL)
+		*token_id = 0;
+	if (methods != NULL)
+		*methods = 0;
+	if (t == NULL || ticket == NULL || user == NULL)
+		return ZM_ERR_INVALID;
+	if (strnlen(ticket, ZM_TICKET_HEX + 1) != ZM_TICKET_HEX)
+		return ZM_ERR_NOTFOUND;
+
+	/* Touch every live slot: no early exit on a match. */
+	for (i = 0; i < t->cap; i++) {
+		struct zm_ticket *c = &t->slot[i];
+
+		if (c->expires == 0)
+			continue;
+		if (zm_ct_memcmp(c->hex, ticket, ZM_TICKET_HEX) == 0)
+			hit = c;
+	}
+	if (hit == NULL)
+		return ZM_ERR_NOTFOUND;
+
+	/*
+	 * Consumed whatever happens next: a ticket shown for the wrong user
+	 * or too late is burnt, never left for a second try.
+	 */
+	if (hit->expires > now && strcmp(hit->user, user) == 0) {
+		if (token_id != NULL)
+			*token_id = hit->token_id;
+		if (methods != NULL)
+			*methods = hit->methods;
+		r = 0;
+	} else if (hit->expires > now)
+		zm_warn("ticket presented for %s but issued to %s", user,
+		    hit->user);
+	zm_wipe(hit, sizeof(*hit));
+	return r;
+}
+
+int
+zm_ticket_take(struct zm_ticket_table *t, const char *ticket,
+    const char *user, int64_t *token_id, unsigned *methods)
+{
+	return zm_ticket_take_at(t, ticket, user, (int64_t)time(NULL),
+	    token_id, methods);
+}

@@ -59,6 +59,11 @@ int zm_user_in_group(const char *user, const char *group);
 int zm_user_privileged(const char *user, const struct zm_zone *z);
 /* 1 if the user exists in the passwd database. */
 int zm_user_exists(const char *user);
+/*
+ * 1 if user is acceptable as a user name in a request: 1..ZM_NAME_MAX-1
+ * bytes of [A-Za-z0-9._@-] (a trailing '$' allowed), not starting with '-'.
+ */
+int zm_user_name_valid(const char *user);
 
 /* ---- auth.c ---- */
 struct zm_auth;
@@ -123,5 +128,14 @@ int zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
 int zm_reply_result(struct zm_buf *reply, int status, int msgid,
     int64_t time_v, uint32_t count);
 int64_t zm_now(void);
+/*
+ * Append the one message in msg (built with zm_msg_begin..zm_msg_end) to
+ * reply, then wipe msg for the next one.  zm_msg_begin() starts its buffer
+ * afresh, so a handler that sends several messages builds each in a
+ * scratch buffer and appends it with this.
+ */
+int zm_reply_append(struct zm_buf *reply, struct zm_buf *msg);
+/* Scratch buffer size for one message. */
+#define ZM_MSG_MAX	((size_t)ZM_IPC_HDR_LEN + ZM_IPC_MAX_BODY)
 
 #endif

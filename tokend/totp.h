@@ -32,7 +32,10 @@ int zm_totp_verify(const uint8_t *seed, size_t seedlen, int algo,
 int zm_totp_generate(const uint8_t *seed, size_t seedlen, int algo,
     unsigned digits, unsigned period, time_t t, char *out, size_t outlen);
 
-/* otpauth://totp/ISSUER:USER?secret=BASE32&issuer=...&algorithm=..&digits=..&period=.. */
+/*
+ * otpauth://totp/ISSUER:USER?secret=BASE32&issuer=...&algorithm=..&digits=..&period=..
+ * *uri holds the seed (base32): free it with zm_strfree().
+ */
 int zm_totp_uri(const char *issuer, const char *user, const uint8_t *seed,
     size_t seedlen, int algo, unsigned digits, unsigned period, char **uri);
 

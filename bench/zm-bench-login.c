@@ -1,0 +1,248 @@
+/*
+ * zm-bench-login - a PAM load generator: C client processes run L TOTP
+ * logins (pam_start, pam_authenticate, pam_end) against a PAM service and
+ * report latency percentiles and throughput.  The real libpam reads the
+ * service from a private directory (pam_start_confdir, Linux-PAM >= 1.4),
+ * so no wrapper sits between the harness and the modules.  The same binary drives
+ * pam_zonemfa and pam_oath, so both are measured on the same harness.
+ *
+ * With -r REVOKE-CMD-PREFIX each login is preceded by running
+ * "REVOKE-CMD-PREFIX --user USER --all --reason lost" (split on spaces);
+ * the latency reported is then from that command returning to the refused
+ * pam_authenticate returning (the revocation-to-refusal gap).
+ *
+ * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N):
+ * every (user, step) pair is used once, as both modules refuse replays.
+ */
+#include <config.h>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <liboath/oath.h>
+#include <openssl/sha.h>
+#include <security/pam_appl.h>
+
+/* <err.h> is shadowed by common/err.h on the include path. */
+static void die(int eval, int with_errno, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+static void
+die(int eval, int with_errno, const char *fmt, ...)
+{
+	va_list	ap;
+	int	e = errno;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "zm-bench: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (with_errno)
+		fprintf(stderr, ": %s", strerror(e));
+	fputc('\n', stderr);
+	exit(eval);
+}
+#define errx(e, ...)	die((e), 0, __VA_ARGS__)
+#define err(e, ...)	die((e), 1, __VA_ARGS__)
+
+struct result {
+	uint64_t	ns;
+	int		ok;
+};
+
+struct conv_data {
+	const char	*code;
+};
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp, void *arg)
+{
+	struct conv_data	*cd = arg;
+	struct pam_response	*r;
+	int			 i;
+
+	if (n <= 0 || n > 32 || (r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_CONV_ERR;
+	for (i = 0; i < n; i++) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+			if ((r[i].resp = strdup(cd->code)) == NULL) {
+				free(r);
+				return PAM_CONV_ERR;
+			}
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+code_for(const char *prefix, unsigned long u, time_t t, char *user, size_t ulen,
+    char code[8])
+{
+	unsigned char	seed[SHA_DIGEST_LENGTH];
+	char		in[128];
+
+	snprintf(user, ulen, "%s%07lu", prefix, u);
+	snprintf(in, sizeof(in), "zm-bench:%s", user);
+	SHA1((const unsigned char *)in, strlen(in), seed);
+	if (oath_totp_generate((const char *)seed, sizeof(seed), t, 30, 0, 6, code) != OATH_OK)
+		errx(1, "oath_totp_generate");
+}
+
+static void
+run_revoke(const char *cmd, const char *user)
+{
+	char	*copy, *argv[32], *save = NULL, *tok;
+	char	 a_user[] = "--user", a_all[] = "--all", a_reason[] = "--reason",
+		 a_lost[] = "lost", ubuf[64];
+	int	 argc = 0, status;
+	pid_t	 pid;
+
+	if ((copy = strdup(cmd)) == NULL)
+		err(1, "strdup");
+	for (tok = strtok_r(copy, " ", &save); tok != NULL && argc < 24;
+	    tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	snprintf(ubuf, sizeof(ubuf), "%s", user);
+	argv[argc++] = a_user;
+	argv[argc++] = ubuf;
+	argv[argc++] = a_all;
+	argv[argc++] = a_reason;
+	argv[argc++] = a_lost;
+	argv[argc] = NULL;
+	if ((pid = fork()) == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		errx(1, "revoke of %s failed", user);
+	free(copy);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zm-bench-login -d PAM-CONFDIR -s SERVICE -p PREFIX -n USERS "
+	    "-c CLIENTS -l LOGINS [-u FIRST-USER] [-x] [-r REVOKE-CMD]\n"
+	    "  -x  expect refusals (count a refusal as the expected result)\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*service = NULL, *prefix = NULL, *revoke = NULL;
+	const char	*confdir = NULL;
+	unsigned long	 nusers = 0, first = 0, clients = 1, logins = 0, k;
+	int		 ch, expect_fail = 0;
+	struct result	*res;
+	uint64_t	*lat, t0, wall;
+	unsigned long	 ok = 0, j;
+	time_t		 base;
+
+	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:")) != -1) {
+		switch (ch) {
+		case 'd': confdir = optarg; break;
+		case 's': service = optarg; break;
+		case 'p': prefix = optarg; break;
+		case 'n': nusers = strtoul(optarg, NULL, 10); break;
+		case 'c': clients = strtoul(optarg, NULL, 10); break;
+		case 'l': logins = strtoul(optarg, NULL, 10); break;
+		case 'u': first = strtoul(optarg, NULL, 10); break;
+		case 'x': expect_fail = 1; break;
+		case 'r': revoke = optarg; expect_fail = 1; break;
+		default: usage();
+		}
+	}
+	if (confdir == NULL || service == NULL || prefix == NULL || nusers == 0 || clients == 0 ||
+	    clients > 256 || logins == 0 || logins > 2 * nusers)
+		usage();
+	if (oath_init() != OATH_OK)
+		errx(1, "oath_init");
+	res = mmap(NULL, logins * sizeof(*res), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		err(1, "mmap");
+	base = time(NULL);
+	t0 = now_ns();
+	for (j = 0; j < clients; j++) {
+		pid_t pid = fork();
+
+		if (pid == -1)
+			err(1, "fork");
+		if (pid != 0)
+			continue;
+		for (k = j; k < logins; k += clients) {
+			struct conv_data	cd;
+			struct pam_conv		pc = { conv, &cd };
+			pam_handle_t		*ph = NULL;
+			char			user[64], code[8];
+			uint64_t		s;
+			int			rc;
+
+			code_for(prefix, first + k % nusers,
+			    base + 30 * (time_t)(k / nusers), user, sizeof(user), code);
+			cd.code = code;
+			if (revoke != NULL)
+				run_revoke(revoke, user);
+			s = now_ns();
+			rc = pam_start_confdir(service, user, &pc, confdir, &ph);
+			if (rc == PAM_SUCCESS)
+				rc = pam_authenticate(ph, PAM_SILENT);
+			pam_end(ph, rc);
+			res[k].ns = now_ns() - s;
+			res[k].ok = rc == PAM_SUCCESS;
+		}
+		_exit(0);
+	}
+	while (wait(NULL) > 0)
+		;
+	wall = now_ns() - t0;
+	if ((lat = calloc(logins, sizeof(*lat))) == NULL)
+		err(1, "calloc");
+	for (k = 0; k < logins; k++) {
+		lat[k] = res[k].ns;
+		ok += res[k].ok;
+	}
+	qsort(lat, logins, sizeof(*lat), cmp_u64);
+	printf("logins=%lu ok=%lu clients=%lu wall_s=%.3f rate=%.1f "
+	    "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", logins, ok, clients,
+	    wall / 1e9, logins / (wall / 1e9), lat[logins / 2] / 1e6,
+	    lat[(logins * 99) / 100 < logins ? (logins * 99) / 100 : logins - 1] / 1e6,
+	    lat[logins - 1] / 1e6);
+	free(lat);
+	if (expect_fail)
+		return ok == 0 ? 0 : 1;
+	return ok == logins ? 0 : 1;
+}

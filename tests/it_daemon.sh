@@ -1,0 +1,96 @@
+#!/bin/bash
+# it_daemon.sh - fail closed without the daemon; configuration checking;
+# the audit hash chain.
+. "$(dirname "$0")/lib.sh"
+zm_setup
+
+# ---- configuration check (-t)
+run zm_tokend -t -c "$ZM_CONF"
+expect_rc 0 "zonemfa-tokend -t accepts the test configuration: exit 0"
+
+bad=$ZM_DIR/bad.conf
+cat >"$bad" <<EOF
+[tokend]
+socket = $ZM_DIR/other.sock
+no_such_key = 1
+pcsc = yes
+
+[zone lgwan]
+max_failures = many
+
+[no-such-section]
+EOF
+chmod 0644 "$bad"
+run zm_tokend -t -c "$bad"
+expect_rc 2 "zonemfa-tokend -t on a config with 3 errors exits 2"
+expect_match "^$bad:3: " "the unknown key is reported as FILE:3"
+expect_match "^$bad:7: " "the bad max_failures value is reported as FILE:7"
+expect_match "^$bad:9: " "the unknown section is reported as FILE:9"
+n=$(grep -Ec "^$bad:[0-9]+: " <<<"$OUT")
+if [[ $n -eq 3 ]]; then ok "exactly 3 errors are listed"; else not_ok "exactly 3 errors are listed (got $n)"; fi
+
+loose=$ZM_DIR/loose.conf
+cp "$ZM_CONF" "$loose"
+chmod 0666 "$loose"
+run zm_tokend -t -c "$loose"
+expect_rc 2 "a config writable by others is refused by zonemfa-tokend -t (exit 2)"
+expect_match 'writ|mode|permission|unsafe' "the refusal names the unsafe file mode"
+write_service lgwan-loose lgwan "$loose"
+
+run zm_tokend -t -c "$ZM_DIR/does-not-exist.conf"
+expect_rc 2 "a missing config file is a configuration error (exit 2)"
+
+# ---- daemon up: a login to have something in the audit log
+start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
+ok "daemon starts"
+check "the socket is mode 0666 (authorisation is by SO_PEERCRED)" \
+    test "$(stat -c %a "$ZM_SOCK")" = 666
+check "key_file is created 0600" \
+    test "$(stat -c %a "$ZM_DIR/registry.key")" = 600
+enroll_totp alice S_ALICE || bail_out "cannot enrol alice: $OUT"
+run_login lgwan alice "$(password alice)" "$(totp_code "$S_ALICE")"
+expect_match '^auth: PAM_SUCCESS' "alice logs in while the daemon runs"
+
+# The module refuses to use a config writable by others (fails closed).
+run_login lgwan-loose alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
+expect_match '^auth: PAM_(AUTHINFO_UNAVAIL|AUTH_ERR|SERVICE_ERR)' \
+    "the module refuses a config writable by others"
+
+# ---- daemon stopped: fail closed
+stop_daemon_ok
+run_login lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "with the daemon stopped the module refuses (PAM_AUTHINFO_UNAVAIL)"
+expect_match '[Uu]navailable|not available|cannot be reached' "the refusal says the login service is unavailable"
+expect_rc 1 "zm-login exits 1 without the daemon"
+run_login internet bob "$(password bob)"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "even a password-only zone does not open without the daemon"
+
+# ---- audit chain (R15)
+run zm_audit verify
+expect_rc 0 "an intact audit log verifies: exit 0"
+expect_match '^audit log OK: [0-9]+ records$' "verify prints 'audit log OK: N records'"
+n=$(wc -l <"$ZM_AUDIT_LOG")
+check "the audit log has several records" test "$n" -ge 4
+
+cp "$ZM_AUDIT_LOG" "$ZM_DIR/audit.orig"
+# Change one value in line 3; the line stays valid JSON.
+sed -E -i '3s/("event": ?")[a-z_]+"/\1forged"/' "$ZM_AUDIT_LOG"
+if cmp -s "$ZM_AUDIT_LOG" "$ZM_DIR/audit.orig"; then
+	not_ok "line 3 of the audit log was altered for the test"
+else
+	ok "line 3 of the audit log was altered for the test"
+fi
+run zm_audit verify
+expect_rc 1 "R15: a tampered audit log fails verification: exit 1"
+expect_match 'audit log TAMPERED: first bad record at line 3 ' "verify names line 3"
+
+cp "$ZM_DIR/audit.orig" "$ZM_AUDIT_LOG"
+sed -i '$d' "$ZM_AUDIT_LOG"
+run zm_audit verify
+expect_rc 1 "R15: a truncated audit log (last record removed) fails verification"
+
+cp "$ZM_DIR/audit.orig" "$ZM_AUDIT_LOG"
+run zm_audit verify
+expect_rc 0 "the restored log verifies again"
+
+done_testing

@@ -1,0 +1,277 @@
+/*
+ * zm-login.c - a small PAM application for the integration tests, doing
+ * what login(1) does: authenticate, check the account, open a session and,
+ * with --hold, keep it open until it is ended by a signal (as the daemon
+ * ends a session on revocation).
+ *
+ *   zm-login [--hold] [--no-session] [--no-account] [--tty TTY]
+ *            [--rhost HOST] SERVICE USER
+ *
+ * Answers to prompts are read from standard input, one line each; prompts
+ * and messages are printed on standard output as "PROMPT: ", "INFO: " and
+ * "ERROR: " lines, then one line per step: "auth: PAM_SUCCESS" ...
+ * Exit: 0 all steps succeeded, 1 a step failed, 2 usage, 3 a held session
+ * was ended by a signal.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+static volatile sig_atomic_t	got_signal;
+
+static const struct {
+	int		 code;
+	const char	*name;
+} pam_names[] = {
+	{ PAM_SUCCESS, "PAM_SUCCESS" },
+	{ PAM_OPEN_ERR, "PAM_OPEN_ERR" },
+	{ PAM_SYMBOL_ERR, "PAM_SYMBOL_ERR" },
+	{ PAM_SERVICE_ERR, "PAM_SERVICE_ERR" },
+	{ PAM_SYSTEM_ERR, "PAM_SYSTEM_ERR" },
+	{ PAM_BUF_ERR, "PAM_BUF_ERR" },
+	{ PAM_PERM_DENIED, "PAM_PERM_DENIED" },
+	{ PAM_AUTH_ERR, "PAM_AUTH_ERR" },
+	{ PAM_CRED_INSUFFICIENT, "PAM_CRED_INSUFFICIENT" },
+	{ PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL" },
+	{ PAM_USER_UNKNOWN, "PAM_USER_UNKNOWN" },
+	{ PAM_MAXTRIES, "PAM_MAXTRIES" },
+	{ PAM_NEW_AUTHTOK_REQD, "PAM_NEW_AUTHTOK_REQD" },
+	{ PAM_ACCT_EXPIRED, "PAM_ACCT_EXPIRED" },
+	{ PAM_SESSION_ERR, "PAM_SESSION_ERR" },
+	{ PAM_CRED_UNAVAIL, "PAM_CRED_UNAVAIL" },
+	{ PAM_CRED_EXPIRED, "PAM_CRED_EXPIRED" },
+	{ PAM_CRED_ERR, "PAM_CRED_ERR" },
+	{ PAM_NO_MODULE_DATA, "PAM_NO_MODULE_DATA" },
+	{ PAM_CONV_ERR, "PAM_CONV_ERR" },
+	{ PAM_AUTHTOK_ERR, "PAM_AUTHTOK_ERR" },
+	{ PAM_AUTHTOK_RECOVERY_ERR, "PAM_AUTHTOK_RECOVERY_ERR" },
+	{ PAM_AUTHTOK_LOCK_BUSY, "PAM_AUTHTOK_LOCK_BUSY" },
+	{ PAM_AUTHTOK_DISABLE_AGING, "PAM_AUTHTOK_DISABLE_AGING" },
+	{ PAM_TRY_AGAIN, "PAM_TRY_AGAIN" },
+	{ PAM_IGNORE, "PAM_IGNORE" },
+	{ PAM_ABORT, "PAM_ABORT" },
+	{ PAM_AUTHTOK_EXPIRED, "PAM_AUTHTOK_EXPIRED" },
+	{ PAM_MODULE_UNKNOWN, "PAM_MODULE_UNKNOWN" },
+	{ PAM_BAD_ITEM, "PAM_BAD_ITEM" },
+	{ PAM_CONV_AGAIN, "PAM_CONV_AGAIN" },
+	{ PAM_INCOMPLETE, "PAM_INCOMPLETE" },
+};
+
+static void
+report(const char *step, int code)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(pam_names) / sizeof(pam_names[0]); i++) {
+		if (pam_names[i].code == code) {
+			printf("%s: %s\n", step, pam_names[i].name);
+			(void)fflush(stdout);
+			return;
+		}
+	}
+	printf("%s: PAM_%d\n", step, code);
+	(void)fflush(stdout);
+}
+
+/* One line of standard input, without its newline; NULL at end of file. */
+static char *
+read_answer(void)
+{
+	char	line[PAM_MAX_RESP_SIZE];
+	char	*p;
+	int	c;
+
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return NULL;
+	if ((p = strchr(line, '\n')) != NULL)
+		*p = '\0';
+	else	/* too long: drop the rest of the line */
+		while ((c = getchar()) != EOF && c != '\n')
+			continue;
+	p = strdup(line);
+	explicit_bzero(line, sizeof(line));
+	return p;
+}
+
+static void
+free_responses(struct pam_response *r, int n)
+{
+	int	i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (r[i].resp != NULL) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	}
+	free(r);
+}
+
+static int
+conversation(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *appdata)
+{
+	struct pam_response	*r;
+	int			 i;
+
+	*resp = NULL;
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+		case PAM_PROMPT_ECHO_ON:
+			printf("PROMPT: %s\n", msg[i]->msg);
+			(void)fflush(stdout);
+			if ((r[i].resp = read_answer()) == NULL)
+				goto fail;
+			break;
+		case PAM_TEXT_INFO:
+			printf("INFO: %s\n", msg[i]->msg);
+			(void)fflush(stdout);
+			break;
+		case PAM_ERROR_MSG:
+			printf("ERROR: %s\n", msg[i]->msg);
+			(void)fflush(stdout);
+			break;
+		default:
+			goto fail;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	free_responses(r, n);
+	return PAM_CONV_ERR;
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Waits for SIGHUP, SIGTERM or SIGINT; returns the signal number. */
+static int
+hold_session(void)
+{
+	struct sigaction	sa;
+	sigset_t		block, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigemptyset(&block);
+	(void)sigaddset(&block, SIGHUP);
+	(void)sigaddset(&block, SIGTERM);
+	(void)sigaddset(&block, SIGINT);
+	/* Blocked first: a signal sent right after the line below is kept. */
+	(void)sigprocmask(SIG_BLOCK, &block, &old);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	printf("SESSION OPEN pid=%ld\n", (long)getpid());
+	(void)fflush(stdout);
+	(void)sigdelset(&old, SIGHUP);
+	(void)sigdelset(&old, SIGTERM);
+	(void)sigdelset(&old, SIGINT);
+	while (got_signal == 0)
+		(void)sigsuspend(&old);
+	printf("SESSION ENDED signal=%d\n", (int)got_signal);
+	(void)fflush(stdout);
+	return (int)got_signal;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zm-login [--hold] [--no-session] "
+	    "[--no-account] [--tty TTY] [--rhost HOST] SERVICE USER\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pam_conv	 conv = { conversation, NULL };
+	pam_handle_t	*pamh = NULL;
+	const char	*tty = NULL, *rhost = NULL;
+	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
+
+	(void)setlocale(LC_ALL, "");
+	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(argv[i], "--hold") == 0)
+			hold = 1;
+		else if (strcmp(argv[i], "--no-session") == 0)
+			session = 0;
+		else if (strcmp(argv[i], "--no-account") == 0)
+			account = 0;
+		else if (strcmp(argv[i], "--tty") == 0 && i + 1 < argc)
+			tty = argv[++i];
+		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
+			rhost = argv[++i];
+		else
+			usage();
+	}
+	if (argc - i != 2)
+		usage();
+	if ((pr = pam_start(argv[i], argv[i + 1], &conv, &pamh)) !=
+	    PAM_SUCCESS) {
+		report("start", pr);
+		return 1;
+	}
+	if (tty == NULL && isatty(STDIN_FILENO))
+		tty = ttyname(STDIN_FILENO);
+	if ((tty != NULL && (pr = pam_set_item(pamh, PAM_TTY, tty)) !=
+	    PAM_SUCCESS) || (rhost != NULL &&
+	    (pr = pam_set_item(pamh, PAM_RHOST, rhost)) != PAM_SUCCESS)) {
+		report("start", pr);
+		goto out;
+	}
+	pr = pam_authenticate(pamh, 0);
+	report("auth", pr);
+	if (pr != PAM_SUCCESS)
+		goto out;
+	if (account) {
+		pr = pam_acct_mgmt(pamh, 0);
+		report("account", pr);
+		if (pr != PAM_SUCCESS)
+			goto out;
+	}
+	if (session) {
+		pr = pam_open_session(pamh, 0);
+		report("session", pr);
+		if (pr != PAM_SUCCESS)
+			goto out;
+		if (hold) {
+			(void)hold_session();
+			pr = pam_close_session(pamh, 0);
+			report("close", pr);
+			(void)pam_end(pamh, pr);
+			return 3;
+		}
+		pr = pam_close_session(pamh, 0);
+		report("close", pr);
+		if (pr != PAM_SUCCESS)
+			goto out;
+	}
+	ok = 1;
+out:
+	(void)pam_end(pamh, pr);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,24 @@
+/*
+ * auth_impl.h - internals of auth.c and ticket.c shared with their unit
+ * tests.  Not part of the daemon's interface (tokend.h).
+ */
+#ifndef ZM_AUTH_IMPL_H
+#define ZM_AUTH_IMPL_H
+
+#include <stdint.h>
+
+struct zm_ticket_table;
+
+#define ZM_TICKET_CAP	4096	/* outstanding tickets; the oldest is evicted */
+#define ZM_TICKET_TTL	600	/* seconds from auth to session open */
+
+/* zm_ticket_issue / zm_ticket_take with an explicit clock (tests). */
+int zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
+    int64_t token_id, unsigned methods, int64_t now, char out[33]);
+int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
+    const char *user, int64_t now, int64_t *token_id, unsigned *methods);
+
+/* 1 if s is a user name the daemon accepts: [a-z_][a-z0-9_.-]*[$]?, <= 63. */
+int zm_auth_valid_user(const char *s);
+
+#endif
