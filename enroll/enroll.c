@@ -357,6 +357,22 @@ row_time(const struct zm_msg *m, uint16_t tag, char *out, size_t outlen)
 	return ZM_OK;
 }
 
+/* Columns are separated by two or more spaces: a label must not contain such a run. */
+static void
+squeeze_spaces(char *s)
+{
+	char	*w = s;
+	int	 prev_space = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' && prev_space)
+			continue;
+		prev_space = *s == ' ';
+		*w++ = *s;
+	}
+	*w = '\0';
+}
+
 static int
 list_row(const struct zm_msg *m, void *arg)
 {
@@ -392,6 +408,7 @@ list_row(const struct zm_msg *m, void *arg)
 	    (r = row_time(m, ZM_T_LAST_USED, rw->col[COL_LAST],
 	    sizeof(rw->col[COL_LAST]))) != ZM_OK)
 		return r;
+	squeeze_spaces(rw->col[COL_LABEL]);
 	rs->n++;
 	return ZM_OK;
 }

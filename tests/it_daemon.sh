@@ -53,14 +53,14 @@ expect_match '^auth: PAM_SUCCESS' "alice logs in while the daemon runs"
 
 # The module refuses to use a config writable by others (fails closed).
 run_login lgwan-loose alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
-expect_match '^auth: PAM_(AUTHINFO_UNAVAIL|AUTH_ERR|SERVICE_ERR)' \
-    "the module refuses a config writable by others"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' \
+    "the module refuses a config writable by others (PAM_AUTHINFO_UNAVAIL)"
 
 # ---- daemon stopped: fail closed
 stop_daemon_ok
 run_login lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
 expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "with the daemon stopped the module refuses (PAM_AUTHINFO_UNAVAIL)"
-expect_match '[Uu]navailable|not available|cannot be reached' "the refusal says the login service is unavailable"
+expect_match "The login service is unavailable" "the refusal says the login service is unavailable"
 expect_rc 1 "zm-login exits 1 without the daemon"
 run_login internet bob "$(password bob)"
 expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "even a password-only zone does not open without the daemon"

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "server.h"
 #include "store.h"
 #include "tokend.h"
 #include "totp.h"
@@ -347,16 +348,102 @@ zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
 	return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
 }
 
+/*
+ * The reply of a revoke or disable, built once its sessions have ended
+ * (server.c drives the ending; see struct zm_deferred).
+ */
+struct end_job {
+	struct zm_deferred	 base;		/* first: the loop sees this */
+	int			 revoke;	/* else disable */
+	int			 start_failed;	/* sessions could not be listed */
+	char			*idtext;	/* revoke: "3,4,7" */
+	size_t			 ntok;
+	int64_t			 now;
+};
+
+static int
+end_job_finish(struct zm_tokend *d, struct zm_deferred *df,
+    struct zm_buf *reply)
+{
+	struct end_job	*j = (struct end_job *)df;
+	struct zm_buf	 m;
+	unsigned	 ended, failed;
+	int		 r, status;
+
+	zm_ending_counts(df->ending, &ended, &failed);
+	if (j->start_failed)
+		failed++;
+	status = failed > 0 ? ZM_ST_PARTIAL : ZM_ST_OK;
+	if (!j->revoke)
+		return zm_reply_result(reply, status, ZM_MSG_NONE, 0, ended);
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, (uint32_t)status)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT, ended)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT2, (uint32_t)j->ntok)) == 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)j->now)) == 0 &&
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, j->idtext)) == 0 &&
+	    (r = zm_msg_end(&m)) == 0)
+		r = zm_reply_append(reply, &m);
+	zm_buf_free(&m);
+	return r;
+}
+
+static void
+end_job_free(struct zm_deferred *df)
+{
+	struct end_job *j = (struct end_job *)df;
+
+	if (j == NULL)
+		return;
+	zm_ending_free(df->ending);
+	free(j->idtext);
+	free(j);
+}
+
+/* Start ending the sessions (all of user's, or those of ids). */
+static int
+end_job_start(struct zm_tokend *d, const char *user, const int64_t *ids,
+    size_t n, const char *why, struct end_job **out)
+{
+	struct end_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return ZM_ERR_NOMEM;
+	j->base.finish = end_job_finish;
+	j->base.free = end_job_free;
+	/* The access is gone already; a listing failure is reported. */
+	if (zm_ending_start(d, user, ids, n, why, &j->base.ending) != 0)
+		j->start_failed = 1;
+	*out = j;
+	return ZM_OK;
+}
+
+/* For callers outside the loop: wait here, then build the reply. */
+static int
+end_job_run(struct zm_tokend *d, struct zm_deferred *df,
+    struct zm_buf *reply)
+{
+	int r;
+
+	if (df->ending != NULL)
+		zm_ending_wait(df->ending);
+	r = df->finish(d, df, reply);
+	df->free(df);
+	return r;
+}
+
 static int
 set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
-    const struct zm_msg *req, struct zm_buf *reply, int disabled)
+    const struct zm_msg *req, struct zm_buf *reply, int disabled,
+    struct zm_deferred **df)
 {
 	const char		*event = disabled ? "disable" : "enable";
 	struct zm_user_state	 us;
-	char			 user[ZM_NAME_MAX], detail[96] = "";
-	unsigned		 ended = 0, failed = 0;
+	struct end_job		*j = NULL;
+	char			 user[ZM_NAME_MAX];
 	int64_t			 now = zm_now();
-	int			 n, r, status = ZM_ST_OK;
+	int			 r;
 
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
@@ -372,35 +459,45 @@ set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
 	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
 	    (r = zm_store_set_disabled(d->st, user, disabled, now)) != 0)
 		return r;
-	if (disabled) {
-		/* Disabled first (durable), then the running sessions end. */
-		if (zm_sessions_end(d, user, 0, "disabled", &ended,
-		    &failed) != 0)
-			failed++;
-		if (failed > 0)
-			status = ZM_ST_PARTIAL;
-		n = snprintf(detail, sizeof(detail),
-		    "sessions ended %u failed %u", ended, failed);
-		if (n < 0 || (size_t)n >= sizeof(detail))
-			detail[0] = '\0';
-	}
-	admin_audit(d, event, user, "ok", "", peer, NULL, detail, 1);
+	admin_audit(d, event, user, "ok", "", peer, NULL, NULL, 1);
 	zm_info("%s %sd by %s", user, event, peer->name);
-	return zm_reply_result(reply, status, ZM_MSG_NONE, 0, ended);
+	if (!disabled)
+		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+	/* Disabled first (durable), then the running sessions end. */
+	if ((r = end_job_start(d, user, NULL, 0, "disabled", &j)) != 0)
+		return r;
+	*df = &j->base;
+	return ZM_OK;
+}
+
+int
+zm_admin_disable_deferred(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df)
+{
+	*df = NULL;
+	return set_disabled(d, peer, req, reply, 1, df);
 }
 
 int
 zm_admin_disable(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
-	return set_disabled(d, peer, req, reply, 1);
+	struct zm_deferred	*df = NULL;
+	int			 r;
+
+	if ((r = set_disabled(d, peer, req, reply, 1, &df)) != 0 ||
+	    df == NULL)
+		return r;
+	return end_job_run(d, df, reply);
 }
 
 int
 zm_admin_enable(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
-	return set_disabled(d, peer, req, reply, 0);
+	struct zm_deferred *df = NULL;
+
+	return set_disabled(d, peer, req, reply, 0, &df);
 }
 
 /* Which tokens: exactly one of TOKEN_ID, SERIAL, ALL. */
@@ -470,19 +567,18 @@ ids_format(const int64_t *ids, size_t n, char *out, size_t outlen)
 }
 
 int
-zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
-    const struct zm_msg *req, struct zm_buf *reply)
+zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df)
 {
 	char		 user[ZM_NAME_MAX], reason[32], why[48];
-	char		 serial[256], tok[32] = "";
+	char		 serial[256], tok[32] = "", detail[256];
 	char		*idtext = NULL;
-	char		 detail[256];
-	struct zm_buf	 m;
+	struct end_job	*j = NULL;
 	int64_t		*ids = NULL, token_id, now = zm_now();
-	size_t		 n = 0, i;
-	unsigned	 ended = 0, failed = 0, e, f;
-	int		 r, w, status;
+	size_t		 n = 0;
+	int		 r, w;
 
+	*df = NULL;
 	if (target_user(req, user) != 0 ||
 	    zm_msg_get_str(req, ZM_T_REASON, reason, sizeof(reason)) != 0 ||
 	    !revoke_reason_valid(reason) ||
@@ -491,15 +587,16 @@ zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
 	/* No R10 check: revoking only removes access. */
 	r = zm_store_revoke(d->st, user, token_id, serial[0] ? serial : NULL,
 	    reason, now, &ids, &n);
-	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && n == 0))
+	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && n == 0)) {
+		free(ids);
 		return refuse_notfound(d, peer, "revoke", user,
 		    "no matching active token", reply);
+	}
 	if (r != ZM_OK) {
 		admin_audit(d, "revoke", user, "error", zm_strerror(r), peer,
 		    NULL, NULL, 0);
 		return r;
 	}
-	zm_buf_init(&m, ZM_MSG_MAX);
 	if ((idtext = malloc(ZM_IPC_MAX_STR)) == NULL) {
 		r = ZM_ERR_NOMEM;
 		goto out;
@@ -518,27 +615,30 @@ zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
 	w = snprintf(why, sizeof(why), "revoked:%s", reason);
 	if (w < 0 || (size_t)w >= sizeof(why))
 		snprintf(why, sizeof(why), "revoked");
-	for (i = 0; i < n; i++) {
-		e = f = 0;
-		if (zm_sessions_end(d, user, ids[i], why, &e, &f) != 0)
-			f++;
-		ended += e;
-		failed += f;
-	}
-	status = failed > 0 ? ZM_ST_PARTIAL : ZM_ST_OK;
-	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, (uint32_t)status)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_COUNT, ended)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_COUNT2, (uint32_t)n)) != 0 ||
-	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)now)) != 0 ||
-	    (r = zm_msg_add_str(&m, ZM_T_TEXT, idtext)) != 0 ||
-	    (r = zm_msg_end(&m)) != 0 ||
-	    (r = zm_reply_append(reply, &m)) != 0)
+	if ((r = end_job_start(d, user, ids, n, why, &j)) != 0)
 		goto out;
+	j->revoke = 1;
+	j->idtext = idtext;
+	idtext = NULL;
+	j->ntok = n;
+	j->now = now;
+	*df = &j->base;
 	r = ZM_OK;
  out:
-	zm_buf_free(&m);
 	free(idtext);
 	free(ids);
 	return r;
+}
+
+int
+zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_deferred	*df = NULL;
+	int			 r;
+
+	if ((r = zm_admin_revoke_deferred(d, peer, req, reply, &df)) != 0 ||
+	    df == NULL)
+		return r;
+	return end_job_run(d, df, reply);
 }

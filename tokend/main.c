@@ -341,6 +341,7 @@ main(int argc, char **argv)
 	int			 foreground = 0, debug = 0, test = 0;
 	int			 ch, r, lfd = -1, readyfd = -1, activated;
 	int			 ret = 1, started = 0;
+	size_t			 i;
 
 	memset(&d, 0, sizeof(d));
 	while ((ch = getopt_long(argc, argv, "c:fdthV", longopts,
@@ -454,6 +455,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	started = 1;
+	for (i = 0; i < n_fido_hid_sockets; i++)
+		zm_notice("test interface: FIDO HID socket %s (not used yet)",
+		    fido_hid_sockets[i]);
 	zm_notice("listening on %s (zone %s, terminal %s)",
 	    activated != -1 ? "activated socket" : d.cfg->socket, d.cfg->zone,
 	    d.cfg->terminal_name);

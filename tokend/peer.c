@@ -124,12 +124,13 @@ grouplist_has(const char *user, gid_t primary, gid_t gid)
 	for (;;) {
 		int want = n;
 
-		if ((ng = reallocarray(groups, (size_t)n, sizeof(*groups))) == NULL)
+		ng = reallocarray(groups, (size_t)n, sizeof(*groups));
+		if (ng == NULL)
 			break;
 		groups = ng;
 		if (getgrouplist(user, primary, groups, &n) >= 0)
 			break;
-		/* n now holds the number needed (glibc); guard a bogus value. */
+		/* n now holds the number needed (glibc); guard the value. */
 		if (n <= want)
 			n = want * 2;
 		if (n > NGROUPS_CAP) {
@@ -260,7 +261,8 @@ zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
 		if (strlen(pw.pw_name) < sizeof(p->name))
 			strcpy(p->name, pw.pw_name);
 		else
-			zm_warn("uid %lu: user name too long", (unsigned long)uid);
+			zm_warn("uid %lu: user name too long",
+			    (unsigned long)uid);
 		free(buf);
 	} else if (r != ZM_ERR_NOTFOUND) {
 		zm_err("uid %lu: passwd lookup failed", (unsigned long)uid);

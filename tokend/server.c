@@ -32,8 +32,9 @@
 #include "wipe.h"
 
 #define IN_MAX		((size_t)ZM_IPC_HDR_LEN + ZM_IPC_MAX_BODY)
-#define OUT_MAX		((size_t)64 * 1024 * 1024)	/* a LIST of everything */
-#define OUT_HIGH	((size_t)1024 * 1024)	/* stop reading above this backlog */
+/* A LIST of everything; reading stops above OUT_HIGH of unsent replies. */
+#define OUT_MAX		((size_t)64 * 1024 * 1024)
+#define OUT_HIGH	((size_t)1024 * 1024)
 #define OUT_KEEP	((size_t)64 * 1024)	/* free bigger output buffers */
 #define ACCEPT_PAUSE_MS	100
 #define READ_CHUNK	((size_t)16 * 1024)
@@ -47,20 +48,31 @@ struct client {
 	struct zm_auth	*auth;		/* open conversation, or NULL */
 	int64_t		 deadline;	/* monotonic ms */
 	int		 eof;		/* peer sent EOF: close once flushed */
+	struct job	*job;		/* a reply waits for it: busy */
+};
+
+/* A deferred reply (revoke, disable) waiting for sessions to end. */
+struct job {
+	struct zm_deferred	*df;
+	struct client		*c;	/* NULL once the caller has gone */
+	struct job		*next;
 };
 
 struct server {
 	struct zm_tokend	*d;
 	struct client		*cl[ZM_MAX_CLIENTS];
 	size_t			 n;
-	struct zm_buf		 reply;		/* replies to the current request */
-	int64_t			 accept_resume;	/* monotonic ms; 0 = accepting */
+	struct zm_buf		 reply;		/* this request's replies */
+	int64_t			 accept_resume;	/* monotonic ms, 0: accepting */
+	struct job		*jobs;
 };
 
 typedef int (*peer_fn)(struct zm_tokend *, const struct zm_peer *,
     const struct zm_msg *, struct zm_buf *);
-typedef int (*conn_fn)(struct zm_tokend *, struct client *,
+typedef int (*conn_fn)(struct server *, struct client *,
     const struct zm_msg *, struct zm_buf *);
+typedef int (*defer_fn)(struct zm_tokend *, const struct zm_peer *,
+    const struct zm_msg *, struct zm_buf *, struct zm_deferred **);
 
 struct handler {
 	uint16_t	 type;
@@ -132,20 +144,64 @@ h_ping(struct zm_tokend *d, const struct zm_peer *peer,
 }
 
 static int
-h_auth_begin(struct zm_tokend *d, struct client *c, const struct zm_msg *req,
+h_auth_begin(struct server *s, struct client *c, const struct zm_msg *req,
     struct zm_buf *reply)
 {
-	return zm_auth_begin(d, &c->peer, req, &c->auth, reply);
+	return zm_auth_begin(s->d, &c->peer, req, &c->auth, reply);
 }
 
 static int
-h_auth_answer(struct zm_tokend *d, struct client *c, const struct zm_msg *req,
+h_auth_answer(struct server *s, struct client *c, const struct zm_msg *req,
     struct zm_buf *reply)
 {
 	/* An answer nobody asked for is a protocol violation. */
 	if (c->auth == NULL)
 		return ZM_ERR_PROTO;
-	return zm_auth_answer(d, &c->auth, req, reply);
+	return zm_auth_answer(s->d, &c->auth, req, reply);
+}
+
+/*
+ * Revoke and disable end sessions.  The loop goes on serving while they
+ * end (a hung-up session logs out through us), and the reply follows.
+ */
+static int
+h_deferred(struct server *s, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply, defer_fn fn)
+{
+	struct zm_deferred	*df = NULL;
+	struct job		*j;
+	int			 r;
+
+	if ((r = fn(s->d, &c->peer, req, reply, &df)) != 0 || df == NULL)
+		return r;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		/* No memory to wait in the loop: wait here instead. */
+		if (df->ending != NULL)
+			zm_ending_wait(df->ending);
+		r = df->finish(s->d, df, reply);
+		df->free(df);
+		return r;
+	}
+	j->df = df;
+	j->c = c;
+	j->next = s->jobs;
+	s->jobs = j;
+	c->job = j;
+	return ZM_OK;
+}
+
+static int
+h_revoke(struct server *s, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply)
+{
+	return h_deferred(s, c, req, reply, zm_admin_revoke_deferred);
+}
+
+static int
+h_disable(struct server *s, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply)
+{
+	return h_deferred(s, c, req, reply, zm_admin_disable_deferred);
 }
 
 static const struct handler handlers[] = {
@@ -161,9 +217,9 @@ static const struct handler handlers[] = {
 	    NULL },
 	{ ZM_REQ_LIST, "list", ZM_PERM_ANY, zm_admin_list, NULL },
 	{ ZM_REQ_UNLOCK, "unlock", ZM_PERM_STAFF, zm_admin_unlock, NULL },
-	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, zm_admin_disable, NULL },
+	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, NULL, h_disable },
 	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
-	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, zm_admin_revoke, NULL },
+	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, NULL, h_revoke },
 };
 
 static const struct handler *
@@ -261,13 +317,15 @@ dispatch(struct server *s, struct client *c, const struct zm_msg *req)
 	if (h->pfn != NULL)
 		r = h->pfn(s->d, &c->peer, req, out);
 	else
-		r = h->cfn(s->d, c, req, out);
+		r = h->cfn(s, c, req, out);
 	if (r == ZM_ERR_PROTO) {
 		zm_warn("uid %lu: malformed %s request",
 		    (unsigned long)c->peer.uid, h->name);
 		zm_buf_reset(out);
 		return r;
 	}
+	if (r == ZM_OK && c->job != NULL)
+		return ZM_OK;		/* the reply follows the job */
 	if (r == ZM_OK && out->len > 0)
 		return reply_queue(s, c);
 	if (r == ZM_OK)
@@ -311,8 +369,9 @@ client_input(struct server *s, struct client *c)
 	size_t		flen;
 	int		r;
 
-	while ((r = zm_msg_frame_len(c->in.data, c->in.len, &flen)) ==
-	    ZM_OK) {
+	/* Requests wait (buffered) while a deferred reply is pending. */
+	while (c->job == NULL && (r = zm_msg_frame_len(c->in.data, c->in.len,
+	    &flen)) == ZM_OK) {
 		if ((r = zm_msg_parse(c->in.data, flen, &msg)) != 0) {
 			zm_warn("uid %lu: bad message: %s",
 			    (unsigned long)c->peer.uid, zm_strerror(r));
@@ -324,7 +383,7 @@ client_input(struct server *s, struct client *c)
 		if (r != 0)
 			return r;
 	}
-	if (r != ZM_ERR_TRUNCATED) {
+	if (c->job == NULL && r != ZM_ERR_TRUNCATED) {
 		zm_warn("uid %lu: bad message header: %s",
 		    (unsigned long)c->peer.uid, zm_strerror(r));
 		return ZM_ERR_PROTO;
@@ -397,6 +456,9 @@ client_free(struct server *s, struct client *c)
 		return;
 	if (c->auth != NULL)
 		zm_auth_abort(s->d, c->auth);
+	/* The ending goes on without anyone to tell. */
+	if (c->job != NULL)
+		c->job->c = NULL;
 	if (c->fd != -1)
 		close(c->fd);
 	zm_buf_free(&c->in);
@@ -440,14 +502,14 @@ accept_clients(struct server *s, int lfd, int64_t now)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			/* Out of fds or memory: back off instead of spinning. */
+			/* Out of fds or memory: back off, do not spin. */
 			zm_err("accept: %s", strerror(errno));
 			s->accept_resume = now + ACCEPT_PAUSE_MS;
 			return;
 		}
 		clen = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-		    clen != sizeof(cred)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+		    &clen) != 0 || clen != sizeof(cred)) {
 			zm_err("SO_PEERCRED: %s", strerror(errno));
 			close(fd);
 			continue;
@@ -487,6 +549,66 @@ accept_clients(struct server *s, int lfd, int64_t now)
 	s->accept_resume = now + ACCEPT_PAUSE_MS;
 }
 
+/* A finished job: its reply goes out and the caller may go on. */
+static void
+job_done(struct server *s, struct job *j, int64_t now)
+{
+	struct client	*c = j->c;
+	size_t		 i;
+	int		 r;
+
+	if (c != NULL) {
+		c->job = NULL;
+		zm_buf_reset(&s->reply);
+		if ((r = j->df->finish(s->d, j->df, &s->reply)) != 0) {
+			zm_err("deferred reply: %s", zm_strerror(r));
+			zm_buf_reset(&s->reply);
+			r = zm_reply_result(&s->reply, ZM_ST_INTERNAL,
+			    ZM_MSG_INTERNAL, 0, 0);
+		}
+		if (r == ZM_OK)
+			r = reply_queue(s, c);
+		c->deadline = now + client_idle_ms(c);
+		/* Requests that arrived meanwhile, then the replies. */
+		if (r == ZM_OK)
+			r = client_input(s, c);
+		if (r == ZM_OK)
+			r = client_flush(c);
+		if (r != ZM_OK) {
+			for (i = 0; i < s->n && s->cl[i] != c; i++)
+				;
+			if (i < s->n)
+				client_remove(s, i);
+		}
+	}
+	j->df->free(j->df);
+	free(j);
+}
+
+/* Drive the endings; returns ms until one needs looking at again. */
+static int64_t
+jobs_run(struct server *s, int64_t now)
+{
+	struct job	**pp = &s->jobs, *j;
+	int64_t		  wait = INT64_MAX, w;
+
+	while ((j = *pp) != NULL) {
+		if (j->df->ending != NULL &&
+		    !zm_ending_poll(j->df->ending, &w)) {
+			if (w < wait)
+				wait = w;
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		job_done(s, j, now);
+		/* job_done() may have started a job: look at all again. */
+		pp = &s->jobs;
+		wait = INT64_MAX;
+	}
+	return wait;
+}
+
 /* Returns non-zero when a signal asked the loop to stop. */
 static int
 read_signals(struct zm_tokend *d, int sigfd, zm_signal_fn on_signal)
@@ -523,6 +645,8 @@ client_event(struct server *s, struct client *c, short revents, int64_t now)
 		if ((r = client_flush(c)) != 0)
 			return r;
 	}
+	if (c->job != NULL)
+		return ZM_OK;		/* busy: the job's grace bounds it */
 	if (c->eof && c->out_off == c->out.len)
 		return ZM_ERR_IO;	/* done: peer closed, nothing left */
 	if (now >= c->deadline) {
@@ -543,6 +667,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	struct server	*s;
 	struct pollfd	*pfd = NULL;
 	struct client	*c;
+	struct job	*j;
 	nfds_t		 npfd;
 	int64_t		 now, wait;
 	size_t		 i, nc;
@@ -557,6 +682,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	zm_buf_init(&s->reply, OUT_MAX);
 	for (;;) {
 		now = mono_ms();
+		wait = jobs_run(s, now);
 		if (s->accept_resume != 0 && now >= s->accept_resume)
 			s->accept_resume = 0;
 		pfd[0].fd = sigfd;
@@ -564,19 +690,20 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		listening = s->accept_resume == 0 && s->n < ZM_MAX_CLIENTS;
 		pfd[1].fd = listening ? lfd : -1;
 		pfd[1].events = POLLIN;
-		wait = s->accept_resume != 0 ? s->accept_resume - now :
-		    INT64_MAX;
+		if (s->accept_resume != 0 && s->accept_resume - now < wait)
+			wait = s->accept_resume - now;
 		nc = s->n;
 		for (i = 0; i < nc; i++) {
 			c = s->cl[i];
 			pfd[i + 2].fd = c->fd;
 			pfd[i + 2].events = 0;
 			pfd[i + 2].revents = 0;
-			if (!c->eof && c->out.len - c->out_off < OUT_HIGH)
+			if (!c->eof && c->job == NULL &&
+			    c->out.len - c->out_off < OUT_HIGH)
 				pfd[i + 2].events |= POLLIN;
 			if (c->out_off < c->out.len)
 				pfd[i + 2].events |= POLLOUT;
-			if (c->deadline - now < wait)
+			if (c->job == NULL && c->deadline - now < wait)
 				wait = c->deadline - now;
 		}
 		npfd = (nfds_t)(nc + 2);
@@ -614,6 +741,14 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	if (s != NULL) {
 		while (s->n > 0)
 			client_remove(s, s->n - 1);
+		/* Sessions being ended are ended, even on the way out. */
+		while ((j = s->jobs) != NULL) {
+			s->jobs = j->next;
+			if (j->df->ending != NULL)
+				zm_ending_wait(j->df->ending);
+			j->df->free(j->df);
+			free(j);
+		}
 		zm_buf_free(&s->reply);
 		free(s);
 	}
@@ -667,63 +802,95 @@ parent_dir(const char *path)
 	return ZM_OK;
 }
 
+/*
+ * Remove a leftover socket at path; anything else there is refused.
+ * check_alive: also refuse a socket some process still listens on.
+ */
+static int
+remove_stale(const char *path, int check_alive)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return ZM_OK;
+		zm_err("%s: %s", path, strerror(errno));
+		return ZM_ERR_IO;
+	}
+	/* Never remove a file that is not ours to remove. */
+	if (!S_ISSOCK(st.st_mode)) {
+		zm_err("%s exists and is not a socket", path);
+		return ZM_ERR_EXISTS;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (check_alive && socket_alive(&sun)) {
+		zm_err("%s: another daemon is listening there", path);
+		return ZM_ERR_EXISTS;
+	}
+	if (unlink(path) != 0) {
+		zm_err("unlink %s: %s", path, strerror(errno));
+		return ZM_ERR_IO;
+	}
+	return ZM_OK;
+}
+
 int
 zm_server_socket(const char *path, int *fdp)
 {
 	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd = -1, r = ZM_ERR_INTERNAL;
+	char			final[sizeof(sun.sun_path)];
+	int			fd = -1, bound = 0, n, r = ZM_ERR_INTERNAL;
 
 	*fdp = -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
 	if (path == NULL || path[0] != '/' ||
-	    strlen(path) >= sizeof(sun.sun_path)) {
+	    strlen(path) >= sizeof(final)) {
 		zm_err("socket path is not absolute or too long");
 		return ZM_ERR_INVALID;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((r = parent_dir(path)) != 0)
-		return r;
-	if (lstat(path, &st) == 0) {
-		/* Never remove a file that is not ours to remove. */
-		if (!S_ISSOCK(st.st_mode)) {
-			zm_err("%s exists and is not a socket", path);
-			return ZM_ERR_EXISTS;
-		}
-		if (socket_alive(&sun)) {
-			zm_err("%s: another daemon is listening there", path);
-			return ZM_ERR_EXISTS;
-		}
-		if (unlink(path) != 0) {
-			zm_err("unlink %s: %s", path, strerror(errno));
-			return ZM_ERR_IO;
-		}
-	} else if (errno != ENOENT) {
-		zm_err("%s: %s", path, strerror(errno));
-		return ZM_ERR_IO;
+	memcpy(final, path, strlen(path) + 1);
+	/*
+	 * Bind and listen under a temporary name, then rename: whoever
+	 * waits for the path to appear finds a socket that already accepts.
+	 */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.new", path);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		zm_err("socket path %s is too long", path);
+		return ZM_ERR_INVALID;
 	}
+	if ((r = parent_dir(path)) != 0 ||
+	    (r = remove_stale(final, 1)) != 0 ||
+	    (r = remove_stale(sun.sun_path, 0)) != 0)
+		return r;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
 		zm_err("socket: %s", strerror(errno));
 		return ZM_ERR_IO;
 	}
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		zm_err("bind %s: %s", path, strerror(errno));
+		zm_err("bind %s: %s", sun.sun_path, strerror(errno));
 		r = ZM_ERR_IO;
 		goto out;
 	}
+	bound = 1;
 	/* Anyone may connect: authorisation is per request by SO_PEERCRED. */
-	if (chmod(path, 0666) != 0 || listen(fd, SOMAXCONN) != 0) {
+	if (chmod(sun.sun_path, 0666) != 0 || listen(fd, SOMAXCONN) != 0 ||
+	    rename(sun.sun_path, final) != 0) {
 		zm_err("%s: %s", path, strerror(errno));
-		unlink(path);
 		r = ZM_ERR_IO;
 		goto out;
 	}
+	bound = 0;
 	*fdp = fd;
 	fd = -1;
 	r = ZM_OK;
  out:
+	if (bound)
+		unlink(sun.sun_path);
 	if (fd != -1)
 		close(fd);
 	return r;

@@ -7,13 +7,13 @@
 #include "tokend.h"
 
 #define ZM_MAX_CLIENTS		1024
-#define ZM_MAX_CLIENTS_PER_UID	64	/* non-root callers */
+#define ZM_MAX_CLIENTS_PER_UID	128	/* non-root callers */
 #define ZM_IDLE_MS		(30 * 1000)
-#define ZM_CONV_IDLE_MS		(300 * 1000)	/* a PROMPT waits for a person */
+#define ZM_CONV_IDLE_MS		(300 * 1000)	/* a PROMPT waits for a human */
 
 /* Permission flags of the dispatch table. */
 #define ZM_PERM_ANY		0x00u
-#define ZM_PERM_STAFF		0x01u	/* root, helpdesk_group or admin_group */
+#define ZM_PERM_STAFF		0x01u	/* root, helpdesk_group, admin_group */
 
 /*
  * Create the listening socket at path: the parent directory is created
@@ -34,5 +34,45 @@ typedef int (*zm_signal_fn)(struct zm_tokend *d, int signo);
  */
 int zm_server_run(struct zm_tokend *d, int lfd, int sigfd,
     zm_signal_fn on_signal);
+
+/*
+ * Ending sessions without blocking the loop (session.c).  A session's
+ * process that is told to hang up usually logs out first (its PAM module
+ * sends SESSION_CLOSE to us), so the daemon must keep serving while it
+ * waits: zm_ending_start() signals, the loop calls zm_ending_poll() until
+ * it returns 1, then the sessions are closed in the store and audited.
+ */
+struct zm_ending;
+/* Sessions of user opened with any of token_ids (n_ids 0: any token). */
+int zm_ending_start(struct zm_tokend *d, const char *user,
+    const int64_t *token_ids, size_t n_ids, const char *reason,
+    struct zm_ending **out);
+/* 1 when over; else 0 and *wait_ms until the next poll is useful. */
+int zm_ending_poll(struct zm_ending *en, int64_t *wait_ms);
+/* Poll until over, sleeping in between (nothing else is served). */
+void zm_ending_wait(struct zm_ending *en);
+void zm_ending_counts(const struct zm_ending *en, unsigned *ended,
+    unsigned *failed);
+void zm_ending_free(struct zm_ending *en);
+
+/*
+ * A reply that waits for an ending (revoke, disable).  The handler
+ * returns 0 with *df set and no reply; when df->ending is over the loop
+ * calls df->finish() for the reply (not when the caller has gone) and
+ * then df->free(), which also frees the ending.
+ */
+struct zm_deferred {
+	struct zm_ending	*ending;
+	int	(*finish)(struct zm_tokend *, struct zm_deferred *,
+		    struct zm_buf *);
+	void	(*free)(struct zm_deferred *);
+};
+
+/* admin.c: revoke and disable that leave the ending to the loop. */
+int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);
+int zm_admin_disable_deferred(struct zm_tokend *d,
+    const struct zm_peer *peer, const struct zm_msg *req,
+    struct zm_buf *reply, struct zm_deferred **df);
 
 #endif

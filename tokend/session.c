@@ -29,6 +29,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "store.h"
+#include "server.h"
 #include "tokend.h"
 #include "wipe.h"
 
@@ -179,8 +180,9 @@ child_close_fds(void)
 static int
 loginctl_terminate(const char *id)
 {
-	char		 a0[] = "loginctl", a1[] = "terminate-session", a2[] = "--";
-	char		 a3[64], e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
+	char		 a0[] = "loginctl", a1[] = "terminate-session";
+	char		 a2[] = "--", a3[64];
+	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
 	char		*argv[] = { a0, a1, a2, a3, NULL };
 	char		*envp[] = { e0, e1, NULL };
 	sigset_t	 all, old;
@@ -284,35 +286,26 @@ end_start(struct ending *e)
 	e->state = E_SIGNALLED;
 }
 
-/* Wait up to ms for every signalled process to go. */
-static void
-end_wait(struct ending *e, size_t n, unsigned ms)
-{
-	int64_t	deadline = mono_ms() + ms;
-	size_t	i, left;
-
-	for (;;) {
-		left = 0;
-		for (i = 0; i < n; i++) {
-			if (e[i].state != E_SIGNALLED)
-				continue;
-			if (proc_running(e[i].s->pid, e[i].s->pid_starttime))
-				left++;
-			else
-				e[i].state = E_ENDED;
-		}
-		if (left == 0 || mono_ms() >= deadline)
-			return;
-		sleep_ms(POLL_MS);
-	}
-}
+struct zm_ending {
+	struct zm_tokend	*d;
+	char			 reason[32];
+	struct zm_session	*list;
+	struct ending		*e;
+	size_t			 n;
+	int			 term_sent;	/* SIGTERM phase */
+	int			 done;
+	int64_t			 deadline;	/* monotonic ms */
+	unsigned		 grace;
+	unsigned		 ended, failed;
+};
 
 static void
-end_term(struct ending *e, size_t n)
+end_term(struct zm_ending *en)
 {
-	size_t i;
+	struct ending	*e = en->e;
+	size_t		 i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < en->n; i++) {
 		if (e[i].state != E_SIGNALLED)
 			continue;
 		/* Re-check right before the signal: the PID may be reused. */
@@ -348,67 +341,187 @@ end_audit(struct zm_tokend *d, const struct ending *e, const char *reason)
 		zm_err("audit write failed");
 }
 
-int
-zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
-    const char *reason, unsigned *ended, unsigned *failed)
+/* Close what ended in the store, audit every session, count. */
+static void
+end_finish(struct zm_ending *en)
 {
-	struct zm_session	*list = NULL;
-	struct ending		*e = NULL;
-	unsigned		 grace;
-	size_t			 n = 0, i;
+	struct zm_session	 now_s;
+	struct ending		*e;
+	size_t			 i;
 	int			 r;
 
-	*ended = *failed = 0;
-	if ((r = zm_store_sessions_open_list(d->st, user, token_id, &list,
-	    &n)) != 0) {
-		zm_err("cannot list sessions: %s", zm_strerror(r));
-		return r;
-	}
-	if (n == 0)
-		goto out;
-	if ((e = calloc(n, sizeof(*e))) == NULL) {
-		r = ZM_ERR_NOMEM;
-		goto out;
-	}
-	grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
-	/* All at once, so n sessions take one grace period, not n. */
-	for (i = 0; i < n; i++) {
-		e[i].s = &list[i];
-		end_start(&e[i]);
-	}
-	end_wait(e, n, grace);
-	end_term(e, n);
-	end_wait(e, n, grace);
-	for (i = 0; i < n; i++) {
-		if (e[i].state == E_SIGNALLED) {
-			e[i].state = E_FAILED;
-			e[i].why = "process did not exit";
+	for (i = 0; i < en->n; i++) {
+		e = &en->e[i];
+		if (e->state == E_SIGNALLED) {
+			e->state = E_FAILED;
+			e->why = "process did not exit";
 		}
 		/*
 		 * A session that could not be ended stays open in the store:
 		 * it is still running, and the caller reports it (PARTIAL).
+		 * One that logged out on the signal is already closed.
 		 */
-		if (e[i].state == E_ENDED && (r = zm_store_session_close(d->st,
-		    list[i].id, zm_now(), reason)) != 0) {
-			zm_err("session %lld: close: %s",
-			    (long long)list[i].id, zm_strerror(r));
-			e[i].state = E_FAILED;
-			e[i].why = "store error";
+		if (e->state == E_ENDED &&
+		    ((r = zm_store_session_get(en->d->st, e->s->id,
+		    &now_s)) != 0 || (now_s.closed == 0 &&
+		    (r = zm_store_session_close(en->d->st, e->s->id, zm_now(),
+		    en->reason)) != 0))) {
+			zm_err("session %lld: close: %s", (long long)e->s->id,
+			    zm_strerror(r));
+			e->state = E_FAILED;
+			e->why = "store error";
 		}
-		end_audit(d, &e[i], reason);
-		if (e[i].state == E_ENDED)
-			(*ended)++;
+		end_audit(en->d, e, en->reason);
+		if (e->state == E_ENDED)
+			en->ended++;
 		else
-			(*failed)++;
-		zm_info("session %lld of %s: %s (%s)", (long long)list[i].id,
-		    list[i].user, e[i].state == E_ENDED ? "ended" :
-		    "NOT ended", reason);
+			en->failed++;
+		zm_info("session %lld of %s: %s (%s)", (long long)e->s->id,
+		    e->s->user, e->state == E_ENDED ? "ended" : "NOT ended",
+		    en->reason);
 	}
+	en->done = 1;
+}
+
+int
+zm_ending_poll(struct zm_ending *en, int64_t *wait_ms)
+{
+	int64_t	now = mono_ms();
+	size_t	i, left = 0;
+
+	*wait_ms = 0;
+	if (en->done)
+		return 1;
+	for (i = 0; i < en->n; i++) {
+		if (en->e[i].state != E_SIGNALLED)
+			continue;
+		if (proc_running(en->e[i].s->pid, en->e[i].s->pid_starttime))
+			left++;
+		else
+			en->e[i].state = E_ENDED;
+	}
+	if (left > 0 && now >= en->deadline && !en->term_sent) {
+		end_term(en);
+		en->term_sent = 1;
+		en->deadline = now + en->grace;
+	} else if (left == 0 || now >= en->deadline) {
+		end_finish(en);
+		return 1;
+	}
+	*wait_ms = en->deadline - now < POLL_MS ? en->deadline - now :
+	    POLL_MS;
+	return 0;
+}
+
+void
+zm_ending_counts(const struct zm_ending *en, unsigned *ended,
+    unsigned *failed)
+{
+	*ended = en != NULL ? en->ended : 0;
+	*failed = en != NULL ? en->failed : 0;
+}
+
+void
+zm_ending_free(struct zm_ending *en)
+{
+	if (en == NULL)
+		return;
+	free(en->e);
+	free(en->list);
+	free(en);
+}
+
+/* Append the open sessions of user opened with token_id to en->list. */
+static int
+end_collect(struct zm_ending *en, const char *user, int64_t token_id)
+{
+	struct zm_session	*more = NULL, *nl;
+	size_t			 n = 0;
+	int			 r;
+
+	if ((r = zm_store_sessions_open_list(en->d->st, user, token_id,
+	    &more, &n)) != 0) {
+		zm_err("cannot list sessions: %s", zm_strerror(r));
+		return r;
+	}
+	if (n > 0) {
+		nl = reallocarray(en->list, en->n + n, sizeof(*nl));
+		if (nl == NULL) {
+			free(more);
+			return ZM_ERR_NOMEM;
+		}
+		en->list = nl;
+		memcpy(en->list + en->n, more, n * sizeof(*nl));
+		en->n += n;
+	}
+	free(more);
+	return ZM_OK;
+}
+
+int
+zm_ending_start(struct zm_tokend *d, const char *user,
+    const int64_t *token_ids, size_t n_ids, const char *reason,
+    struct zm_ending **out)
+{
+	struct zm_ending	*en;
+	size_t			 i;
+	int			 r = ZM_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((en = calloc(1, sizeof(*en))) == NULL)
+		return ZM_ERR_NOMEM;
+	en->d = d;
+	snprintf(en->reason, sizeof(en->reason), "%s", reason);
+	en->grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
+	if (n_ids == 0)
+		r = end_collect(en, user, 0);
+	for (i = 0; i < n_ids; i++)
+		if ((r = end_collect(en, user, token_ids[i])) != 0)
+			break;
+	if (r != ZM_OK)
+		goto out;
+	if (en->n > 0 && (en->e = calloc(en->n, sizeof(*en->e))) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	/* All at once, so n sessions take one grace period, not n. */
+	for (i = 0; i < en->n; i++) {
+		en->e[i].s = &en->list[i];
+		end_start(&en->e[i]);
+	}
+	en->deadline = mono_ms() + en->grace;
+	*out = en;
+	en = NULL;
 	r = ZM_OK;
  out:
-	free(e);
-	free(list);
+	zm_ending_free(en);
 	return r;
+}
+
+void
+zm_ending_wait(struct zm_ending *en)
+{
+	int64_t wait;
+
+	while (!zm_ending_poll(en, &wait))
+		sleep_ms((unsigned)wait);
+}
+
+int
+zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
+    const char *reason, unsigned *ended, unsigned *failed)
+{
+	struct zm_ending	*en = NULL;
+	int			 r;
+
+	*ended = *failed = 0;
+	if ((r = zm_ending_start(d, user, &token_id, token_id != 0 ? 1 : 0,
+	    reason, &en)) != 0)
+		return r;
+	zm_ending_wait(en);
+	zm_ending_counts(en, ended, failed);
+	zm_ending_free(en);
+	return ZM_OK;
 }
 
 /* ---- SESSION_OPEN / SESSION_CLOSE ---- */
@@ -591,7 +704,8 @@ zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
 	r = zm_store_session_get(d->st, (int64_t)id, &s);
 	if (r == ZM_ERR_NOTFOUND)
-		return zm_reply_result(reply, ZM_ST_NOTFOUND, ZM_MSG_NONE, 0, 0);
+		return zm_reply_result(reply, ZM_ST_NOTFOUND, ZM_MSG_NONE, 0,
+		    0);
 	if (r != ZM_OK)
 		return r;
 	if (!peer->is_root && strcmp(peer->name, s.user) != 0)
