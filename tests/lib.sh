@@ -447,14 +447,14 @@ start_held() {
 	ZM_HELD_PIDS="$ZM_HELD_PIDS $HELD_PID"
 	CMD="zm-login --hold $svc $user (background, pid $HELD_PID)"
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 250); do
 		if grep -q 'SESSION OPEN' "$HELD_OUT"; then
 			OUT=$(cat "$HELD_OUT")
 			RC=running
 			return 0
 		fi
 		kill -0 "$HELD_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.02
 	done
 	OUT=$(cat "$HELD_OUT")
 	RC="still running or exited"
@@ -463,10 +463,10 @@ start_held() {
 
 # wait_held [SECONDS]: wait for the held login to end; RC = its status.
 wait_held() {
-	local i n=$((${1:-5} * 10))
+	local i n=$((${1:-5} * 50))
 	for ((i = 0; i < n; i++)); do
 		kill -0 "$HELD_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.02
 	done
 	if kill -0 "$HELD_PID" 2>/dev/null; then
 		OUT=$(cat "$HELD_OUT")
@@ -492,7 +492,7 @@ start_daemon() {
 	ZM_DAEMON_PID=$!
 	CMD="zonemfa-tokend -f -d -c $ZM_CONF $*"
 	OUT=""
-	for i in $(seq 50); do
+	for i in $(seq 250); do
 		[[ -S $ZM_SOCK ]] && { RC=0; return 0; }
 		if ! kill -0 "$ZM_DAEMON_PID" 2>/dev/null; then
 			wait "$ZM_DAEMON_PID"
@@ -500,7 +500,7 @@ start_daemon() {
 			ZM_DAEMON_PID=""
 			return 1
 		fi
-		sleep 0.1
+		sleep 0.02
 	done
 	RC="no socket after 5 s"
 	return 1

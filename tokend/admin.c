@@ -355,7 +355,7 @@ zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
 struct end_job {
 	struct zm_deferred	 base;		/* first: the loop sees this */
 	int			 revoke;	/* else disable */
-	int			 start_failed;	/* sessions could not be listed */
+	int			 start_failed;	/* sessions not listed */
 	char			*idtext;	/* revoke: "3,4,7" */
 	size_t			 ntok;
 	int64_t			 now;
