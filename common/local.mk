@@ -1,6 +1,7 @@
 noinst_LTLIBRARIES += common/libzmcommon.la
 common_libzmcommon_la_SOURCES = \
 	common/err.c common/err.h \
+	common/names.c common/names.h \
 	common/buf.c common/buf.h \
 	common/wipe.c common/wipe.h \
 	common/log.c common/log.h \

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "names.h"
 #include "conf.h"
 #include "err.h"
 #include "ipc.h"
@@ -554,21 +555,7 @@ cli_read_secret(const char *prompt, char *buf, size_t len)
 int
 cli_user_valid(const char *s)
 {
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > CLI_USER_MAX)
-		return 0;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_' || s[i] == '.' || s[i] == '-')
-			continue;
-		if (s[i] == '$' && i == n - 1)
-			continue;
-		return 0;
-	}
-	return 1;
+	return zm_user_name_valid(s);
 }
 
 const char *
@@ -579,7 +566,7 @@ cli_arg_user(const char *s)
 	if (cli_user_valid(s))
 		return s;
 	cli_sanitize(s != NULL ? s : "", clean, sizeof(clean));
-	cli_errx(CLI_EXIT_USAGE, _("invalid user name '%s': expected [a-z_][a-z0-9_.-]*[$] of at most %d characters"),
+	cli_errx(CLI_EXIT_USAGE, _("invalid user name '%s': expected letters, digits and . _ @ - (not first), an optional final $, at most %d characters"),
 	    clean, CLI_USER_MAX);
 }
 

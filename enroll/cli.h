@@ -130,7 +130,7 @@ int cli_report_status(const struct cli_result *res);
  */
 int cli_read_secret(const char *prompt, char *buf, size_t len);
 
-/* 1 if s matches [a-z_][a-z0-9_.-]*[$]? and is at most CLI_USER_MAX long. */
+/* zm_user_name_valid() (common/names.h): one rule for every part. */
 int cli_user_valid(const char *s);
 /* s if valid, else a message and exit 2. */
 const char *cli_arg_user(const char *s);

@@ -607,7 +607,7 @@ test_invalid_requests(void **state)
 	struct rep	 r;
 
 	peer_root(&p);
-	begin(fx, "Alice", "lgwan", &r);
+	begin(fx, "a b", "lgwan", &r);
 	expect_result(&r, ZM_ST_INVALID, ZM_MSG_NONE);
 	begin(fx, "a/b", "lgwan", &r);
 	expect_result(&r, ZM_ST_INVALID, ZM_MSG_NONE);
@@ -626,12 +626,17 @@ test_invalid_requests(void **state)
 	account(fx, "alice", "nowhere", &r);
 	expect_result(&r, ZM_ST_INVALID, ZM_MSG_UNKNOWN_ZONE);
 
-	assert_true(zm_auth_valid_user("alice"));
-	assert_true(zm_auth_valid_user("_svc.x-1"));
-	assert_true(zm_auth_valid_user("host$"));
-	assert_false(zm_auth_valid_user("ho$t"));
-	assert_false(zm_auth_valid_user("1abc"));
-	assert_false(zm_auth_valid_user(
+	/* One rule for every part (common/names.c). */
+	assert_true(zm_user_name_valid("alice"));
+	assert_true(zm_user_name_valid("_svc.x-1"));
+	assert_true(zm_user_name_valid("host$"));
+	assert_true(zm_user_name_valid("Taro.Yamada@city.example"));
+	assert_false(zm_user_name_valid("ho$t"));
+	assert_false(zm_user_name_valid("-rf"));
+	assert_false(zm_user_name_valid(".."));
+	assert_false(zm_user_name_valid("a b"));
+	assert_false(zm_user_name_valid("a/b"));
+	assert_false(zm_user_name_valid(
 	    "a123456789012345678901234567890123456789012345678901234567890123"));
 }
 

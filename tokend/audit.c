@@ -79,6 +79,10 @@ open_log(const char *path, int *fdp)
 		close(fd);
 		return ZM_ERR_IO;
 	}
+	/* The daemon runs with umask 077; a new log is group-readable 0640. */
+	if (sb.st_size == 0 && (sb.st_mode & 07777) != 0640 &&
+	    fchmod(fd, 0640) == -1)
+		zm_warn("cannot chmod audit log %s: %s", path, strerror(errno));
 	*fdp = fd;
 	return 0;
 }

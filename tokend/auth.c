@@ -48,21 +48,6 @@ struct zm_auth {
 	char		decoy_reason[96];
 };
 
-int
-zm_auth_valid_user(const char *s)
-{
-	static const char	tail[] =
-	    "abcdefghijklmnopqrstuvwxyz0123456789_.-";
-	size_t			n, k;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > ZM_NAME_MAX - 1)
-		return 0;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return 0;
-	k = strspn(s, tail);
-	return k == n || (k == n - 1 && s[k] == '$');
-}
-
 /* An optional client string; control bytes become '?' (it is shown later). */
 static int
 get_opt_str(const struct zm_msg *m, uint16_t tag, char *out, size_t outlen)
@@ -262,7 +247,7 @@ request_target(struct zm_tokend *d, const struct zm_peer *peer,
 	*zp = NULL;
 	zone[0] = '\0';
 	if (zm_msg_get_str(req, ZM_T_USER, user, ZM_NAME_MAX) != 0 ||
-	    !zm_auth_valid_user(user)) {
+	    !zm_user_name_valid(user)) {
 		user[0] = '\0';
 		audit_ev(d, event, "", "", NULL, 0, "refused",
 		    "invalid user name", 0, "");

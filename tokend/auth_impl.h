@@ -18,7 +18,5 @@ int zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
 int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
     const char *user, int64_t now, int64_t *token_id, unsigned *methods);
 
-/* 1 if s is a user name the daemon accepts: [a-z_][a-z0-9_.-]*[$]?, <= 63. */
-int zm_auth_valid_user(const char *s);
 
 #endif

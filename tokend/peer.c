@@ -215,34 +215,6 @@ zm_user_exists(const char *user)
 }
 
 int
-zm_user_name_valid(const char *user)
-{
-	size_t i, len;
-
-	if (user == NULL)
-		return 0;
-	len = strlen(user);
-	if (len == 0 || len >= ZM_NAME_MAX)
-		return 0;
-	/* A leading '-' could be taken for an option by a tool downstream. */
-	if (user[0] == '-')
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)user[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-' || ch == '@')
-			continue;
-		/* Samba machine accounts end in '$'. */
-		if (ch == '$' && i == len - 1)
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-int
 zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
     pid_t pid, struct zm_peer *p)
 {
@@ -271,10 +243,18 @@ zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
 	/* The operator name of root must never be empty in the audit log. */
 	if (p->is_root && p->name[0] == '\0')
 		strcpy(p->name, "root");
+	return ZM_OK;
+}
+
+void
+zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p)
+{
+	if (p->groups_loaded)
+		return;
+	p->groups_loaded = 1;
 	/* Without a name there is no group membership to look up. */
 	if (p->name[0] != '\0' && cfg != NULL) {
 		p->is_helpdesk = zm_user_in_group(p->name, cfg->helpdesk_group);
 		p->is_admin = zm_user_in_group(p->name, cfg->admin_group);
 	}
-	return ZM_OK;
 }

@@ -215,7 +215,7 @@ static const struct handler handlers[] = {
 	    zm_session_close_req, NULL },
 	{ ZM_REQ_ENROLL_TOTP, "enrol", ZM_PERM_STAFF, zm_admin_enroll_totp,
 	    NULL },
-	{ ZM_REQ_LIST, "list", ZM_PERM_ANY, zm_admin_list, NULL },
+	{ ZM_REQ_LIST, "list", ZM_PERM_ANY | ZM_PERM_GROUPS, zm_admin_list, NULL },
 	{ ZM_REQ_UNLOCK, "unlock", ZM_PERM_STAFF, zm_admin_unlock, NULL },
 	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, NULL, h_disable },
 	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
@@ -307,6 +307,8 @@ dispatch(struct server *s, struct client *c, const struct zm_msg *req)
 	zm_debug("uid %lu pid %ld: %s (0x%x)", (unsigned long)c->peer.uid,
 	    (long)c->peer.pid, h->name, req->type);
 	zm_buf_reset(out);
+	if ((h->perm & (ZM_PERM_STAFF | ZM_PERM_GROUPS)) != 0)
+		zm_peer_load_groups(s->d->cfg, &c->peer);
 	if ((h->perm & ZM_PERM_STAFF) != 0 && !peer_is_staff(&c->peer)) {
 		audit_refused(s->d, c, h, req);
 		if ((r = zm_reply_result(out, ZM_ST_PERM,
@@ -537,11 +539,9 @@ accept_clients(struct server *s, int lfd, int64_t now)
 		}
 		c->deadline = now + ZM_IDLE_MS;
 		s->cl[s->n++] = c;
-		zm_debug("connection from uid %lu (%s) pid %ld%s%s%s",
+		zm_debug("connection from uid %lu (%s) pid %ld%s",
 		    (unsigned long)cred.uid, c->peer.name, (long)cred.pid,
-		    c->peer.is_root ? " root" : "",
-		    c->peer.is_helpdesk ? " helpdesk" : "",
-		    c->peer.is_admin ? " admin" : "");
+		    c->peer.is_root ? " root" : "");
 	}
 	if (s->accept_resume == 0)
 		zm_warn("%d clients connected: not accepting more for now",

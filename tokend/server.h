@@ -14,6 +14,7 @@
 /* Permission flags of the dispatch table. */
 #define ZM_PERM_ANY		0x00u
 #define ZM_PERM_STAFF		0x01u	/* root, helpdesk_group, admin_group */
+#define ZM_PERM_GROUPS		0x02u	/* handler reads is_helpdesk/is_admin */
 
 /*
  * Create the listening socket at path: the parent directory is created

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "ipc.h"
+#include "names.h"
 
 struct zm_store;
 struct zm_audit;
@@ -47,23 +48,25 @@ struct zm_peer {
 	int	is_root;
 	int	is_helpdesk;		/* member of helpdesk_group */
 	int	is_admin;		/* member of admin_group */
+	int	groups_loaded;		/* is_helpdesk/is_admin are valid */
 };
 
 /* ---- peer.c ---- */
 /* Fill p from uid/gid/pid: resolve name and group membership via NSS. */
 int zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
     pid_t pid, struct zm_peer *p);
+/*
+ * Resolve is_helpdesk/is_admin, once per connection, only for requests that
+ * need them: group lookups go through NSS (files, systemd-userdb, LDAP...)
+ * and cost far more than a login itself.
+ */
+void zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p);
 /* 1 if user is a member (primary or supplementary) of group, else 0. */
 int zm_user_in_group(const char *user, const char *group);
 /* 1 if user is in any of the zone's privileged_groups. */
 int zm_user_privileged(const char *user, const struct zm_zone *z);
 /* 1 if the user exists in the passwd database. */
 int zm_user_exists(const char *user);
-/*
- * 1 if user is acceptable as a user name in a request: 1..ZM_NAME_MAX-1
- * bytes of [A-Za-z0-9._@-] (a trailing '$' allowed), not starting with '-'.
- */
-int zm_user_name_valid(const char *user);
 
 /* ---- auth.c ---- */
 struct zm_auth;
