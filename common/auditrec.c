@@ -437,6 +437,49 @@ say(char *why, size_t whylen, const char *fmt, ...)
 		why[0] = '\0';
 }
 
+/*
+ * Line lineno (in buf) does not chain to line lineno - 1.  Either the line
+ * before was changed (its hash moved) or this line's prev was.  The line
+ * after decides: if it still chains to this line, this line is intact and
+ * the one before is the first bad record.  Without a line after, the
+ * earlier line is named (the common case: a record's content was edited)
+ * and the reason says what else it could be.
+ */
+static void
+blame(FILE *f, const char *buf, size_t len, uint64_t lineno, uint64_t seq,
+    uint64_t *bl, uint64_t *bs, char *why, size_t whylen)
+{
+	struct zm_audit_rec	 next;
+	char			 h[ZM_AUDIT_HASH_HEX];
+	char			*nbuf;
+	size_t			 nlen;
+	int			 nl, toolong, have_next = 0, confirms = 0;
+
+	if ((nbuf = malloc(ZM_AUDIT_MAX_LINE)) != NULL &&
+	    read_line(f, nbuf, &nlen, &nl, &toolong) == LINE_OK && !toolong &&
+	    zm_auditrec_parse(nbuf, nlen, &next) == ZM_OK) {
+		have_next = 1;
+		confirms = zm_audit_hash(buf, len, h) == ZM_OK &&
+		    memcmp(next.prev, h, ZM_AUDIT_HASH_HEX) == 0;
+	}
+	free(nbuf);
+	if (have_next && !confirms) {
+		say(why, whylen, "record changed (its prev does not match "
+		    "line %" PRIu64 " and its hash does not match the prev of "
+		    "line %" PRIu64 ")", lineno - 1, lineno + 1);
+		return;
+	}
+	*bl = lineno - 1;
+	*bs = seq > 0 ? seq - 1 : 0;
+	if (have_next)
+		say(why, whylen, "record changed (its hash no longer matches "
+		    "the prev of line %" PRIu64 ")", lineno);
+	else
+		say(why, whylen, "record changed (its hash no longer matches "
+		    "the prev of line %" PRIu64 "), or that line's prev was "
+		    "changed", lineno);
+}
+
 int
 zm_audit_verify_file(FILE *f, const char *start_prev, uint64_t *nrecords,
     uint64_t *bad_line, uint64_t *bad_seq, char *why, size_t whylen,
@@ -497,9 +540,13 @@ zm_audit_verify_file(FILE *f, const char *start_prev, uint64_t *nrecords,
 			if (lineno == 1)
 				say(why, whylen, "hash chain broken (prev does "
 				    "not match the start of the chain)");
-			else
-				say(why, whylen, "hash chain broken (prev does "
-				    "not match line %" PRIu64 ")", lineno - 1);
+			else {
+				blame(f, buf, len, lineno, rec.seq, &bl, &bs,
+				    why, whylen);
+				/* The earlier line was counted as good. */
+				if (bl != lineno && n > 0)
+					n--;
+			}
 			goto out;
 		}
 		if ((r = zm_audit_hash(buf, len, expect)) != ZM_OK)

@@ -311,8 +311,8 @@ test_tamper_detected(void **state)
 	fclose(f);
 	verify(fx->log, NULL, NULL, &rc, &bad);
 	assert_int_equal(rc, ZM_ERR_INVALID);
-	/* Line 5 still parses; line 6 no longer chains to it. */
-	assert_int_equal(bad, 6);
+	/* Line 6 no longer chains to line 5, line 7 still chains to 6: 5 changed. */
+	assert_int_equal(bad, 5);
 }
 
 /* Append raw bytes to the log. */

@@ -393,13 +393,18 @@ test_verify(void **state)
 	assert_int_equal(zm_audit_hash(l[4], strlen(l[4]), head), ZM_OK);
 	assert_string_equal(v.head, head);
 
-	/* A changed field: the next record's prev no longer matches. */
+	/*
+	 * A changed field: the next record's prev no longer matches, and the
+	 * one after still chains to that next record, so the changed record
+	 * itself (line 3) is named.
+	 */
 	t = strdup(good);
 	assert_non_null(t);
 	at = strstr(t, "carol");
 	assert_non_null(at);
 	memcpy(at, "carl_", 5);
-	expect_bad(t, 4, 4, "hash chain broken (prev does not match line 3)");
+	expect_bad(t, 3, 3, "record changed (its hash no longer matches the "
+	    "prev of line 4)");
 	free(t);
 	/* ... in the last record: only the head shows it (the store has it). */
 	t = strdup(good);
@@ -435,7 +440,8 @@ test_verify(void **state)
 	assert_non_null(at);
 	at = strstr(at, "\"prev\":\"") + 8;
 	at[0] = at[0] == '0' ? '1' : '0';
-	expect_bad(t, 3, 3, "hash chain broken (prev does not match line 2)");
+	expect_bad(t, 3, 3, "record changed (its prev does not match line 2 "
+	    "and its hash does not match the prev of line 4)");
 	free(t);
 
 	/* Truncated last line, and a last line without its newline. */

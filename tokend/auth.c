@@ -254,17 +254,18 @@ request_target(struct zm_tokend *d, const struct zm_peer *peer,
 		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		return r != 0 ? r : 1;
 	}
+	/* Read before the permission check so a refusal names the zone. */
+	if ((r = zm_msg_get_str(req, ZM_T_ZONE, zone, ZM_NAME_MAX)) != 0)
+		zone[0] = '\0';
 	if (!peer->is_root &&
 	    (peer->name[0] == '\0' || strcmp(peer->name, user) != 0)) {
 		snprintf(reason, sizeof(reason), "caller uid %lu may not %s %s",
 		    (unsigned long)peer->uid, strcmp(event, "auth") == 0 ?
 		    "authenticate" : "check", user);
-		audit_ev(d, event, user, "", NULL, 0, "refused", reason, 0, "");
+		audit_ev(d, event, user, zone, NULL, 0, "refused", reason, 0, "");
 		r = reply_simple(rep, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED);
 		return r != 0 ? r : 1;
 	}
-	if ((r = zm_msg_get_str(req, ZM_T_ZONE, zone, ZM_NAME_MAX)) != 0)
-		zone[0] = '\0';
 	if (r != 0 || (*zp = zm_config_zone(d->cfg, zone)) == NULL) {
 		audit_ev(d, event, user, zone, NULL, 0, "refused",
 		    "unknown zone", 0, "");

@@ -1,12 +1,12 @@
 noinst_LTLIBRARIES += tokend/libzmtokend.la
 tokend_libzmtokend_la_SOURCES = \
 	tokend/tokend.h \
-	tokend/store.c tokend/store.h tokend/store_sqlite.c \
+	tokend/store.c tokend/store.h tokend/store_impl.h tokend/store_sqlite.c \
 	tokend/crypto.c tokend/crypto.h \
 	tokend/totp.c tokend/totp.h \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
-	tokend/auth.c tokend/ticket.c \
+	tokend/auth.c tokend/auth_impl.h tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/admin.c tokend/server.c tokend/server.h
 tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS)
 tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS)
