@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
+#include "revoke_offline.h"
 #include "conf.h"
 #include "err.h"
 #include "ipc.h"
@@ -271,7 +273,25 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cli_connect(cfg, &c)) != ZM_OK) {
-		cli_warn_unreachable(&c, _("revocation NOT recorded: "));
+		if (geteuid() != 0) {
+			cli_warn_unreachable(&c, _("revocation NOT recorded: "));
+			goto out;
+		}
+		/* Root records it in the registry itself (SPEC). */
+		cli_warn_unreachable(&c, "");
+		r = revoke_offline(cfg, user, (int64_t)token_id, serial, reason,
+		    &res);
+		if (r == ZM_ERR_NOTFOUND) {
+			printf(_("nothing to revoke: no active token of %s matched\n"),
+			    user);
+			goto out;
+		}
+		if (r != ZM_OK) {
+			cli_warnx(_("revocation NOT recorded: %s"), zm_strerror(r));
+			goto out;
+		}
+		(void)print_revoked(cfg, &res, user, reason);
+		cli_warnx(_("recorded in the registry, but sessions could not be ended: zonemfa-tokend is not running; start it to enforce the revocation on open sessions"));
 		goto out;
 	}
 	if ((r = cli_request(&c, &req, NULL, NULL, &res)) != ZM_OK) {

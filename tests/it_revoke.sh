@@ -70,5 +70,36 @@ expect_rc 2 "revoke without a reason exits 2"
 run as_user hd1 zm_revoke --user nosuchuser --all --reason lost
 expect_rc 1 "revoke of an unknown user exits 1"
 
+# SPEC: with the daemon down, root still records the revocation in the
+# registry and exits non-zero because no session could be ended; a
+# helpdesk operator (not root) gets "NOT recorded".
+enroll_totp bob S_BOB || bail_out "cannot enrol bob: $OUT"
+stop_daemon_ok
+run as_user hd1 zm_revoke --user bob --all --reason stolen
+expect_rc 1 "daemon down: a non-root operator's revoke exits 1"
+expect_match 'NOT recorded' "daemon down: the non-root operator is told nothing was recorded"
+run zm_revoke --user bob --all --reason stolen
+expect_rc 1 "R5: daemon down: root's revoke exits 1 (sessions could not be ended)"
+expect_match '^revoked: token [0-9]+ of bob at ' "R5: daemon down: root's revoke is recorded and printed"
+expect_match 'sessions could not be ended' "daemon down: revoke says sessions could not be ended"
+start_daemon || bail_out "zonemfa-tokend did not restart"
+run_login lgwan bob "$(password bob)" "$(totp_code "$S_BOB")"
+expect_match '^auth: PAM_AUTH_ERR' "R5: after the offline revocation bob's token is refused"
+run zm_audit verify
+expect_rc 0 "R15: the offline revocation kept the audit chain intact"
+check "R15: the offline revocation is audited" \
+    test "$(audit_count "$(jf event revoke)" "$(jf user bob)")" -ge 1
+# A running daemon whose socket cannot be reached holds the audit log:
+# root's offline path must not write a second chain into it.
+enroll_totp bob S_BOB2 || bail_out "cannot enrol bob again: $OUT"
+mv "$ZM_DIR/tokend.sock" "$ZM_DIR/tokend.sock.away"
+run zm_revoke --user bob --all --reason lost
+mv "$ZM_DIR/tokend.sock.away" "$ZM_DIR/tokend.sock"
+expect_rc 1 "socket unreachable but daemon running: revoke exits 1"
+expect_match 'seems to be running' "it says the daemon seems to be running"
+expect_match 'NOT recorded' "and that nothing was recorded"
+run_login lgwan bob "$(password bob)" "$(totp_code "$S_BOB2")"
+expect_match '^auth: PAM_SUCCESS' "bob's new token still works (nothing was revoked)"
+
 stop_daemon_ok
 done_testing

@@ -9,6 +9,7 @@
  */
 #include <config.h>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -78,6 +79,23 @@ open_log(const char *path, int *fdp)
 		zm_err("audit log %s is not a regular file", path);
 		close(fd);
 		return ZM_ERR_IO;
+	}
+	/*
+	 * One writer per log: two chains appended to one file would break
+	 * each other.  The lock also tells an offline zonemfa-revoke whether a
+	 * daemon is still running behind an unreachable socket.
+	 */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+
+		if (e == EWOULDBLOCK)
+			zm_err("audit log %s is in use by another process "
+			    "(is zonemfa-tokend running?)", path);
+		else
+			zm_err("cannot lock audit log %s: %s", path,
+			    strerror(e));
+		close(fd);
+		return e == EWOULDBLOCK ? ZM_ERR_EXISTS : ZM_ERR_IO;
 	}
 	/* The daemon runs with umask 077; a new log is group-readable 0640. */
 	if (sb.st_size == 0 && (sb.st_mode & 07777) != 0640 &&
@@ -260,12 +278,17 @@ zm_audit_open(const char *path, struct zm_store *st, const char *terminal,
 int
 zm_audit_reopen(struct zm_audit *a)
 {
+	struct stat	psb, fsb;
 	uint64_t	seq = 0;
 	char		hash[ZM_AUDIT_HASH_HEX];
 	int		fd = -1, empty = 0, r = ZM_ERR_INTERNAL;
 
 	if (a == NULL)
 		return ZM_ERR_INVALID;
+	/* Not rotated: the file we hold (and have locked) is still there. */
+	if (a->fd != -1 && stat(a->path, &psb) == 0 && fstat(a->fd, &fsb) == 0 &&
+	    psb.st_dev == fsb.st_dev && psb.st_ino == fsb.st_ino)
+		return 0;
 	/* Open the new file first: if that fails we keep the old one. */
 	if ((r = open_log(a->path, &fd)) != 0)
 		goto out;
