@@ -8,7 +8,8 @@ IT_TESTS = \
 	tests/it_perm.sh \
 	tests/it_revoke.sh \
 	tests/it_daemon.sh \
-	tests/it_i18n.sh
+	tests/it_i18n.sh \
+	tests/it_limits.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh
