@@ -29,7 +29,7 @@ usage(FILE *f)
 {
 	fprintf(f, _("usage: %s [-c FILE] verify\n"
 	    "       %s [-c FILE] report [--since YYYY-MM-DD] [--user USER]\n"
-	    "       %s [-c FILE] dormant [--days N]\n"),
+	    "       %s [-c FILE] dormant [--days N] [--zone NAME]\n"),
 	    cli_prog, cli_prog, cli_prog);
 	fprintf(f, _("  -c FILE  configuration file (default %s)\n"),
 	    ZM_DEFAULT_CONF);
@@ -393,12 +393,13 @@ main(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "zone", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct zm_config	*cfg = NULL;
 	const char		*conf = NULL, *cmd, *user = NULL;
-	const char		*since = NULL, *days = NULL;
+	const char		*since = NULL, *days = NULL, *zone = NULL;
 	int64_t			 since_t = INT64_MIN;
 	int			 ch, rc;
 
@@ -418,6 +419,9 @@ main(int argc, char **argv)
 		case 'd':
 			days = optarg;
 			break;
+		case 'z':
+			zone = optarg;
+			break;
 		case 'h':
 			cli_help();
 		default:
@@ -430,13 +434,13 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		cli_die_usage(_("unexpected argument '%s'"), argv[optind + 1]);
 	if (strcmp(cmd, "verify") == 0) {
-		if (since || user || days)
+		if (since || user || days || zone)
 			cli_die_usage(_("verify takes no options"));
 		cfg = cli_config_load(conf);
 		rc = cmd_verify(cfg);
 	} else if (strcmp(cmd, "report") == 0) {
-		if (days)
-			cli_die_usage(_("--days belongs to dormant"));
+		if (days || zone)
+			cli_die_usage(_("--days and --zone belong to dormant"));
 		if (user != NULL)
 			(void)cli_arg_user(user);
 		if (since != NULL)
@@ -445,11 +449,11 @@ main(int argc, char **argv)
 		rc = cmd_report(cfg, since_t, user);
 	} else if (strcmp(cmd, "dormant") == 0) {
 		if (since || user)
-			cli_die_usage(_("dormant takes only --days"));
+			cli_die_usage(_("dormant takes only --days and --zone"));
 		if (days != NULL)
-			(void)cli_arg_number(days, 1, 36500, _("days"));
-		cli_warnx(_("dormant is not available in this version"));
-		return CLI_EXIT_FAIL;
+			(void)cli_arg_number(days, 0, 36500, _("days"));
+		cfg = cli_config_load(conf);
+		rc = audit_dormant(cfg, zone, days);
 	} else
 		cli_die_usage(_("unknown command '%s'"), cmd);
 	zm_config_free(cfg);

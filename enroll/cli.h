@@ -147,4 +147,10 @@ void cli_time_utc(uint64_t t, char *out, size_t outlen);
 /* Copy s into out replacing control characters with '?' (daemon text is untrusted). */
 void cli_sanitize(const char *s, char *out, size_t outlen);
 
+/* ---- zonemfa-audit subcommands in their own files ---- */
+
+/* dormant.c: accounts dormant or dormant within DAYS (NULL: default). */
+int audit_dormant(const struct zm_config *cfg, const char *zone,
+    const char *days);
+
 #endif

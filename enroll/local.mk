@@ -8,5 +8,5 @@ enroll_zonemfa_enroll_SOURCES = enroll/enroll.c
 enroll_zonemfa_enroll_LDADD = enroll/libzmcli.la
 enroll_zonemfa_revoke_SOURCES = enroll/revoke.c
 enroll_zonemfa_revoke_LDADD = enroll/libzmcli.la
-enroll_zonemfa_audit_SOURCES = enroll/audit.c
+enroll_zonemfa_audit_SOURCES = enroll/audit.c enroll/dormant.c
 enroll_zonemfa_audit_LDADD = enroll/libzmcli.la

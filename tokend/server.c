@@ -224,6 +224,10 @@ static const struct handler handlers[] = {
 	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, NULL, h_disable },
 	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
 	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, NULL, h_revoke },
+	{ ZM_REQ_USER_LIST, "user_list", ZM_PERM_STAFF, zm_admin_user_list,
+	    NULL },
+	{ ZM_REQ_AUDIT_HEAD, "audit_head", ZM_PERM_STAFF, zm_admin_audit_head,
+	    NULL },
 };
 
 static const struct handler *
