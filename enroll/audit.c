@@ -158,12 +158,13 @@ cmd_verify(const struct zm_config *cfg)
 
 /* ---- report ---- */
 
-enum { C_LOGIN, C_FAIL, C_LOCK, C_REFUSED, C_ENROL, C_REVOKE, C_SOPEN,
-    C_SEND, NCOUNTERS };
+enum { C_LOGIN, C_FAIL, C_LOCK, C_REFUSED, C_REVTOK, C_TEMPCODE, C_ENROL,
+    C_REVOKE, C_SOPEN, C_SEND, NCOUNTERS };
 
 static const char *const counter_names[NCOUNTERS] = {
-	"LOGINS", "FAILURES", "LOCKOUTS", "REFUSED", "ENROLMENTS",
-	"REVOCATIONS", "SESSIONS-OPENED", "SESSIONS-ENDED"
+	"LOGINS", "FAILURES", "LOCKOUTS", "REFUSED", "REVOKED-TOKEN",
+	"TEMPCODE", "ENROLMENTS", "REVOCATIONS", "SESSIONS-OPENED",
+	"SESSIONS-ENDED"
 };
 
 struct tally {
@@ -208,6 +209,10 @@ classify(const struct zm_audit_rec *r)
 	if (strcmp(r->event, "auth") == 0) {
 		if (ok)
 			return C_LOGIN;
+		/* Someone tried a token that was revoked or suspended. */
+		if (strstr(r->reason, "revoked") != NULL ||
+		    strstr(r->reason, "suspended") != NULL)
+			return C_REVTOK;
 		if (strcmp(r->result, "fail") == 0)
 			return C_FAIL;
 		if (strcmp(r->result, "refused") == 0)
@@ -219,6 +224,9 @@ classify(const struct zm_audit_rec *r)
 		return ok ? C_LOCK : -1;
 	if (strcmp(r->event, "account") == 0)
 		return strcmp(r->result, "refused") == 0 ? C_REFUSED : -1;
+	/* R17: every use of a helpdesk temporary code. */
+	if (strcmp(r->event, "tempcode_use") == 0)
+		return ok ? C_TEMPCODE : -1;
 	if (strcmp(r->event, "enrol") == 0)
 		return ok ? C_ENROL : -1;
 	if (strcmp(r->event, "revoke") == 0)

@@ -10,7 +10,8 @@ IT_TESTS = \
 	tests/it_daemon.sh \
 	tests/it_i18n.sh \
 	tests/it_limits.sh \
-	tests/it_dormant.sh
+	tests/it_dormant.sh \
+	tests/it_tempcode.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh

@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
+#include "tempcode.h"
 #include "tokend.h"
 #include "wipe.h"
 
@@ -228,6 +229,8 @@ static const struct handler handlers[] = {
 	    NULL },
 	{ ZM_REQ_AUDIT_HEAD, "audit_head", ZM_PERM_STAFF, zm_admin_audit_head,
 	    NULL },
+	{ ZM_REQ_TEMP_CODE, "tempcode_issue", ZM_PERM_STAFF,
+	    zm_admin_temp_code, NULL },
 };
 
 static const struct handler *
