@@ -11,7 +11,9 @@ IT_TESTS = \
 	tests/it_i18n.sh \
 	tests/it_limits.sh \
 	tests/it_dormant.sh \
-	tests/it_tempcode.sh
+	tests/it_tempcode.sh \
+	tests/it_sod.sh \
+	tests/it_temppw.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh

@@ -231,6 +231,8 @@ static const struct handler handlers[] = {
 	    NULL },
 	{ ZM_REQ_TEMP_CODE, "tempcode_issue", ZM_PERM_STAFF,
 	    zm_admin_temp_code, NULL },
+	{ ZM_REQ_TEMP_PASSWORD, "temp_password", ZM_PERM_STAFF,
+	    zm_admin_temp_password, NULL },
 };
 
 static const struct handler *
