@@ -85,6 +85,8 @@ struct cli_result {
 	uint32_t	count, count2;
 	uint64_t	token_id;
 	uint64_t	session_id;
+	uint64_t	seq;		/* ZM_T_SEQ (audit head) */
+	int		has_seq;
 	int		has_time, has_count, has_count2, has_token_id;
 	char		text[ZM_IPC_MAX_STR + 1];
 	char		text2[ZM_IPC_MAX_STR + 1];
