@@ -14,7 +14,8 @@ IT_TESTS = \
 	tests/it_tempcode.sh \
 	tests/it_sod.sh \
 	tests/it_temppw.sh \
-	tests/it_auditlog.sh
+	tests/it_auditlog.sh \
+	tests/it_concurrency.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh
