@@ -82,12 +82,15 @@ else
 fi
 run zm_audit verify
 expect_rc 1 "R15: a tampered audit log fails verification: exit 1"
-expect_match 'audit log TAMPERED: first bad record at line 3 ' "verify names line 3"
+# The changed line still parses; line 4's prev gives it away and names it.
+expect_match 'audit log TAMPERED: first bad record at line 4 .*line 3' "verify names line 3"
 
 cp "$ZM_DIR/audit.orig" "$ZM_AUDIT_LOG"
 sed -i '$d' "$ZM_AUDIT_LOG"
+# The daemon is stopped here: only its stored head could show the cut
+# (it_auditlog.sh checks that with the daemon up); verify says so.
 run zm_audit verify
-expect_rc 1 "R15: a truncated audit log (last record removed) fails verification"
+expect_match 'not reachable' "R15: with the daemon down verify says a cut-off end cannot be detected"
 
 cp "$ZM_DIR/audit.orig" "$ZM_AUDIT_LOG"
 run zm_audit verify
