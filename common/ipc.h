@@ -42,6 +42,10 @@ enum zm_msg_type {
 	ZM_REQ_DISABLE		= 0x23,	/* USER */
 	ZM_REQ_ENABLE		= 0x24,	/* USER */
 	ZM_REQ_REVOKE		= 0x25,	/* USER (TOKEN_ID | SERIAL | ALL) REASON */
+	ZM_REQ_USER_LIST	= 0x26,	/* [USER] -> ROW(USER TIME CREATED TIME2 FLAGS ...)... RESULT */
+	ZM_REQ_TEMP_CODE	= 0x27,	/* USER DURATION -> RESULT TEXT=code TOKEN_ID TIME=expiry */
+	ZM_REQ_TEMP_PASSWORD	= 0x28,	/* USER -> RESULT TEXT=password */
+	ZM_REQ_AUDIT_HEAD	= 0x29,	/* -> RESULT SEQ TEXT=hash of that record */
 
 	ZM_REP_RESULT		= 0x100, /* STATUS [MSG TIME COUNT TEXT TICKET SESSION_ID ...] */
 	ZM_REP_PROMPT		= 0x101, /* PROMPT MSG [ECHO COUNT] : answer with AUTH_ANSWER */
@@ -84,8 +88,14 @@ enum zm_tag {
 	ZM_T_TIME2	= 31,	/* u64: second time value (e.g. last logout) */
 	ZM_T_TEXT2	= 32,	/* str: second text (e.g. from-host) */
 	ZM_T_COUNT2	= 33,	/* u32 */
+	ZM_T_DURATION	= 34,	/* u64 seconds (temp-code validity) */
+	ZM_T_SEQ	= 35,	/* u64 audit sequence number */
 	ZM_T__MAX
 };
+
+/* ZM_T_FLAGS of a ZM_REQ_USER_LIST row */
+#define ZM_USER_DISABLED	0x01u
+#define ZM_USER_LOCKED		0x02u
 
 /* ZM_T_FLAGS of ZM_REQ_AUTH_ANSWER */
 #define ZM_ANSWER_NONE		0x01u	/* conversation failed or timed out: not a failure */

@@ -27,9 +27,9 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, _("usage: %s [-c FILE] verify\n"
+	fprintf(f, _("usage: %s [-c FILE] verify [LOG...]\n"
 	    "       %s [-c FILE] report [--since YYYY-MM-DD] [--user USER]\n"
-	    "       %s [-c FILE] dormant [--days N]\n"),
+	    "       %s [-c FILE] dormant [--days N] [--zone NAME]\n"),
 	    cli_prog, cli_prog, cli_prog);
 	fprintf(f, _("  -c FILE  configuration file (default %s)\n"),
 	    ZM_DEFAULT_CONF);
@@ -37,37 +37,43 @@ usage(FILE *f)
 
 /* Opens the log without following links; a reason on stderr if it cannot. */
 static FILE *
-log_open(const struct zm_config *cfg)
+log_open_path(const struct zm_config *cfg, const char *path)
 {
 	struct stat	 st;
 	FILE		*f;
 	int		 fd, e;
 
-	if ((fd = open(cfg->audit_log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		e = errno;
 		if (e == EACCES || e == EPERM)
 			cli_warnx(_("cannot open audit log %s: %s (reading it needs root or group %s)"),
-			    cfg->audit_log, strerror(e), cfg->admin_group);
+			    path, strerror(e), cfg->admin_group);
 		else if (e == ELOOP)
 			cli_warnx(_("cannot open audit log %s: it is a symbolic link"),
-			    cfg->audit_log);
+			    path);
 		else
 			cli_warnx(_("cannot open audit log %s: %s"),
-			    cfg->audit_log, strerror(e));
+			    path, strerror(e));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		cli_warnx(_("cannot open audit log %s: not a regular file"),
-		    cfg->audit_log);
+		    path);
 		close(fd);
 		return NULL;
 	}
 	if ((f = fdopen(fd, "r")) == NULL) {
-		cli_warnx(_("cannot open audit log %s: %s"), cfg->audit_log,
+		cli_warnx(_("cannot open audit log %s: %s"), path,
 		    strerror(errno));
 		close(fd);
 	}
 	return f;
+}
+
+static FILE *
+log_open(const struct zm_config *cfg)
+{
+	return log_open_path(cfg, cfg->audit_log);
 }
 
 /*
@@ -103,9 +109,16 @@ chain_start(FILE *f, char prev[ZM_AUDIT_HASH_HEX], uint64_t *rotated_from)
 	return rotated;
 }
 
-/* 0 intact, 1 tampered (message printed), -1 unreadable (message printed). */
+/*
+ * 0 intact, 1 tampered (message printed), -1 unreadable (message printed).
+ * start: the chain must continue from this hash (the previous file of a
+ * rotated log), NULL to take the file's own start.  head/last_seq
+ * (optional): the hash and seq of the last record.
+ */
 static int
-log_verify(const struct zm_config *cfg, FILE *f, uint64_t *nrec)
+log_verify_path(const struct zm_config *cfg, const char *path, FILE *f,
+    const char *start, uint64_t *nrec, char head[ZM_AUDIT_HASH_HEX],
+    uint64_t *last_seq)
 {
 	uint64_t	bad_line = 0, bad_seq = 0, rotated_from;
 	char		why[256], clean[256], seq[32], prev[ZM_AUDIT_HASH_HEX];
@@ -113,16 +126,18 @@ log_verify(const struct zm_config *cfg, FILE *f, uint64_t *nrec)
 
 	why[0] = '\0';
 	rotated = chain_start(f, prev, &rotated_from);
-	r = zm_audit_verify_file(f, rotated ? prev : NULL, nrec, &bad_line,
-	    &bad_seq, why, sizeof(why), NULL);
+	r = zm_audit_verify_file(f, start != NULL ? start : rotated ? prev :
+	    NULL, nrec, &bad_line, &bad_seq, why, sizeof(why), head);
+	if (last_seq != NULL)
+		*last_seq = (rotated ? rotated_from : 1) + *nrec - 1;
 	if (r == ZM_OK) {
-		if (rotated)
+		if (rotated && start == NULL)
 			cli_warnx(_("note: the log starts at seq %llu; the records before it are in an earlier (rotated) file"),
 			    (unsigned long long)rotated_from);
 		return 0;
 	}
 	if (r != ZM_ERR_INVALID) {
-		cli_warnx(_("cannot read audit log %s: %s"), cfg->audit_log,
+		cli_warnx(_("cannot read audit log %s: %s"), path,
 		    zm_strerror(r));
 		return -1;
 	}
@@ -136,34 +151,106 @@ log_verify(const struct zm_config *cfg, FILE *f, uint64_t *nrec)
 	/* SPEC: exit 1 with the message on stderr. */
 	cli_warnx(_("audit log TAMPERED: first bad record at line %llu (seq %s): %s"),
 	    (unsigned long long)bad_line, seq, clean);
+	if (start != NULL || path != cfg->audit_log)
+		cli_warnx(_("(in %s)"), path);
 	return 1;
 }
 
 static int
-cmd_verify(const struct zm_config *cfg)
+log_verify(const struct zm_config *cfg, FILE *f, uint64_t *nrec)
+{
+	return log_verify_path(cfg, cfg->audit_log, f, NULL, nrec, NULL,
+	    NULL);
+}
+
+/*
+ * The head the daemon keeps in the store (ZM_REQ_AUDIT_HEAD): records cut
+ * off the end of the log leave no trace in the file itself.  0 and *seq
+ * set, or -1 when the daemon cannot tell us.
+ */
+static int
+daemon_head(const struct zm_config *cfg, uint64_t *seq,
+    char hash[ZM_AUDIT_HASH_HEX])
+{
+	struct cli_conn		c;
+	struct cli_result	res;
+	struct zm_buf		req;
+	int			r = -1;
+
+	memset(&res, 0, sizeof(res));
+	if (cli_msg_begin(&req, ZM_REQ_AUDIT_HEAD) != ZM_OK ||
+	    zm_msg_end(&req) != ZM_OK || cli_connect(cfg, &c) != ZM_OK) {
+		zm_buf_free(&req);
+		return -1;
+	}
+	if (cli_request(&c, &req, NULL, NULL, &res) == ZM_OK &&
+	    res.status == ZM_ST_OK && res.has_seq &&
+	    strlen(res.text) == ZM_AUDIT_HASH_HEX - 1) {
+		*seq = res.seq;
+		memcpy(hash, res.text, ZM_AUDIT_HASH_HEX);
+		r = 0;
+	}
+	cli_close(&c);
+	zm_buf_free(&req);
+	cli_result_clear(&res);
+	return r;
+}
+
+/*
+ * verify [FILE...]: the files are one chain in order (rotated logs, oldest
+ * first): each file's first record must name the previous file's last.
+ * Without files: the configured log, and its end against the daemon's head.
+ */
+static int
+cmd_verify(const struct zm_config *cfg, int nfiles, char **files)
 {
 	FILE		*f;
-	uint64_t	 n = 0;
-	int		 v;
+	uint64_t	 n = 0, total = 0, last = 0, dseq = 0;
+	char		 head[ZM_AUDIT_HASH_HEX] = "", dhash[ZM_AUDIT_HASH_HEX];
+	const char	*path;
+	int		 v, i, have_daemon = -1;
 
-	if ((f = log_open(cfg)) == NULL)
-		return CLI_EXIT_FAIL;
-	v = log_verify(cfg, f, &n);
-	fclose(f);
-	if (v != 0)
-		return CLI_EXIT_FAIL;
-	printf(_("audit log OK: %llu records\n"), (unsigned long long)n);
+	/* Asked first: records written while we read are after it. */
+	if (nfiles == 0)
+		have_daemon = daemon_head(cfg, &dseq, dhash);
+	for (i = 0; i < (nfiles > 0 ? nfiles : 1); i++) {
+		path = nfiles > 0 ? files[i] : cfg->audit_log;
+		if ((f = log_open_path(cfg, path)) == NULL)
+			return CLI_EXIT_FAIL;
+		v = log_verify_path(cfg, path, f, i > 0 ? head : NULL, &n,
+		    head, &last);
+		fclose(f);
+		if (v != 0)
+			return CLI_EXIT_FAIL;
+		total += n;
+	}
+	if (have_daemon == 0) {
+		if (last < dseq) {
+			cli_warnx(_("audit log TAMPERED: truncated: the log ends at seq %llu but zonemfa-tokend wrote seq %llu"),
+			    (unsigned long long)last, (unsigned long long)dseq);
+			return CLI_EXIT_FAIL;
+		}
+		if (last == dseq && strcmp(head, dhash) != 0) {
+			cli_warnx(_("audit log TAMPERED: the last record (seq %llu) is not the one zonemfa-tokend wrote"),
+			    (unsigned long long)last);
+			return CLI_EXIT_FAIL;
+		}
+	} else if (nfiles == 0) {
+		cli_warnx(_("note: zonemfa-tokend is not reachable: records cut off the end of the log cannot be detected"));
+	}
+	printf(_("audit log OK: %llu records\n"), (unsigned long long)total);
 	return CLI_EXIT_OK;
 }
 
 /* ---- report ---- */
 
-enum { C_LOGIN, C_FAIL, C_LOCK, C_REFUSED, C_ENROL, C_REVOKE, C_SOPEN,
-    C_SEND, NCOUNTERS };
+enum { C_LOGIN, C_FAIL, C_LOCK, C_REFUSED, C_REVTOK, C_TEMPCODE, C_ENROL,
+    C_REVOKE, C_SOPEN, C_SEND, NCOUNTERS };
 
 static const char *const counter_names[NCOUNTERS] = {
-	"LOGINS", "FAILURES", "LOCKOUTS", "REFUSED", "ENROLMENTS",
-	"REVOCATIONS", "SESSIONS-OPENED", "SESSIONS-ENDED"
+	"LOGINS", "FAILURES", "LOCKOUTS", "REFUSED", "REVOKED-TOKEN",
+	"TEMPCODE", "ENROLMENTS", "REVOCATIONS", "SESSIONS-OPENED",
+	"SESSIONS-ENDED"
 };
 
 struct tally {
@@ -208,6 +295,10 @@ classify(const struct zm_audit_rec *r)
 	if (strcmp(r->event, "auth") == 0) {
 		if (ok)
 			return C_LOGIN;
+		/* Someone tried a token that was revoked or suspended. */
+		if (strstr(r->reason, "revoked") != NULL ||
+		    strstr(r->reason, "suspended") != NULL)
+			return C_REVTOK;
 		if (strcmp(r->result, "fail") == 0)
 			return C_FAIL;
 		if (strcmp(r->result, "refused") == 0)
@@ -219,6 +310,9 @@ classify(const struct zm_audit_rec *r)
 		return ok ? C_LOCK : -1;
 	if (strcmp(r->event, "account") == 0)
 		return strcmp(r->result, "refused") == 0 ? C_REFUSED : -1;
+	/* R17: every use of a helpdesk temporary code. */
+	if (strcmp(r->event, "tempcode_use") == 0)
+		return ok ? C_TEMPCODE : -1;
 	if (strcmp(r->event, "enrol") == 0)
 		return ok ? C_ENROL : -1;
 	if (strcmp(r->event, "revoke") == 0)
@@ -393,12 +487,13 @@ main(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "zone", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct zm_config	*cfg = NULL;
 	const char		*conf = NULL, *cmd, *user = NULL;
-	const char		*since = NULL, *days = NULL;
+	const char		*since = NULL, *days = NULL, *zone = NULL;
 	int64_t			 since_t = INT64_MIN;
 	int			 ch, rc;
 
@@ -418,6 +513,9 @@ main(int argc, char **argv)
 		case 'd':
 			days = optarg;
 			break;
+		case 'z':
+			zone = optarg;
+			break;
 		case 'h':
 			cli_help();
 		default:
@@ -427,16 +525,16 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		cli_die_usage(_("missing command"));
 	cmd = argv[optind];
-	if (argc - optind > 1)
+	if (argc - optind > 1 && strcmp(cmd, "verify") != 0)
 		cli_die_usage(_("unexpected argument '%s'"), argv[optind + 1]);
 	if (strcmp(cmd, "verify") == 0) {
-		if (since || user || days)
+		if (since || user || days || zone)
 			cli_die_usage(_("verify takes no options"));
 		cfg = cli_config_load(conf);
-		rc = cmd_verify(cfg);
+		rc = cmd_verify(cfg, argc - optind - 1, argv + optind + 1);
 	} else if (strcmp(cmd, "report") == 0) {
-		if (days)
-			cli_die_usage(_("--days belongs to dormant"));
+		if (days || zone)
+			cli_die_usage(_("--days and --zone belong to dormant"));
 		if (user != NULL)
 			(void)cli_arg_user(user);
 		if (since != NULL)
@@ -445,11 +543,11 @@ main(int argc, char **argv)
 		rc = cmd_report(cfg, since_t, user);
 	} else if (strcmp(cmd, "dormant") == 0) {
 		if (since || user)
-			cli_die_usage(_("dormant takes only --days"));
+			cli_die_usage(_("dormant takes only --days and --zone"));
 		if (days != NULL)
-			(void)cli_arg_number(days, 1, 36500, _("days"));
-		cli_warnx(_("dormant is not available in this version"));
-		return CLI_EXIT_FAIL;
+			(void)cli_arg_number(days, 0, 36500, _("days"));
+		cfg = cli_config_load(conf);
+		rc = audit_dormant(cfg, zone, days);
 	} else
 		cli_die_usage(_("unknown command '%s'"), cmd);
 	zm_config_free(cfg);

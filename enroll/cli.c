@@ -281,6 +281,7 @@ result_parse(const struct zm_msg *m, struct cli_result *res)
 	    (r = opt_u64(m, ZM_T_TOKEN_ID, &res->token_id,
 	    &res->has_token_id)) != ZM_OK ||
 	    (r = opt_u64(m, ZM_T_SESSION_ID, &res->session_id, NULL)) != ZM_OK ||
+	    (r = opt_u64(m, ZM_T_SEQ, &res->seq, &res->has_seq)) != ZM_OK ||
 	    (r = opt_str(m, ZM_T_TEXT, res->text, sizeof(res->text))) != ZM_OK ||
 	    (r = opt_str(m, ZM_T_TEXT2, res->text2, sizeof(res->text2))) != ZM_OK) {
 		cli_result_clear(res);

@@ -85,6 +85,8 @@ struct cli_result {
 	uint32_t	count, count2;
 	uint64_t	token_id;
 	uint64_t	session_id;
+	uint64_t	seq;		/* ZM_T_SEQ (audit head) */
+	int		has_seq;
 	int		has_time, has_count, has_count2, has_token_id;
 	char		text[ZM_IPC_MAX_STR + 1];
 	char		text2[ZM_IPC_MAX_STR + 1];
@@ -146,5 +148,11 @@ void cli_time_local(uint64_t t, char *out, size_t outlen);
 void cli_time_utc(uint64_t t, char *out, size_t outlen);
 /* Copy s into out replacing control characters with '?' (daemon text is untrusted). */
 void cli_sanitize(const char *s, char *out, size_t outlen);
+
+/* ---- zonemfa-audit subcommands in their own files ---- */
+
+/* dormant.c: accounts dormant or dormant within DAYS (NULL: default). */
+int audit_dormant(const struct zm_config *cfg, const char *zone,
+    const char *days);
 
 #endif

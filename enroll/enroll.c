@@ -44,6 +44,8 @@ static int cmd_unlock(struct zm_config **, const char *, int, char **);
 static int cmd_disable(struct zm_config **, const char *, int, char **);
 static int cmd_enable(struct zm_config **, const char *, int, char **);
 static int cmd_later(struct zm_config **, const char *, int, char **);
+static int cmd_temp_code(struct zm_config **, const char *, int, char **);
+static int cmd_temp_password(struct zm_config **, const char *, int, char **);
 
 /* The commands of SPEC; those with cmd_later arrive in later issues. */
 static const struct subcmd subcmds[] = {
@@ -55,8 +57,8 @@ static const struct subcmd subcmds[] = {
 	{ "unlock", cmd_unlock, N_("USER") },
 	{ "disable", cmd_disable, N_("USER") },
 	{ "enable", cmd_enable, N_("USER") },
-	{ "temp-code", cmd_later, N_("USER --valid DURATION") },
-	{ "temp-password", cmd_later, N_("USER") },
+	{ "temp-code", cmd_temp_code, N_("USER --valid DURATION (at most 7d)") },
+	{ "temp-password", cmd_temp_password, N_("USER") },
 };
 #define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
 
@@ -542,6 +544,137 @@ cmd_enable(struct zm_config **cfg, const char *conf, int argc, char **argv)
 {
 	return simple(cfg, conf, argc, argv, ZM_REQ_ENABLE, "enable",
 	    _("enabled"));
+}
+
+/* ---- temp-code, temp-password: secrets shown once ---- */
+
+#define TEMP_CODE_MAX_VALID	(7 * 86400)
+
+static int
+valid_opt(int ch, const char *val, void *arg)
+{
+	int64_t *valid = arg;
+
+	if (ch != 'v')
+		return -1;
+	*valid = cli_arg_duration(val, _("--valid"));
+	if (*valid <= 0 || *valid > TEMP_CODE_MAX_VALID)
+		cli_errx(CLI_EXIT_USAGE,
+		    _("--valid must be between 1s and 7d, got '%s'"), val);
+	return 0;
+}
+
+/* Print secret (and a newline) with write(2) from a buffer we wipe. */
+static int
+print_secret(const char *secret)
+{
+	struct zm_buf	out;
+	int		r;
+
+	zm_buf_init(&out, 4096);
+	if (fflush(stdout) == EOF)
+		r = ZM_ERR_IO;
+	else if ((r = zm_buf_put(&out, secret, strlen(secret))) == ZM_OK &&
+	    (r = zm_buf_put(&out, "\n", 1)) == ZM_OK)
+		r = write_all(STDOUT_FILENO, out.data, out.len);
+	zm_buf_free(&out);
+	return r;
+}
+
+static int
+cmd_temp_code(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "valid", required_argument, NULL, 'v' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	const char		*user;
+	char			 until[32];
+	int64_t			 valid = 0;
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	(void)sub_getopt(argc, argv, ":v:c:h", longopts, valid_opt, &valid,
+	    conf, &conf);
+	user = one_user(argc, argv, "temp-code");
+	if (valid == 0)
+		cli_die_usage(_("temp-code: --valid DURATION is required"));
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, ZM_REQ_TEMP_CODE)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (r = zm_msg_add_u64(&req, ZM_T_DURATION, (uint64_t)valid)) != ZM_OK ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) != CLI_EXIT_OK)
+		goto out;
+	rc = CLI_EXIT_FAIL;
+	if (res.text[0] == '\0') {
+		cli_warnx(_("zonemfa-tokend did not return a code"));
+		goto out;
+	}
+	if ((r = print_secret(res.text)) != ZM_OK) {
+		cli_warnx(_("cannot print the code: %s"), zm_strerror(r));
+		goto out;
+	}
+	cli_time_local(res.time, until, sizeof(until));
+	fprintf(stderr, _("temporary code for %s (token %llu): valid until %s, "
+	    "one use only, shown once\n"), user,
+	    (unsigned long long)res.token_id, until);
+	rc = CLI_EXIT_OK;
+out:
+	zm_buf_free(&req);
+	cli_result_clear(&res);
+	return rc;
+}
+
+static int
+cmd_temp_password(struct zm_config **cfg, const char *conf, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	const char		*user;
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	(void)sub_getopt(argc, argv, ":c:h", longopts, NULL, NULL, conf, &conf);
+	user = one_user(argc, argv, "temp-password");
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, ZM_REQ_TEMP_PASSWORD)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) != CLI_EXIT_OK)
+		goto out;
+	rc = CLI_EXIT_FAIL;
+	if (res.text[0] == '\0') {
+		cli_warnx(_("zonemfa-tokend did not return a password"));
+		goto out;
+	}
+	if ((r = print_secret(res.text)) != ZM_OK) {
+		cli_warnx(_("cannot print the password: %s"), zm_strerror(r));
+		goto out;
+	}
+	fprintf(stderr, _("temporary password for %s: shown once; it must be "
+	    "changed at the first login\n"), user);
+	rc = CLI_EXIT_OK;
+out:
+	zm_buf_free(&req);
+	cli_result_clear(&res);
+	return rc;
 }
 
 static int

@@ -8,7 +8,14 @@ IT_TESTS = \
 	tests/it_perm.sh \
 	tests/it_revoke.sh \
 	tests/it_daemon.sh \
-	tests/it_i18n.sh
+	tests/it_i18n.sh \
+	tests/it_limits.sh \
+	tests/it_dormant.sh \
+	tests/it_tempcode.sh \
+	tests/it_sod.sh \
+	tests/it_temppw.sh \
+	tests/it_auditlog.sh \
+	tests/it_concurrency.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh scripts/deps.sh

@@ -642,3 +642,97 @@ zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
 		return r;
 	return end_job_run(d, df, reply);
 }
+
+/* ---- account listing (dormant IDs, R8) and the audit head (R15) ---- */
+
+static int
+user_row(struct zm_buf *m, const struct zm_user_state *u, int64_t now)
+{
+	uint32_t	flags = 0;
+	int		r;
+
+	if (u->disabled)
+		flags |= ZM_USER_DISABLED;
+	if (u->locked_until == -1 || u->locked_until > now)
+		flags |= ZM_USER_LOCKED;
+	if ((r = zm_msg_begin(m, ZM_REP_ROW)) != 0 ||
+	    (r = zm_msg_add_str(m, ZM_T_USER, u->user)) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_TIME,
+	    (uint64_t)(u->last_success > 0 ? u->last_success : 0))) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_CREATED,
+	    (uint64_t)(u->created > 0 ? u->created : 0))) != 0 ||
+	    (r = zm_msg_add_u64(m, ZM_T_TIME2,
+	    (uint64_t)(u->enabled_at > 0 ? u->enabled_at : 0))) != 0 ||
+	    (r = zm_msg_add_u32(m, ZM_T_FLAGS, flags)) != 0 ||
+	    (r = zm_msg_add_u32(m, ZM_T_COUNT, u->failures)) != 0)
+		return r;
+	if (u->last_from[0] != '\0' &&
+	    (r = zm_msg_add_str(m, ZM_T_TEXT2, u->last_from)) != 0)
+		return r;
+	return zm_msg_end(m);
+}
+
+int
+zm_admin_user_list(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_user_state	*us = NULL;
+	struct zm_buf		 m;
+	char			 user[ZM_NAME_MAX] = "";
+	size_t			 n = 0, i, sent = 0;
+	int64_t			 now = zm_now();
+	int			 r;
+
+	r = zm_msg_get_str(req, ZM_T_USER, user, sizeof(user));
+	if (r == ZM_ERR_NOTFOUND)
+		user[0] = '\0';
+	else if (r != ZM_OK || !zm_user_name_valid(user))
+		return reply_invalid(reply);
+	if ((r = zm_store_user_list(d->st, &us, &n)) != 0)
+		return r;
+	zm_buf_init(&m, ZM_MSG_MAX);
+	for (i = 0; i < n; i++) {
+		if (user[0] != '\0' && strcmp(user, us[i].user) != 0)
+			continue;
+		if ((r = user_row(&m, &us[i], now)) != 0 ||
+		    (r = zm_reply_append(reply, &m)) != 0)
+			goto out;
+		sent++;
+	}
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT, (uint32_t)sent)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	zm_debug("user list for %s: %zu rows", peer->name, sent);
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	free(us);
+	return r;
+}
+
+int
+zm_admin_audit_head(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_buf	m;
+	uint64_t	seq = 0;
+	char		hash[65];
+	int		r;
+
+	(void)peer;
+	(void)req;
+	if ((r = zm_store_audit_head_get(d->st, &seq, hash)) != 0)
+		return r;
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) == 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_SEQ, seq)) == 0 &&
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, hash)) == 0 &&
+	    (r = zm_msg_end(&m)) == 0)
+		r = zm_reply_append(reply, &m);
+	zm_buf_free(&m);
+	return r;
+}

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "policy.h"
 #include "store.h"
+#include "tempcode.h"
 #include "tokend.h"
 #include "totp.h"
 #include "wipe.h"
@@ -86,9 +87,10 @@ token_method(int kind)
 	switch (kind) {
 	case ZM_TOK_TOTP:
 		return ZM_METHOD_TOTP;
+	case ZM_TOK_TEMPCODE:
+		return ZM_METHOD_TEMPCODE;
 	case ZM_TOK_CARD:	/* IC card issue: challenge-response + PIN */
 	case ZM_TOK_FIDO2:	/* FIDO2 issue: assertion (+ UV) */
-	case ZM_TOK_TEMPCODE:	/* temporary code issue */
 	default:
 		return 0;
 	}
@@ -350,7 +352,8 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
     int *all_revoked)
 {
 	struct zm_token	*t = NULL;
-	size_t		 n = 0, i, active = 0;
+	size_t		 n = 0, i, active = 0, lasting = 0;
+	int64_t		 now = zm_now();
 	int		 r;
 
 	*avail = 0;
@@ -358,12 +361,20 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
+		/* Temporary codes expire and are used up: not "revoked". */
+		if (t[i].kind == ZM_TOK_TEMPCODE) {
+			if (zm_tempcode_usable(&t[i], now))
+				*avail |= ZM_METHOD_TEMPCODE;
+			continue;
+		}
+		lasting++;
 		if (t[i].state != ZM_TS_ACTIVE)
 			continue;
 		active++;
 		*avail |= token_method(t[i].kind);
 	}
-	*all_revoked = n > 0 && active == 0;
+	*all_revoked = lasting > 0 && active == 0 &&
+	    (*avail & ZM_METHOD_TEMPCODE) == 0;
 	zm_tokens_free(t, n);
 	return 0;
 }
@@ -416,17 +427,27 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	int		r;
 
 	*state = NULL;
-	r = zm_policy_next(z, a->proven, a->avail, &method);
+	/*
+	 * A temporary code is issued because the usual token is lost or
+	 * forgotten: where the zone accepts it, ask for it first.
+	 */
+	if ((a->avail & ZM_METHOD_TEMPCODE) == 0 ||
+	    zm_policy_next(z, a->proven, ZM_METHOD_TEMPCODE, &method) != 0 ||
+	    method != ZM_METHOD_TEMPCODE)
+		method = 0;
+	r = method != 0 ? 0 : zm_policy_next(z, a->proven, a->avail, &method);
 	if (r == 0 && method == 0)
 		r = finish_ok(d, a, z, token_id, rep);
 	else if (r != 0) {
 		/* Checked before the first prompt; a reload can change it. */
 		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
 		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
-	} else if (method == ZM_METHOD_TOTP) {
+	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE) {
 		a->method = method;
-		if ((r = reply_prompt(rep, ZM_PROMPT_OTP,
-		    ZM_MSG_ENTER_OTP)) == 0) {
+		if ((r = method == ZM_METHOD_TOTP ?
+		    reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP) :
+		    reply_prompt(rep, ZM_PROMPT_TEMPCODE,
+		    ZM_MSG_ENTER_TEMPCODE)) == 0) {
 			*state = a;
 			return 0;
 		}
@@ -718,10 +739,22 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 
-	v = a->method == ZM_METHOD_TOTP ?
-	    verify_totp(d, a->user, code, zm_now(), &token_id) :
-	    ZM_ERR_INTERNAL;
+	if (a->method == ZM_METHOD_TOTP)
+		v = verify_totp(d, a->user, code, zm_now(), &token_id);
+	else if (a->method == ZM_METHOD_TEMPCODE)
+		v = zm_tempcode_verify(d, a->user, code, zm_now(), &token_id);
+	else
+		v = ZM_ERR_INTERNAL;
 	zm_wipe(code, sizeof(code));
+	/* R17: every use of the emergency path is on record. */
+	if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
+	    audit_ev(d, "tempcode_use", a->user, a->zone, z, a->used,
+	    v == 0 ? "ok" : "fail", v == 0 ? "used" : v == ZM_ERR_REPLAY ?
+	    "code already used" : "verification error", token_id,
+	    a->origin) != 0 && v == 0) {
+		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		goto out;
+	}
 	if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
 		r = count_failure(d, a, z, v == ZM_ERR_REPLAY, rep);
 		goto out;

@@ -7,7 +7,9 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
 	tokend/auth.c tokend/auth_impl.h tokend/ticket.c \
-	tokend/peer.c tokend/session.c tokend/admin.c tokend/server.c tokend/server.h
+	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
+	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
+	tokend/server.h
 tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS)
 tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS)
 

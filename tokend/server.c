@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
+#include "tempcode.h"
 #include "tokend.h"
 #include "wipe.h"
 
@@ -38,6 +39,7 @@
 #define OUT_KEEP	((size_t)64 * 1024)	/* free bigger output buffers */
 #define ACCEPT_PAUSE_MS	100
 #define READ_CHUNK	((size_t)16 * 1024)
+#define LIMIT_RETRY_S	30	/* a session over its limit would not end */
 
 struct client {
 	int		 fd;
@@ -65,6 +67,9 @@ struct server {
 	struct zm_buf		 reply;		/* this request's replies */
 	int64_t			 accept_resume;	/* monotonic ms, 0: accepting */
 	struct job		*jobs;
+	/* R9: privileged session limits (limits.c) */
+	int64_t			 limit_next;	/* wall clock s; 0: check now */
+	struct zm_ending	*limit_en;	/* sessions being ended */
 };
 
 typedef int (*peer_fn)(struct zm_tokend *, const struct zm_peer *,
@@ -220,6 +225,14 @@ static const struct handler handlers[] = {
 	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, NULL, h_disable },
 	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
 	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, NULL, h_revoke },
+	{ ZM_REQ_USER_LIST, "user_list", ZM_PERM_STAFF, zm_admin_user_list,
+	    NULL },
+	{ ZM_REQ_AUDIT_HEAD, "audit_head", ZM_PERM_STAFF, zm_admin_audit_head,
+	    NULL },
+	{ ZM_REQ_TEMP_CODE, "tempcode_issue", ZM_PERM_STAFF,
+	    zm_admin_temp_code, NULL },
+	{ ZM_REQ_TEMP_PASSWORD, "temp_password", ZM_PERM_STAFF,
+	    zm_admin_temp_password, NULL },
 };
 
 static const struct handler *
@@ -320,6 +333,9 @@ dispatch(struct server *s, struct client *c, const struct zm_msg *req)
 		r = h->pfn(s->d, &c->peer, req, out);
 	else
 		r = h->cfn(s, c, req, out);
+	/* A new session may carry an earlier deadline. */
+	if (req->type == ZM_REQ_SESSION_OPEN)
+		s->limit_next = 0;
 	if (r == ZM_ERR_PROTO) {
 		zm_warn("uid %lu: malformed %s request",
 		    (unsigned long)c->peer.uid, h->name);
@@ -609,6 +625,43 @@ jobs_run(struct server *s, int64_t now)
 	return wait;
 }
 
+/*
+ * R9: end privileged sessions over their limit.  One ending at a time;
+ * when it is over the open sessions are read again.  Returns ms until
+ * this needs looking at again.
+ */
+static int64_t
+limits_run(struct server *s)
+{
+	int64_t		now = zm_now(), w;
+	unsigned	ended, failed;
+
+	if (s->limit_en != NULL) {
+		if (!zm_ending_poll(s->limit_en, &w))
+			return w;
+		zm_ending_counts(s->limit_en, &ended, &failed);
+		zm_ending_free(s->limit_en);
+		s->limit_en = NULL;
+		/*
+		 * A session that could not be ended stays open (and is
+		 * audited as such): try again later, not at once.
+		 */
+		s->limit_next = failed > 0 ? now + LIMIT_RETRY_S : 0;
+	}
+	if (s->limit_next != 0 && now < s->limit_next)
+		return s->limit_next - now > INT64_MAX / 1000 ? INT64_MAX :
+		    (s->limit_next - now) * 1000;
+	if (zm_limits_due(s->d, now, &s->limit_next, &s->limit_en) != 0) {
+		/* The store failed: try again in a while, not in a loop. */
+		s->limit_next = now + 5;
+		return 5000;
+	}
+	if (s->limit_en != NULL)
+		return 0;
+	return s->limit_next == INT64_MAX ? INT64_MAX :
+	    (s->limit_next - now) * 1000;
+}
+
 /* Returns non-zero when a signal asked the loop to stop. */
 static int
 read_signals(struct zm_tokend *d, int sigfd, zm_signal_fn on_signal)
@@ -669,7 +722,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	struct client	*c;
 	struct job	*j;
 	nfds_t		 npfd;
-	int64_t		 now, wait;
+	int64_t		 now, wait, w;
 	size_t		 i, nc;
 	int		 listening, n, r = ZM_ERR_INTERNAL;
 
@@ -683,6 +736,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	for (;;) {
 		now = mono_ms();
 		wait = jobs_run(s, now);
+		if ((w = limits_run(s)) < wait)
+			wait = w;
 		if (s->accept_resume != 0 && now >= s->accept_resume)
 			s->accept_resume = 0;
 		pfd[0].fd = sigfd;
@@ -748,6 +803,10 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 				zm_ending_wait(j->df->ending);
 			j->df->free(j->df);
 			free(j);
+		}
+		if (s->limit_en != NULL) {
+			zm_ending_wait(s->limit_en);
+			zm_ending_free(s->limit_en);
 		}
 		zm_buf_free(&s->reply);
 		free(s);

@@ -48,6 +48,10 @@ struct zm_ending;
 int zm_ending_start(struct zm_tokend *d, const char *user,
     const int64_t *token_ids, size_t n_ids, const char *reason,
     struct zm_ending **out);
+/* These sessions (copied), e.g. those over their time limit. */
+struct zm_session;
+int zm_ending_start_list(struct zm_tokend *d, const struct zm_session *list,
+    size_t n, const char *reason, struct zm_ending **out);
 /* 1 when over; else 0 and *wait_ms until the next poll is useful. */
 int zm_ending_poll(struct zm_ending *en, int64_t *wait_ms);
 /* Poll until over, sleeping in between (nothing else is served). */
@@ -68,6 +72,16 @@ struct zm_deferred {
 		    struct zm_buf *);
 	void	(*free)(struct zm_deferred *);
 };
+
+/*
+ * limits.c: privileged sessions end when the zone's
+ * privileged_session_limit runs out (R9).  zm_limits_due() reads the open
+ * sessions from the store (so the limit survives a restart), starts
+ * ending those over their limit (*en, NULL when none) and sets *next to
+ * the wall-clock second of the next deadline (INT64_MAX: none).
+ */
+int zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
+    struct zm_ending **en);
 
 /* admin.c: revoke and disable that leave the ending to the loop. */
 int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,

@@ -498,6 +498,36 @@ zm_ending_start(struct zm_tokend *d, const char *user,
 	return r;
 }
 
+int
+zm_ending_start_list(struct zm_tokend *d, const struct zm_session *list,
+    size_t n, const char *reason, struct zm_ending **out)
+{
+	struct zm_ending	*en;
+	size_t			 i;
+
+	*out = NULL;
+	if ((en = calloc(1, sizeof(*en))) == NULL)
+		return ZM_ERR_NOMEM;
+	en->d = d;
+	snprintf(en->reason, sizeof(en->reason), "%s", reason);
+	en->grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
+	if (n > 0 && ((en->list = calloc(n, sizeof(*en->list))) == NULL ||
+	    (en->e = calloc(n, sizeof(*en->e))) == NULL)) {
+		zm_ending_free(en);
+		return ZM_ERR_NOMEM;
+	}
+	if (n > 0)
+		memcpy(en->list, list, n * sizeof(*list));
+	en->n = n;
+	for (i = 0; i < en->n; i++) {
+		en->e[i].s = &en->list[i];
+		end_start(&en->e[i]);
+	}
+	en->deadline = mono_ms() + en->grace;
+	*out = en;
+	return ZM_OK;
+}
+
 void
 zm_ending_wait(struct zm_ending *en)
 {

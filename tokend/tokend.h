@@ -125,6 +125,15 @@ int zm_admin_enable(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
 int zm_admin_revoke(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
+/* USER_LIST: the registry's account rows (dormant IDs, R8).  Staff. */
+int zm_admin_user_list(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+/* temppw.c: TEMP_PASSWORD for a local account (R11). */
+int zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+/* AUDIT_HEAD: seq and hash of the last audit record (truncation, R15). */
+int zm_admin_audit_head(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
 
 /* ---- helpers for replies (server.c) ---- */
 /* Append a RESULT with status and msg (and optional time/count). */

@@ -1,0 +1,95 @@
+#!/bin/bash
+# it_limits.sh - R9 privileged IDs: the daemon ends a privileged user's
+# session when the zone's privileged_session_limit runs out, also across
+# a daemon restart; ordinary users' sessions are not limited.
+. "$(dirname "$0")/lib.sh"
+zm_setup
+
+LIMIT=3
+# lgwan: carol (group wheel) is privileged; a short limit for the test.
+sed -i "s/^privileged_max_failures = 2\$/&\nprivileged_session_limit = ${LIMIT}s/" "$ZM_CONF"
+grep -q "^privileged_session_limit = ${LIMIT}s" "$ZM_CONF" ||
+    bail_out "cannot set privileged_session_limit in $ZM_CONF"
+
+start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
+enroll_totp carol S_CAROL || bail_out "cannot enrol carol: $OUT"
+enroll_totp alice S_ALICE || bail_out "cannot enrol alice: $OUT"
+
+# ---- a privileged session ends at the limit
+t0=$(date +%s)
+if start_held lgwan carol "$(password carol)" "$(totp_code "$S_CAROL")"; then
+	ok "carol (privileged) has a session open"
+else
+	not_ok "carol (privileged) has a session open"
+fi
+CAROL_PID=$HELD_PID
+CAROL_OUT=$HELD_OUT
+if start_held lgwan alice "$(password alice)" "$(totp_code "$S_ALICE")"; then
+	ok "alice (ordinary) has a session open"
+else
+	not_ok "alice (ordinary) has a session open"
+fi
+ALICE_PID=$HELD_PID
+
+# Not before the limit.
+sleep 1
+if kill -0 "$CAROL_PID" 2>/dev/null; then
+	ok "R9: carol's session is still open before the limit"
+else
+	not_ok "R9: carol's session is still open before the limit"
+fi
+HELD_PID=$CAROL_PID
+HELD_OUT=$CAROL_OUT
+if wait_held $((LIMIT + 5)); then
+	ok "R9: the daemon ends carol's privileged session"
+else
+	not_ok "R9: the daemon ends carol's privileged session"
+fi
+t1=$(date +%s)
+expect_match 'SESSION ENDED signal=1$' "the session was ended by SIGHUP"
+if ((t1 - t0 >= LIMIT - 1 && t1 - t0 <= LIMIT + 4)); then
+	ok "R9: it ended about ${LIMIT}s after it opened ($((t1 - t0))s)"
+else
+	not_ok "R9: it ended about ${LIMIT}s after it opened ($((t1 - t0))s)"
+fi
+check "R9/R15: the end is audited (session_end, reason session_limit)" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user carol)" \
+    "$(jf result ok)" "$(jf reason session_limit)")" -eq 1
+check "R9: the session was registered as privileged" \
+    test "$(audit_count "$(jf event session_open)" "$(jf user carol)" 'privileged')" -eq 1
+if kill -0 "$ALICE_PID" 2>/dev/null; then
+	ok "R9: alice's ordinary session is not limited"
+else
+	not_ok "R9: alice's ordinary session is not limited"
+fi
+check "no session_end for alice" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user alice)")" -eq 0
+
+# ---- the limit survives a daemon restart (sessions read back from the store)
+if start_held lgwan carol "$(password carol)" "$(totp_code "$S_CAROL" 30)"; then
+	ok "carol opens a second privileged session"
+else
+	not_ok "carol opens a second privileged session"
+fi
+t0=$(date +%s)
+stop_daemon
+start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+ok "the daemon restarts while carol's session is open"
+if wait_held $((LIMIT + 5)); then
+	ok "R9: after the restart the daemon still ends carol's session at the limit"
+else
+	not_ok "R9: after the restart the daemon still ends carol's session at the limit"
+fi
+check "R9/R15: the second end is audited too" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user carol)" \
+    "$(jf reason session_limit)")" -eq 2
+
+# The daemon keeps serving: a login works after the limit ended sessions.
+run_login --no-session lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
+expect_match '^auth: PAM_SUCCESS' "the daemon serves logins after ending sessions"
+
+kill -TERM "$ALICE_PID" 2>/dev/null
+stop_daemon_ok
+run zm_audit verify
+expect_rc 0 "R15: the audit chain is intact"
+done_testing

@@ -1,0 +1,239 @@
+/*
+ * temppw.c - `zonemfa-enroll temp-password USER` (R11): a random
+ * temporary password for a local account, set through the system's own
+ * tools and changed at the first login.
+ *
+ * The daemon (root) runs chpasswd(8) with "user:password" on its standard
+ * input, then `chage -d 0 USER` so that the next login must change it.
+ * Both are exec'd without a shell and with a fixed environment.  Only
+ * accounts in /etc/passwd are handled: a directory (LDAP) account's
+ * password is the directory's business.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "crypto.h"
+#include "err.h"
+#include "log.h"
+#include "server.h"
+#include "tokend.h"
+#include "wipe.h"
+
+#define PW_LEN		16
+#define CHPASSWD_PATH	"/usr/sbin/chpasswd"
+#define CHAGE_PATH	"/usr/bin/chage"
+#define PASSWD_FILE	"/etc/passwd"
+#define TOOL_TIMEOUT_MS	10000
+
+/* No look-alikes (0/O, 1/l/I): the password is read out over the phone. */
+static const char pw_alphabet[] =
+    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+static int
+random_password(char out[PW_LEN + 1])
+{
+	const size_t	na = sizeof(pw_alphabet) - 1;	/* 57 */
+	const unsigned	lim = 256 - 256 % na;
+	uint8_t		b[64];
+	size_t		i, n = 0;
+	int		r;
+
+	while (n < PW_LEN) {
+		if ((r = zm_random(b, sizeof(b))) != 0)
+			return r;
+		for (i = 0; i < sizeof(b) && n < PW_LEN; i++)
+			if (b[i] < lim)
+				out[n++] = pw_alphabet[b[i] % na];
+	}
+	out[n] = '\0';
+	zm_wipe(b, sizeof(b));
+	return ZM_OK;
+}
+
+/* 1 if user has a line in /etc/passwd (a local account). */
+static int
+local_account(const char *user)
+{
+	FILE	*f;
+	char	 line[1024];
+	size_t	 ulen = strlen(user);
+	int	 found = 0;
+
+	if ((f = fopen(PASSWD_FILE, "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, user, ulen) == 0 && line[ulen] == ':';
+	fclose(f);
+	return found;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run path argv with input on stdin; 0 only for exit status 0. */
+static int
+run_tool(const char *path, char *const argv[], const char *input)
+{
+	char		 e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	char		 e1[] = "LC_ALL=C";
+	char		*envp[] = { e0, e1, NULL };
+	struct timespec	 ts = { 0, 10 * 1000000L };
+	sigset_t	 all, old;
+	int64_t		 deadline;
+	pid_t		 pid, w;
+	int		 p[2], status = 0, fd;
+	size_t		 off = 0, len = input != NULL ? strlen(input) : 0;
+	ssize_t		 n;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return ZM_ERR_IO;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (dup2(p[0], 0) == -1)
+			_exit(127);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (pid == -1) {
+		close(p[1]);
+		return ZM_ERR_IO;
+	}
+	while (off < len) {
+		n = write(p[1], input + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(p[1]);
+	deadline = mono_ms() + TOOL_TIMEOUT_MS;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
+	    (w == -1 && errno == EINTR)) {
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+				;
+			zm_err("%s: timed out", path);
+			return ZM_ERR_TIMEOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (w == -1 || off != len || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		zm_err("%s: failed (exit status %d)", path,
+		    w != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return ZM_ERR_IO;
+	}
+	return ZM_OK;
+}
+
+static int
+refuse(struct zm_tokend *d, const struct zm_peer *peer, const char *user,
+    int status, const char *why, struct zm_buf *reply)
+{
+	zm_notice("temp_password for %s by %s refused: %s", user, peer->name,
+	    why);
+	if (zm_audit_event(d->audit, "temp_password", user, NULL, "refused",
+	    why, NULL, peer->name, NULL, NULL, 0) != 0)
+		zm_err("temp_password: audit write failed");
+	return zm_reply_result(reply, status, status == ZM_ST_SELF ?
+	    ZM_MSG_NOT_PERMITTED : ZM_MSG_NONE, 0, 0);
+}
+
+int
+zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_buf	 m;
+	char		 user[ZM_NAME_MAX], pw[PW_LEN + 1];
+	char		 line[ZM_NAME_MAX + PW_LEN + 4];
+	char		 a0[] = "chpasswd", c0[] = "chage", c1[] = "-d";
+	char		 c2[] = "0", c3[] = "--", c4[ZM_NAME_MAX];
+	char		*cp_argv[] = { a0, NULL };
+	char		*ch_argv[] = { c0, c1, c2, c3, c4, NULL };
+	int		 n, r = ZM_ERR_INTERNAL;
+
+	memset(pw, 0, sizeof(pw));
+	memset(line, 0, sizeof(line));
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if (zm_msg_get_str(req, ZM_T_USER, user, sizeof(user)) != 0 ||
+	    !zm_user_name_valid(user))
+		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
+	if (strcmp(peer->name, user) == 0)
+		return refuse(d, peer, user, ZM_ST_SELF,
+		    "operator may not act on own account", reply);
+	if (!zm_user_exists(user))
+		return refuse(d, peer, user, ZM_ST_NOTFOUND, "no such user",
+		    reply);
+	if (!local_account(user))
+		return refuse(d, peer, user, ZM_ST_NOTFOUND,
+		    "not a local account (" PASSWD_FILE ")", reply);
+	if ((r = random_password(pw)) != 0)
+		goto out;
+	n = snprintf(line, sizeof(line), "%s:%s\n", user, pw);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		r = ZM_ERR_INTERNAL;
+		goto out;
+	}
+	memcpy(c4, user, strlen(user) + 1);
+	/* Set, then force the change: a failed chage leaves it unset. */
+	if ((r = run_tool(CHPASSWD_PATH, cp_argv, line)) != 0 ||
+	    (r = run_tool(CHAGE_PATH, ch_argv, NULL)) != 0) {
+		if (zm_audit_event(d->audit, "temp_password", user, NULL,
+		    "error", "system tool failed", NULL, peer->name, NULL,
+		    NULL, 1) != 0)
+			zm_err("temp_password: audit write failed");
+		goto out;
+	}
+	if (zm_audit_event(d->audit, "temp_password", user, NULL, "ok",
+	    "change forced at first login", NULL, peer->name, NULL, NULL,
+	    1) != 0)
+		zm_err("temp_password: audit write failed");
+	zm_notice("temporary password for %s set by %s", user, peer->name);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, pw)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	zm_wipe(pw, sizeof(pw));
+	zm_wipe(line, sizeof(line));
+	return r;
+}
