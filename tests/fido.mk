@@ -1,0 +1,8 @@
+# tests/fido.mk - FIDO2: the software authenticator fixture and its tests.
+
+# A software FIDO2 authenticator on a SOCK_SEQPACKET socket (CTAPHID
+# reports), reached by zonemfa-tokend --fido-hid-socket.
+check_PROGRAMS += tests/fido_sw
+tests_fido_sw_SOURCES = tests/fido_sw.c
+tests_fido_sw_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CBOR_CFLAGS)
+tests_fido_sw_LDADD = $(CRYPTO_LIBS) $(CBOR_LIBS)
