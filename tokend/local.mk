@@ -7,7 +7,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/fido2.c tokend/fido2.h \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
-	tokend/auth.c tokend/ticket.c \
+	tokend/auth.c tokend/auth_fido2.c tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/admin.c tokend/server.c tokend/server.h
 tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS) $(FIDO2_CFLAGS)
 tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS) $(FIDO2_LIBS)
