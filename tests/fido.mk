@@ -6,3 +6,8 @@ check_PROGRAMS += tests/fido_sw
 tests_fido_sw_SOURCES = tests/fido_sw.c
 tests_fido_sw_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CBOR_CFLAGS)
 tests_fido_sw_LDADD = $(CRYPTO_LIBS) $(CBOR_LIBS)
+
+# Through the real libpam, module, daemon and libfido2 (needs fido_sw).
+TESTS += tests/it_fido2.sh
+check_SCRIPTS += tests/it_fido2.sh
+EXTRA_DIST += tests/it_fido2.sh
