@@ -11,3 +11,12 @@ tests_fido_sw_LDADD = $(CRYPTO_LIBS) $(CBOR_LIBS)
 TESTS += tests/it_fido2.sh
 check_SCRIPTS += tests/it_fido2.sh
 EXTRA_DIST += tests/it_fido2.sh
+
+if HAVE_CMOCKA
+# The counter rule, suspension, the stored blob and the ident.
+check_PROGRAMS += tests/test_fido2
+TESTS += tests/test_fido2
+tests_test_fido2_SOURCES = tests/test_fido2.c
+tests_test_fido2_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_fido2_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+endif
