@@ -1,10 +1,15 @@
 # bench/: load generators; scripts/bench runs them and prints the table.
-noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login
+noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login bench/zm-bench-fido
 bench_zm_bench_populate_SOURCES = bench/zm-bench-populate.c
 bench_zm_bench_populate_LDADD = tokend/libzmtokend.la
 bench_zm_bench_login_SOURCES = bench/zm-bench-login.c
 bench_zm_bench_login_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS) $(OATH_CFLAGS) $(CRYPTO_CFLAGS)
 bench_zm_bench_login_LDADD = $(PAM_LIBS) $(OATH_LIBS) $(CRYPTO_LIBS)
+
+# ES256 verifications/s and a libfido2 round trip to tests/fido_sw.
+bench_zm_bench_fido_SOURCES = bench/zm-bench-fido.c
+bench_zm_bench_fido_CFLAGS = $(AM_CFLAGS) -pthread
+bench_zm_bench_fido_LDADD = tokend/libzmtokend.la -lpthread
 
 bench: all
 	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)'

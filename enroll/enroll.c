@@ -43,6 +43,7 @@ static int cmd_list(struct zm_config **, const char *, int, char **);
 static int cmd_unlock(struct zm_config **, const char *, int, char **);
 static int cmd_disable(struct zm_config **, const char *, int, char **);
 static int cmd_enable(struct zm_config **, const char *, int, char **);
+static int cmd_fido2(struct zm_config **, const char *, int, char **);
 static int cmd_later(struct zm_config **, const char *, int, char **);
 static int cmd_temp_code(struct zm_config **, const char *, int, char **);
 static int cmd_temp_password(struct zm_config **, const char *, int, char **);
@@ -51,7 +52,7 @@ static int cmd_temp_password(struct zm_config **, const char *, int, char **);
 static const struct subcmd subcmds[] = {
 	{ "totp", cmd_totp, N_("USER [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period N] [--label TEXT]") },
 	{ "card", cmd_later, N_("USER [--reader NAME]") },
-	{ "fido2", cmd_later, N_("USER") },
+	{ "fido2", cmd_fido2, N_("USER [--label TEXT]") },
 	{ "replace-card", cmd_later, N_("USER [--reader NAME]") },
 	{ "list", cmd_list, N_("[USER]") },
 	{ "unlock", cmd_unlock, N_("USER") },
@@ -315,6 +316,58 @@ cmd_totp(struct zm_config **cfg, const char *conf, int argc, char **argv)
 out:
 	zm_buf_free(&req);
 	zm_buf_free(&out);
+	cli_result_clear(&res);
+	return rc;
+}
+
+/* ---- fido2 ---- */
+
+static int
+label_opt(int ch, const char *val, void *arg)
+{
+	if (ch != 'l' || strlen(val) > LABEL_MAX)
+		return -1;
+	*(const char **)arg = val;
+	return 0;
+}
+
+/* The key is at the daemon's terminal: the daemon waits for the touch. */
+static int
+cmd_fido2(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	const char		*user, *label = NULL;
+	char			 ident[COL_MAX];
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	(void)sub_getopt(argc, argv, ":l:c:h", longopts, label_opt, &label,
+	    conf, &conf);
+	user = one_user(argc, argv, "fido2");
+	*cfg = cli_config_load(conf);
+	if ((r = cli_msg_begin(&req, ZM_REQ_ENROLL_FIDO2)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (label && (r = zm_msg_add_str(&req, ZM_T_LABEL, label)) != ZM_OK) ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	fprintf(stderr, _("touch the security key at the terminal now\n"));
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) != CLI_EXIT_OK)
+		goto out;
+	cli_sanitize(res.text, ident, sizeof(ident));
+	printf(_("enrolled: token %llu (fido2) for %s, credential %s\n"),
+	    (unsigned long long)res.token_id, user, ident);
+	rc = fflush(stdout) == EOF ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+	zm_buf_free(&req);
 	cli_result_clear(&res);
 	return rc;
 }

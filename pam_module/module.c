@@ -414,8 +414,17 @@ answer_prompt(struct ctx *c, const struct reply *rep, int *aborted)
 	if (r != 0 && r != ZM_ERR_TOOBIG)
 		(void)zm_message_format(zm_message_prompt_default(rep->prompt),
 		    &rep->a, text, sizeof(text));
-	pr = pam_prompt(c->pamh, rep->echo ? PAM_PROMPT_ECHO_ON :
-	    PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
+	if (rep->prompt == ZM_PROMPT_TOUCH) {
+		/*
+		 * Nothing to type: the key is the answer.  Say it, then let
+		 * the daemon wait for the touch (empty answer = go ahead).
+		 */
+		pr = pam_prompt(c->pamh, PAM_TEXT_INFO, NULL, "%s", text);
+		if (pr == PAM_SUCCESS && (resp = strdup("")) == NULL)
+			pr = PAM_BUF_ERR;
+	} else
+		pr = pam_prompt(c->pamh, rep->echo ? PAM_PROMPT_ECHO_ON :
+		    PAM_PROMPT_ECHO_OFF, &resp, "%s", text);
 	if ((r = zm_msg_begin(&c->out, ZM_REQ_AUTH_ANSWER)) != 0)
 		goto out;
 	if (pr != PAM_SUCCESS || resp == NULL) {

@@ -1,6 +1,6 @@
 /*
- * admin.c - helpdesk and administrator requests: enrol a TOTP token, list
- * tokens, unlock, disable, enable, revoke.
+ * admin.c - helpdesk and administrator requests: enrol a TOTP token or a
+ * FIDO2 key, list tokens, unlock, disable, enable, revoke.
  *
  * The dispatch table (server.c) has already checked that the caller is
  * root or in helpdesk_group/admin_group (LIST is open to everyone for
@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "err.h"
+#include "fido2.h"
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
@@ -235,6 +236,116 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
 	zm_wipe(seed, sizeof(seed));
 	zm_strfree(uri);
 	zm_freezero(blob, bloblen);
+	zm_token_clear(&t);
+	return r;
+}
+
+/* The default label says what the key proved at enrolment. */
+static void
+fido2_label(const struct zm_fido_cred *c, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "FIDO2 %s%s, %s", c->fmt,
+	    (c->flags & ZM_FIDO_F_ATT_SELF) ? " self" : "",
+	    (c->flags & ZM_FIDO_F_UV_BUILTIN) ? "UV built-in" :
+	    (c->flags & ZM_FIDO_F_PIN) ? "UV PIN" : "no UV");
+}
+
+int
+zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply)
+{
+	struct zm_token		 t;
+	struct zm_fido_cred	*c = NULL;
+	struct zm_buf		 m;
+	char			 user[ZM_NAME_MAX], label[sizeof(t.label)];
+	char			 tok[32], detail[256];
+	int64_t			 now = zm_now();
+	int			 n, st, r = ZM_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	zm_buf_init(&m, ZM_MSG_MAX);
+	if (target_user(req, user) != 0)
+		return reply_invalid(reply);
+	if (strcmp(peer->name, user) == 0)
+		return refuse_self(d, peer, "enrol", user, reply);
+	if (!zm_user_exists(user))
+		return refuse_notfound(d, peer, "enrol", user, "no such user",
+		    reply);
+	r = zm_msg_get_str(req, ZM_T_LABEL, label, sizeof(label));
+	if (r == ZM_ERR_NOTFOUND)
+		label[0] = '\0';
+	else if (r != ZM_OK || !text_valid(label))
+		return reply_invalid(reply);
+	if (d->fido == NULL || !zm_fido_available(d->fido)) {
+		admin_audit(d, "enrol", user, "refused", "no security key "
+		    "present", peer, NULL, "fido2", 0);
+		return zm_reply_result(reply, ZM_ST_NOTFOUND, ZM_MSG_NONE, 0,
+		    0);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ZM_ERR_NOMEM;
+	zm_info("fido2 enrolment for %s by %s: waiting for a touch", user,
+	    peer->name);
+	if ((r = zm_fido_enroll(d->fido, user, ZM_FIDO_TIMEOUT_MS, c)) != 0) {
+		admin_audit(d, "enrol", user, r == ZM_ERR_DENIED ? "refused" :
+		    "error", r == ZM_ERR_DENIED ? "attestation does not "
+		    "verify or key refused" : zm_strerror(r), peer, NULL,
+		    "fido2", 0);
+		st = r == ZM_ERR_TIMEOUT ? ZM_ST_ABORTED :
+		    r == ZM_ERR_UNAVAILABLE ? ZM_ST_NOTFOUND : ZM_ST_DENIED;
+		r = zm_reply_result(reply, st, ZM_MSG_NONE, 0, 0);
+		goto out;
+	}
+	memcpy(t.user, user, sizeof(t.user));
+	t.kind = ZM_TOK_FIDO2;
+	t.state = ZM_TS_ACTIVE;
+	if (label[0] == '\0')
+		fido2_label(c, label, sizeof(label));
+	memcpy(t.label, label, sizeof(t.label));
+	snprintf(t.algo, sizeof(t.algo), "ES256");
+	t.last_step = -1;
+	t.counter = c->counter;
+	t.flags = c->flags;
+	t.created = now;
+	snprintf(t.enrolled_by, sizeof(t.enrolled_by), "%s", peer->name);
+	if ((r = zm_fido_ident(c->id, c->id_len, t.ident,
+	    sizeof(t.ident))) != 0 ||
+	    (r = zm_fido_data_encode(c->pk, c->id, c->id_len, &t.data,
+	    &t.data_len)) != 0)
+		goto out;
+	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
+	    (r = zm_store_token_add(d->st, &t, now)) != 0) {
+		admin_audit(d, "enrol", user, r == ZM_ERR_EXISTS ? "refused" :
+		    "error", r == ZM_ERR_EXISTS ? "credential already "
+		    "enrolled" : zm_strerror(r), peer, NULL, "fido2", 0);
+		if (r == ZM_ERR_EXISTS)
+			r = zm_reply_result(reply, ZM_ST_EXISTS, ZM_MSG_NONE,
+			    0, 0);
+		goto out;
+	}
+	fmt_id(tok, sizeof(tok), t.id);
+	n = snprintf(detail, sizeof(detail), "fido2 ES256 fmt %s "
+	    "attestation %s uv %s counter %u label %s", c->fmt,
+	    (c->flags & ZM_FIDO_F_ATT_X5C) ? "x5c" : "self",
+	    (c->flags & ZM_FIDO_F_UV_BUILTIN) ? "built-in" :
+	    (c->flags & ZM_FIDO_F_PIN) ? "pin" : "none", c->counter, t.label);
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		detail[0] = '\0';
+	admin_audit(d, "enrol", user, "ok", "", peer, tok, detail, 1);
+	zm_info("token %lld (fido2) enrolled for %s by %s", (long long)t.id,
+	    user, peer->name);
+	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
+	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
+	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)t.id)) != 0 ||
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT, t.ident)) != 0 ||
+	    (r = zm_msg_add_str(&m, ZM_T_LABEL, t.label)) != 0 ||
+	    (r = zm_msg_end(&m)) != 0 ||
+	    (r = zm_reply_append(reply, &m)) != 0)
+		goto out;
+	r = ZM_OK;
+ out:
+	zm_buf_free(&m);
+	zm_freezero(c, sizeof(*c));
 	zm_token_clear(&t);
 	return r;
 }

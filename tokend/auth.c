@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "auth_impl.h"
 #include "err.h"
+#include "fido2.h"
 #include "log.h"
 #include "policy.h"
 #include "store.h"
@@ -89,8 +90,9 @@ token_method(int kind)
 		return ZM_METHOD_TOTP;
 	case ZM_TOK_TEMPCODE:
 		return ZM_METHOD_TEMPCODE;
+	case ZM_TOK_FIDO2:
+		return ZM_METHOD_FIDO2;
 	case ZM_TOK_CARD:	/* IC card issue: challenge-response + PIN */
-	case ZM_TOK_FIDO2:	/* FIDO2 issue: assertion (+ UV) */
 	default:
 		return 0;
 	}
@@ -354,7 +356,7 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 	struct zm_token	*t = NULL;
 	size_t		 n = 0, i, active = 0, lasting = 0;
 	int64_t		 now = zm_now();
-	int		 r;
+	int		 r, key = -1;
 
 	*avail = 0;
 	*all_revoked = 0;
@@ -371,6 +373,13 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 		if (t[i].state != ZM_TS_ACTIVE)
 			continue;
 		active++;
+		/* A key counts only when one is plugged in (looked up once). */
+		if (t[i].kind == ZM_TOK_FIDO2) {
+			if (key == -1)
+				key = zm_fido_available(d->fido);
+			if (!key)
+				continue;
+		}
 		*avail |= token_method(t[i].kind);
 	}
 	*all_revoked = lasting > 0 && active == 0 &&
@@ -438,16 +447,27 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	r = method != 0 ? 0 : zm_policy_next(z, a->proven, a->avail, &method);
 	if (r == 0 && method == 0)
 		r = finish_ok(d, a, z, token_id, rep);
-	else if (r != 0) {
+	else if (r != 0 && (a->used & ZM_METHOD_FIDO2) != 0) {
+		/* The key answered without the UV the zone needs. */
+		aud(d, a, z, "fail", "security key gave no user verification",
+		    token_id, "");
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+	} else if (r != 0) {
 		/* Checked before the first prompt; a reload can change it. */
 		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
 		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
-	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE) {
+	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE ||
+	    method == ZM_METHOD_FIDO2) {
+		/*
+		 * FIDO2: the module shows "touch your key" and answers at
+		 * once; the assertion runs when that (empty) answer comes.
+		 */
 		a->method = method;
 		if ((r = method == ZM_METHOD_TOTP ?
 		    reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP) :
-		    reply_prompt(rep, ZM_PROMPT_TEMPCODE,
-		    ZM_MSG_ENTER_TEMPCODE)) == 0) {
+		    method == ZM_METHOD_TEMPCODE ?
+		    reply_prompt(rep, ZM_PROMPT_TEMPCODE, ZM_MSG_ENTER_TEMPCODE) :
+		    reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) == 0) {
 			*state = a;
 			return 0;
 		}
@@ -633,7 +653,7 @@ verify_totp(struct zm_tokend *d, const char *user, const char *code,
 /* A wrong or replayed code: count it, lock at the limit, say what is left. */
 static int
 count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    int replay, struct zm_buf *rep)
+    const char *why, int msgid, struct zm_buf *rep)
 {
 	uint32_t	max, failures = 0, left;
 	int64_t		until = 0, now = zm_now();
@@ -650,8 +670,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    r);
 	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
 	    "%s", failures, max, privileged ? " (privileged)" : "");
-	aud(d, a, z, "fail", replay ? "code already used" : "wrong code", 0,
-	    detail);
+	aud(d, a, z, "fail", why, 0, detail);
 	if (until == -1 || until > now) {
 		time_t t = (time_t)until;
 
@@ -671,8 +690,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	if (a->generic)
 		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
 	left = failures < max ? max - failures : 0;
-	return reply_result(rep, ZM_ST_DENIED, replay ? ZM_MSG_CODE_USED :
-	    ZM_MSG_WRONG_CODE, NULL, &left);
+	return reply_result(rep, ZM_ST_DENIED, msgid, NULL, &left);
 }
 
 int
@@ -739,25 +757,53 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 
-	if (a->method == ZM_METHOD_TOTP)
-		v = verify_totp(d, a->user, code, zm_now(), &token_id);
-	else if (a->method == ZM_METHOD_TEMPCODE)
-		v = zm_tempcode_verify(d, a->user, code, zm_now(), &token_id);
-	else
-		v = ZM_ERR_INTERNAL;
-	zm_wipe(code, sizeof(code));
-	/* R17: every use of the emergency path is on record. */
-	if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
-	    audit_ev(d, "tempcode_use", a->user, a->zone, z, a->used,
-	    v == 0 ? "ok" : "fail", v == 0 ? "used" : v == ZM_ERR_REPLAY ?
-	    "code already used" : "verification error", token_id,
-	    a->origin) != 0 && v == 0) {
-		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
-		goto out;
-	}
-	if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-		r = count_failure(d, a, z, v == ZM_ERR_REPLAY, rep);
-		goto out;
+	memset(&proof, 0, sizeof(proof));
+	if (a->method == ZM_METHOD_FIDO2) {
+		zm_wipe(code, sizeof(code));	/* nothing to read: the key speaks */
+		/* UV only where the zone still lacks what UV can prove. */
+		v = zm_auth_fido2(d, a->user, a->zone,
+		    (zm_policy_missing(z, a->proven) & (ZM_CLASS_KNOWLEDGE |
+		    ZM_CLASS_INHERENCE)) != 0, &token_id, &proof);
+		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
+			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+			    "signature counter did not increase (clone "
+			    "suspected)" : "security key refused",
+			    v == ZM_ERR_REPLAY ? ZM_MSG_TOKEN_REVOKED :
+			    ZM_MSG_AUTH_FAILED, rep);
+			goto out;
+		}
+		if (v == ZM_ERR_UNAVAILABLE || v == ZM_ERR_TIMEOUT) {
+			/* Nobody touched a key: like no answer, not a failure. */
+			aud(d, a, z, "aborted", v == ZM_ERR_TIMEOUT ?
+			    "no touch" : "no security key", 0, "");
+			r = reply_simple(rep, ZM_ST_ABORTED, ZM_MSG_TOUCH_KEY);
+			goto out;
+		}
+	} else {
+		if (a->method == ZM_METHOD_TOTP)
+			v = verify_totp(d, a->user, code, zm_now(), &token_id);
+		else if (a->method == ZM_METHOD_TEMPCODE)
+			v = zm_tempcode_verify(d, a->user, code, zm_now(),
+			    &token_id);
+		else
+			v = ZM_ERR_INTERNAL;
+		zm_wipe(code, sizeof(code));
+		/* R17: every use of the emergency path is on record. */
+		if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
+		    audit_ev(d, "tempcode_use", a->user, a->zone, z, a->used,
+		    v == 0 ? "ok" : "fail", v == 0 ? "used" :
+		    v == ZM_ERR_REPLAY ? "code already used" :
+		    "verification error", token_id, a->origin) != 0 && v == 0) {
+			r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+			goto out;
+		}
+		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
+			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+			    "code already used" : "wrong code",
+			    v == ZM_ERR_REPLAY ? ZM_MSG_CODE_USED :
+			    ZM_MSG_WRONG_CODE, rep);
+			goto out;
+		}
 	}
 	if (v != 0) {
 		/* Ours (store, key, corrupt row): fail closed, not counted. */
@@ -765,7 +811,6 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		    "seed does not decrypt" : "verification error", v);
 		goto out;
 	}
-	memset(&proof, 0, sizeof(proof));
 	proof.method = a->method;
 	a->proven |= zm_policy_classes(z, &proof);
 	a->avail &= ~a->method;

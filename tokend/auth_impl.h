@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 struct zm_ticket_table;
+struct zm_tokend;
+struct zm_proof;
 
 #define ZM_TICKET_CAP	4096	/* outstanding tickets; the oldest is evicted */
 #define ZM_TICKET_TTL	600	/* seconds from auth to session open */
@@ -18,5 +20,12 @@ int zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
 int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
     const char *user, int64_t now, int64_t *token_id, unsigned *methods);
 
-
+/*
+ * auth_fido2.c: the FIDO2 step for user.  0: *token_id and *proof (UV as
+ * the signed flags say).  ZM_ERR_DENIED: no key of the user answered or
+ * the assertion does not verify; ZM_ERR_REPLAY: cloned key (suspended and
+ * audited); ZM_ERR_UNAVAILABLE / ZM_ERR_TIMEOUT: no key or no touch.
+ */
+int zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
+    int want_uv, int64_t *token_id, struct zm_proof *proof);
 #endif

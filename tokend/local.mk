@@ -4,14 +4,15 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/store.c tokend/store.h tokend/store_impl.h tokend/store_sqlite.c \
 	tokend/crypto.c tokend/crypto.h \
 	tokend/totp.c tokend/totp.h \
+	tokend/fido2.c tokend/fido2.h \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
-	tokend/auth.c tokend/auth_impl.h tokend/ticket.c \
+	tokend/auth.c tokend/auth_impl.h tokend/auth_fido2.c tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
 	tokend/server.h
-tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS)
-tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS)
+tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS) $(FIDO2_CFLAGS)
+tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS) $(FIDO2_LIBS)
 
 sbin_PROGRAMS += tokend/zonemfa-tokend
 tokend_zonemfa_tokend_SOURCES = tokend/main.c

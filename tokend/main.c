@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "err.h"
+#include "fido2.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -43,7 +44,7 @@
  * --fido-hid-socket paths.  Command line only, never from the
  * configuration file: pointing the daemon at a software authenticator is
  * for whoever starts it (root, or a test suite), not for whoever can edit
- * a file.  Used by the FIDO2 code of a later issue.
+ * a file.  A test interface (software authenticators): fido2.c.
  */
 static const char	*fido_hid_sockets[MAX_FIDO_SOCKETS];
 static size_t		 n_fido_hid_sockets;
@@ -439,6 +440,12 @@ main(int argc, char **argv)
 		    zm_strerror(r));
 		goto out;
 	}
+	if ((d.cfg->fido || n_fido_hid_sockets > 0) &&
+	    (r = zm_fido_new(d.cfg->fido, fido_hid_sockets,
+	    n_fido_hid_sockets, d.cfg->fido_rp_id, &d.fido)) != 0) {
+		fatal_msg("fido2: %s", zm_strerror(r));
+		goto out;
+	}
 	if ((r = zm_tickets_new(&d.tickets)) != 0) {
 		fatal_msg("tickets: %s", zm_strerror(r));
 		goto out;
@@ -456,7 +463,7 @@ main(int argc, char **argv)
 	}
 	started = 1;
 	for (i = 0; i < n_fido_hid_sockets; i++)
-		zm_notice("test interface: FIDO HID socket %s (not used yet)",
+		zm_notice("test interface: FIDO HID socket %s",
 		    fido_hid_sockets[i]);
 	zm_notice("listening on %s (zone %s, terminal %s)",
 	    activated != -1 ? "activated socket" : d.cfg->socket, d.cfg->zone,
@@ -481,6 +488,7 @@ main(int argc, char **argv)
 	if (readyfd != -1)
 		close(readyfd);	/* the parent exits with our status */
 	zm_tickets_free(d.tickets);
+	zm_fido_free(d.fido);
 	zm_audit_close(d.audit);
 	zm_store_close(d.st);
 	zm_key_wipe(&d.key);

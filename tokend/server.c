@@ -233,6 +233,8 @@ static const struct handler handlers[] = {
 	    zm_admin_temp_code, NULL },
 	{ ZM_REQ_TEMP_PASSWORD, "temp_password", ZM_PERM_STAFF,
 	    zm_admin_temp_password, NULL },
+	{ ZM_REQ_ENROLL_FIDO2, "enrol", ZM_PERM_STAFF, zm_admin_enroll_fido2,
+	    NULL },
 };
 
 static const struct handler *

@@ -128,6 +128,24 @@ zm_store_totp_advance(struct zm_store *st, int64_t token_id, int64_t step, int64
 }
 
 int
+zm_store_fido_counter_advance(struct zm_store *st, int64_t token_id,
+    uint32_t counter, int64_t now, uint32_t *stored)
+{
+	if (st == NULL || stored == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->fido_counter_advance(st, token_id, counter, now, stored);
+}
+
+int
+zm_store_token_set_state(struct zm_store *st, int64_t token_id, int state,
+    const char *reason, int64_t now)
+{
+	if (st == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->token_set_state(st, token_id, state, reason, now);
+}
+
+int
 zm_store_failure_add(struct zm_store *st, const char *user, int64_t now,
     uint32_t max_failures, int64_t lockout, uint32_t *failures, int64_t *locked_until)
 {

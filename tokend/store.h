@@ -123,6 +123,10 @@ struct zm_store_ops {
 	int  (*batch_end)(struct zm_store *st, int commit);
 	int  (*audit_head_get)(struct zm_store *st, uint64_t *seq, char hash[65]);
 	int  (*audit_head_set)(struct zm_store *st, uint64_t seq, const char *hash);
+	int  (*fido_counter_advance)(struct zm_store *st, int64_t token_id,
+	    uint32_t counter, int64_t now, uint32_t *stored);
+	int  (*token_set_state)(struct zm_store *st, int64_t token_id, int state,
+	    const char *reason, int64_t now);
 };
 
 /* Opens "sqlite:PATH" (creating, migrating).  ZM_ERR_CONFIG for an unknown scheme. */
@@ -149,6 +153,22 @@ int zm_store_token_find_ident(struct zm_store *st, int kind, const char *ident, 
  * (or ZM_ERR_REVOKED if no longer active).
  */
 int zm_store_totp_advance(struct zm_store *st, int64_t token_id, int64_t step, int64_t now);
+/*
+ * FIDO2 signature counter, atomically: if the token is an active fido2
+ * token and counter > the stored one (or both are 0: a key that never
+ * counts), store it, set last_used = now and return 0.  Else
+ * ZM_ERR_REPLAY with *stored = the stored counter (a cloned key), or
+ * ZM_ERR_REVOKED if the token is no longer active.
+ */
+int zm_store_fido_counter_advance(struct zm_store *st, int64_t token_id,
+    uint32_t counter, int64_t now, uint32_t *stored);
+/*
+ * Move an active token to state (e.g. ZM_TS_SUSPENDED), recording when and
+ * why in revoked_at/revoke_reason; fsync-durable.  ZM_ERR_NOTFOUND when
+ * no active token has that id (a revocation is never undone here).
+ */
+int zm_store_token_set_state(struct zm_store *st, int64_t token_id, int state,
+    const char *reason, int64_t now);
 /*
  * Atomically count one failure.  If failures reach max_failures the user is
  * locked: locked_until = now + lockout, or -1 when lockout is

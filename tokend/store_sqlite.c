@@ -132,6 +132,7 @@ enum stmt_id {
 	S_UNLOCK, S_SET_DISABLED, S_REVOKE_ID, S_REVOKE_IDENT, S_REVOKE_ALL,
 	S_SESSION_INSERT, S_SESSION_CLOSE, S_SESSION_EXISTS, S_LOGOUT,
 	S_SESSION_GET, S_SESSION_LIST, S_AUDIT_GET, S_AUDIT_SET,
+	S_FIDO_ADVANCE, S_FIDO_STATE, S_TOKEN_SET_STATE,
 	S__MAX
 };
 
@@ -193,6 +194,18 @@ static const char *const sql[S__MAX] = {
 	    "AND (?1 IS NULL OR user = ?1) AND (?2 = 0 OR token_id = ?2) ORDER BY id",
 	[S_AUDIT_GET] = "SELECT seq, hash FROM audit_head WHERE id = 1",
 	[S_AUDIT_SET] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+	/*
+	 * WebAuthn: the counter must grow; a key that has never counted
+	 * (stored 0) may keep reporting 0, but once it counted a 0 is as
+	 * suspect as any other value that does not grow.
+	 */
+	[S_FIDO_ADVANCE] = "UPDATE tokens SET counter = ?2, last_used = ?3 "
+	    "WHERE id = ?1 AND kind = 3 AND state = 0 AND "
+	    "((?2 = 0 AND counter = 0) OR counter < ?2)",
+	[S_FIDO_STATE] = "SELECT state, kind, counter FROM tokens WHERE id = ?1",
+	/* Only an active token changes state here: a revocation is final. */
+	[S_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2, revoked_at = ?3, "
+	    "revoke_reason = ?4 WHERE id = ?1 AND state = 0",
 };
 
 struct sq {
@@ -917,6 +930,61 @@ sq_totp_advance(struct zm_store *st, int64_t token_id, int64_t step, int64_t now
 	return r;
 }
 
+/*
+ * FIDO2 signature counter: compare-and-set in the WHERE clause, like
+ * sq_totp_advance().  ZM_ERR_REPLAY: the counter did not grow (*stored
+ * says what it was); ZM_ERR_REVOKED: the token is no longer active.
+ */
+static int
+sq_fido_counter_advance(struct zm_store *st, int64_t token_id,
+    uint32_t counter, int64_t now, uint32_t *stored)
+{
+	struct sq	*s = SQ(st);
+	sqlite3_stmt	*q;
+	int		 rc, r;
+
+	*stored = 0;
+	if ((r = EXEC(s, S_FIDO_ADVANCE, "iii", token_id, (int64_t)counter,
+	    now)) != 0)
+		return r;
+	if (sqlite3_changes(s->db) == 1)
+		return 0;
+	rc = STEP(s, S_FIDO_STATE, &q, "i", token_id);
+	if (rc == SQLITE_DONE)
+		r = ZM_ERR_NOTFOUND;
+	else if (rc != SQLITE_ROW)
+		r = ZM_ERR_STORE;
+	else if (sqlite3_column_int(q, 1) != ZM_TOK_FIDO2)
+		r = ZM_ERR_INVALID;
+	else if (sqlite3_column_int(q, 0) != ZM_TS_ACTIVE)
+		r = ZM_ERR_REVOKED;
+	else {
+		*stored = (uint32_t)sqlite3_column_int64(q, 2);
+		r = ZM_ERR_REPLAY;
+	}
+	done(q);
+	return r;
+}
+
+/* Durable: a suspension stops a cloned key on every later login. */
+static int
+sq_token_set_state(struct zm_store *st, int64_t token_id, int state,
+    const char *reason, int64_t now)
+{
+	struct sq	*s = SQ(st);
+	int		 r;
+
+	if (state < ZM_TS_ACTIVE || state > ZM_TS_SUSPENDED || reason == NULL ||
+	    !fits(reason, FIELD_SIZE(struct zm_token, revoke_reason)))
+		return ZM_ERR_INVALID;
+	if ((r = tx_begin(s, 1)) != 0)
+		return r;
+	if ((r = EXEC(s, S_TOKEN_SET_STATE, "iiis", token_id, (int64_t)state,
+	    now, reason)) == 0 && sqlite3_changes(s->db) != 1)
+		r = ZM_ERR_NOTFOUND;
+	return tx_end(s, r, 1);
+}
+
 /* ---- lockout ---- */
 
 /*
@@ -1245,6 +1313,8 @@ const struct zm_store_ops zm_store_sqlite_ops = {
 	.token_list = sq_token_list,
 	.token_find_ident = sq_token_find_ident,
 	.totp_advance = sq_totp_advance,
+	.fido_counter_advance = sq_fido_counter_advance,
+	.token_set_state = sq_token_set_state,
 	.failure_add = sq_failure_add,
 	.success_record = sq_success_record,
 	.unlock = sq_unlock,

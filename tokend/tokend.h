@@ -28,6 +28,7 @@
 struct zm_store;
 struct zm_audit;
 struct zm_ticket_table;
+struct zm_fido;
 
 struct zm_tokend {
 	struct zm_config	*cfg;
@@ -35,6 +36,7 @@ struct zm_tokend {
 	struct zm_audit		*audit;
 	struct zm_key		 key;
 	struct zm_ticket_table	*tickets;
+	struct zm_fido		*fido;		/* FIDO2 keys (fido2.c) */
 	int			 debug;
 	unsigned		 end_grace_ms;	/* SIGHUP -> SIGTERM grace (default 2000) */
 };
@@ -114,6 +116,9 @@ int zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
 
 /* ---- admin.c ---- */
 int zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
+/* Blocks up to ZM_FIDO_TIMEOUT_MS for the touch (one key at the desk). */
+int zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
 int zm_admin_list(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);

@@ -1,0 +1,180 @@
+#!/bin/bash
+# it_fido2.sh - FIDO2 keys end to end: the real libpam, pam_zonemfa.so, the
+# real daemon with the real libfido2, talking CTAPHID to tests/fido_sw
+# through --fido-hid-socket.  Several fixture processes take turns on one
+# socket path: each is "a key plugged in"; its state file is the key.
+. "$(dirname "$0")/lib.sh"
+zm_setup
+
+FIDO_SW=$top_builddir/tests/fido_sw
+[[ -x $FIDO_SW ]] || skip_all "not built: $FIDO_SW"
+KEY_SOCK=$ZM_DIR/key.sock
+KEY_PID=""
+
+# plug STATE [fido_sw options]: the key with that state file is plugged in.
+plug() {
+	local st=$1 i
+	shift
+	unplug
+	"$FIDO_SW" --socket "$KEY_SOCK" --state "$ZM_DIR/$st.state" "$@" \
+	    >>"$ZM_DIR/fido_sw.log" 2>&1 &
+	KEY_PID=$!
+	ZM_HELD_PIDS="$ZM_HELD_PIDS $KEY_PID"
+	for i in $(seq 100); do
+		[[ -S $KEY_SOCK ]] && return 0
+		sleep 0.02
+	done
+	bail_out "fido_sw did not start"
+}
+
+unplug() {
+	if [[ -n $KEY_PID ]]; then
+		kill -TERM "$KEY_PID" 2>/dev/null
+		wait "$KEY_PID" 2>/dev/null
+		KEY_PID=""
+	fi
+	rm -f "$KEY_SOCK"
+}
+
+# Zones of this test.  "bio": a key with built-in UV alone (possession +
+# inherence).  "mn_nopw": the My Number requirement (knowledge +
+# possession) with no password in the stack.
+cat >>"$ZM_CONF" <<EOF
+
+[zone bio]
+require = possession inherence
+methods = fido2
+password = none
+max_failures = 5
+lockout = 30m
+
+[zone mn_nopw]
+require = knowledge possession
+methods = fido2 totp
+password = none
+max_failures = 5
+lockout = 30m
+EOF
+for z in bio mn_nopw; do
+	cat >"$ZM_PAMD/$z" <<EOF
+auth	required	$ZM_MODULE conf=$ZM_CONF zone=$z
+account	required	$ZM_MODULE conf=$ZM_CONF zone=$z
+session	required	$ZM_MODULE conf=$ZM_CONF zone=$z
+EOF
+done
+
+plug keyA --uv on
+start_daemon --fido-hid-socket "$KEY_SOCK" ||
+    bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
+
+# ---- enrolment
+run as_user hd1 zm_enroll fido2 alice
+expect_rc 0 "hd1 enrols alice's key (fido2): exit 0"
+expect_match '^enrolled: token [0-9]+ \(fido2\) for alice, credential [0-9a-f]{32,}$' \
+    "enrolment names the token and the credential id"
+run as_user hd1 zm_enroll fido2 hd1
+expect_rc 1 "R10: hd1 may not enrol a key for themselves"
+run as_user alice zm_enroll fido2 bob
+expect_rc 1 "an unprivileged user may not enrol a key"
+run as_user hd1 zm_enroll list alice
+expect_match 'alice +fido2 +active +FIDO2 packed self, UV built-in' \
+    "the listing shows kind fido2, state and the attestation/UV label"
+check "the enrolment is audited with the operator and the key's details" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user alice)" "$(jf result ok)" \
+    '"operator": ?"hd1"' 'fido2 ES256 fmt packed attestation self uv built-in')" -eq 1
+
+# ---- UV from the signed flags
+run_login bio alice ""
+expect_match '^auth: PAM_SUCCESS' "a key with built-in UV satisfies possession+inherence alone (no password)"
+expect_match '[Tt]ouch your security key' "the user is told to touch the key"
+run_login mn_nopw alice ""
+expect_match '^auth: PAM_AUTH_ERR' "built-in UV is inherence, not knowledge: My Number without a password is refused (SPEC)"
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_SUCCESS' "My Number with the stack password + key succeeds"
+
+plug keyA --uv off
+run_login bio alice ""
+expect_match '^auth: PAM_AUTH_ERR' "without UV the key alone is refused"
+check "the refusal is audited as missing user verification" \
+    test "$(audit_count "$(jf event auth)" "$(jf user alice)" "$(jf zone bio)" \
+    "$(jf reason 'security key gave no user verification')")" -eq 1
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_SUCCESS' "without UV it needs the stack password: that login succeeds"
+
+plug keyA --uv lie
+run_login bio alice ""
+expect_match '^auth: PAM_AUTH_ERR' "a key that claims UV but does not set the UV flag is refused (flags, not the request)"
+
+# ---- a tampered assertion
+plug keyA --tamper
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_AUTH_ERR' "a tampered assertion signature is refused"
+check "the tampered assertion is audited as a failure" \
+    test "$(audit_count "$(jf event auth)" "$(jf user alice)" "$(jf result fail)" \
+    "$(jf reason 'security key refused')")" -ge 1
+
+# ---- a key enrolled to someone else
+plug keyB
+run as_user hd1 zm_enroll fido2 bob
+expect_rc 0 "hd1 enrols bob's own key"
+plug keyA
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_AUTH_ERR' "alice's key does not log bob in (allow list = bob's credentials)"
+plug keyB
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_AUTH_ERR' "bob's key does not log alice in"
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_SUCCESS' "bob's key logs bob in"
+
+# ---- a key that always reports 0 (allowed)
+plug keyC --counter zero
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 0 "hd1 enrols carol's key that never counts"
+run_login mynumber carol "$(password carol)" ""
+expect_match '^auth: PAM_SUCCESS' "counter 0: first login accepted"
+run_login mynumber carol "$(password carol)" ""
+expect_match '^auth: PAM_SUCCESS' "counter 0: second login accepted"
+
+# ---- a stuck counter: a cloned key
+# The refused (tampered) assertion above moved the key's counter but not
+# the stored one: one good login brings them together first.
+plug keyA
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_SUCCESS' "alice's key logs her in (counter in step)"
+plug keyA --counter stuck
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_AUTH_ERR' "a counter that does not increase is refused"
+run as_user hd1 zm_enroll list alice
+expect_match 'alice +fido2 +suspended' "the credential is suspended"
+check "audit: clone_suspected with both counter values" \
+    test "$(audit_count "$(jf event clone_suspected)" "$(jf user alice)" \
+    'counter [0-9]+ stored [0-9]+; credential suspended')" -eq 1
+plug keyA
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_AUTH_ERR' "the suspended credential stays refused even when it counts again"
+
+# ---- revocation ends the session opened with the key
+plug keyB
+if start_held mynumber bob "$(password bob)" ""; then
+	ok "bob's session with his key is open (zm-login --hold)"
+else
+	not_ok "bob's session with his key is open (zm-login --hold)"
+fi
+tok=$(ZM_AS=hd1 zm_enroll list bob | awk '$3 == "fido2" && $4 == "active" { print $1; exit }')
+run as_user hd1 zm_revoke --user bob --token "$tok" --reason lost
+expect_rc 0 "hd1 revokes bob's key"
+expect_match '^revoked: token [0-9]+ \(fido2\) of bob' "revoke names the fido2 token"
+expect_match '^sessions ended: 1$' "the session opened with the key is ended"
+if wait_held 5; then ok "the held session ended"; else not_ok "the held session ended"; fi
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_AUTH_ERR' "the revoked key is refused"
+
+# ---- no key plugged in
+unplug
+run_login mynumber carol "$(password carol)" ""
+expect_match '^auth: PAM_AUTH_ERR' "no key plugged in: refused"
+
+check "audit log verifies" zm_audit verify
+stop_daemon_ok
+unplug
+done_testing

@@ -1,0 +1,115 @@
+/*
+ * fido2.h - FIDO2 security keys through libfido2: finding keys, making a
+ * credential at enrolment, getting and verifying an assertion at login.
+ *
+ * Devices are the HID keys libfido2 finds (config `fido = yes`) plus each
+ * --fido-hid-socket PATH of the daemon's command line: a SOCK_SEQPACKET
+ * UNIX socket carrying 64-byte CTAPHID reports, for software
+ * authenticators (tests).  The socket list comes only from the command
+ * line, so only whoever starts the daemon can point it at a fake key.
+ *
+ * Policy stays in auth.c: this file reports what the key proved (flags,
+ * counter) and never decides what that is worth.
+ */
+#ifndef ZM_FIDO2_H
+#define ZM_FIDO2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZM_FIDO_CRED_ID_MAX	1024
+#define ZM_FIDO_PK_LEN		64	/* ES256 x || y */
+#define ZM_FIDO_CDH_LEN		32
+#define ZM_FIDO_TIMEOUT_MS	30000	/* waiting for a touch */
+
+/* struct zm_token.flags of a fido2 token. */
+#define ZM_FIDO_F_UV		0x01u	/* key offered user verification at enrolment */
+#define ZM_FIDO_F_UV_BUILTIN	0x02u	/* built-in UV (on-key biometric) */
+#define ZM_FIDO_F_PIN		0x04u	/* key has a client PIN set */
+#define ZM_FIDO_F_ATT_SELF	0x10u	/* packed self-attestation, verified */
+#define ZM_FIDO_F_ATT_X5C	0x20u	/* attestation certificate, signature verified */
+
+/* Authenticator data flags (WebAuthn). */
+#define ZM_FIDO_AD_UP		0x01u
+#define ZM_FIDO_AD_UV		0x04u
+
+struct zm_fido;
+
+/* sockets: the --fido-hid-socket paths (copied). */
+int zm_fido_new(int use_hid, const char *const *sockets, size_t n_sockets,
+    const char *rp_id, struct zm_fido **out);
+void zm_fido_free(struct zm_fido *f);
+/* 1 if at least one key is plugged in (or a socket is there). */
+int zm_fido_available(struct zm_fido *f);
+
+/* A credential made at enrolment. */
+struct zm_fido_cred {
+	uint8_t		id[ZM_FIDO_CRED_ID_MAX];
+	size_t		id_len;
+	uint8_t		pk[ZM_FIDO_PK_LEN];
+	unsigned	flags;		/* ZM_FIDO_F_* */
+	uint32_t	counter;
+	char		fmt[16];	/* attestation format */
+};
+
+/*
+ * Make an ES256 credential for user on the first key that answers (user
+ * presence, and UV when the key has built-in UV), with a fresh random
+ * user id and client-data hash; verify its attestation (packed self or
+ * x5c signature).  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_TIMEOUT: no touch;
+ * ZM_ERR_DENIED: the attestation does not verify.
+ */
+int zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
+    struct zm_fido_cred *out);
+
+/* One enrolled credential offered in the allow list. */
+struct zm_fido_allow {
+	const uint8_t	*id;
+	size_t		 id_len;
+};
+
+/* What a key returned (unverified: see zm_fido_verify). */
+struct zm_fido_assertion {
+	uint8_t		 cdh[ZM_FIDO_CDH_LEN];
+	uint8_t		*authdata;	/* CBOR byte string, as libfido2 gives it */
+	size_t		 authdata_len;
+	uint8_t		*sig;
+	size_t		 sig_len;
+	size_t		 which;		/* index into the allow list */
+};
+
+/*
+ * Ask the keys in turn for an assertion over a fresh random client-data
+ * hash, allow list = exactly allow[0..n), user presence required, UV
+ * requested (want_uv) where the key offers built-in UV.  The first key
+ * holding one of the credentials answers.  ZM_ERR_UNAVAILABLE: no key;
+ * ZM_ERR_NOTFOUND: no key holds any of them; ZM_ERR_TIMEOUT: no touch.
+ */
+int zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
+    size_t n, int want_uv, int timeout_ms, struct zm_fido_assertion *out);
+void zm_fido_assertion_clear(struct zm_fido_assertion *a);
+
+/*
+ * Verify an assertion against a stored ES256 key for rp_id and cdh, with
+ * user presence required; *flags and *counter are read from the signed
+ * authenticator data (never from what was asked).  ZM_ERR_DENIED when the
+ * signature, the rp id hash or UP do not check out.
+ */
+int zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
+    const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
+    size_t sig_len, const uint8_t pk[ZM_FIDO_PK_LEN], unsigned *flags,
+    uint32_t *counter);
+
+/*
+ * The data blob of a stored fido2 token: u8 version (1) | pk (64) |
+ * credential id.  decode points into data.
+ */
+int zm_fido_data_encode(const uint8_t pk[ZM_FIDO_PK_LEN], const uint8_t *id,
+    size_t id_len, uint8_t **out, size_t *out_len);
+int zm_fido_data_decode(const uint8_t *data, size_t len, const uint8_t **pk,
+    const uint8_t **id, size_t *id_len);
+/* The token ident: hex credential id, or "sha256:<hex>" when that is long. */
+int zm_fido_ident(const uint8_t *id, size_t id_len, char *out,
+    size_t outlen);
+
+#endif
