@@ -4,3 +4,4 @@ include tests/unit_store.mk
 include tests/unit_auth.mk
 include tests/pam.mk
 include tests/integration.mk
+include tests/card.mk
