@@ -8,3 +8,6 @@ tests_zm_pcsc_wait_SOURCES = tests/zm-pcsc-wait.c
 tests_zm_pcsc_wait_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS)
 tests_zm_pcsc_wait_LDADD = $(PCSC_LIBS)
 EXTRA_DIST += tests/pcscd.sh
+TESTS += tests/it_card.sh
+check_SCRIPTS += tests/it_card.sh
+EXTRA_DIST += tests/it_card.sh

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "card.h"
 #include "auth_impl.h"
 #include "err.h"
 #include "log.h"
@@ -46,7 +47,18 @@ struct zm_auth {
 	int		generic;	/* password = none and nothing proven */
 	int		decoy;		/* prompt only so refusals look alike */
 	char		decoy_reason[96];
+	struct zm_card_login *card;	/* card connected for the PIN prompt */
+	int		card_asked;	/* "insert your card" was shown */
 };
+
+static void
+auth_free(struct zm_auth *a)
+{
+	if (a == NULL)
+		return;
+	zm_card_login_free(a->card);
+	zm_freezero(a, sizeof(*a));
+}
 
 /* An optional client string; control bytes become '?' (it is shown later). */
 static int
@@ -86,7 +98,8 @@ token_method(int kind)
 	switch (kind) {
 	case ZM_TOK_TOTP:
 		return ZM_METHOD_TOTP;
-	case ZM_TOK_CARD:	/* IC card issue: challenge-response + PIN */
+	case ZM_TOK_CARD:	/* PIN + signature over a fresh challenge */
+		return ZM_METHOD_CARD;
 	case ZM_TOK_FIDO2:	/* FIDO2 issue: assertion (+ UV) */
 	case ZM_TOK_TEMPCODE:	/* temporary code issue */
 	default:
@@ -139,8 +152,12 @@ reply_locked(struct zm_buf *rep, int64_t until)
 	    ZM_MSG_LOCKED_HELPDESK : ZM_MSG_LOCKED_UNTIL, &t, NULL);
 }
 
+#define reply_prompt(rep, prompt, msgid) \
+	reply_prompt_n((rep), (prompt), (msgid), NULL)
+
 static int
-reply_prompt(struct zm_buf *rep, int prompt, int msgid)
+reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
+    const uint32_t *count)
 {
 	size_t	mark = rep->len;
 	int	r;
@@ -149,6 +166,8 @@ reply_prompt(struct zm_buf *rep, int prompt, int msgid)
 	    (r = zm_msg_add_u32(rep, ZM_T_PROMPT, (uint32_t)prompt)) != 0 ||
 	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
 	    (r = zm_msg_add_u32(rep, ZM_T_ECHO, 0)) != 0 ||
+	    (count != NULL &&
+	    (r = zm_msg_add_u32(rep, ZM_T_COUNT, *count)) != 0) ||
 	    (r = zm_msg_end(rep)) != 0)
 		return reply_fail(rep, mark, r);
 	return 0;
@@ -360,6 +379,9 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 		if (t[i].state != ZM_TS_ACTIVE)
 			continue;
 		active++;
+		/* pcsc = no: cards are not watched, so not usable here. */
+		if (t[i].kind == ZM_TOK_CARD && !d->cfg->pcsc)
+			continue;
 		*avail |= token_method(t[i].kind);
 	}
 	*all_revoked = n > 0 && active == 0;
@@ -407,6 +429,9 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  * Ask for the next method or finish.  Takes a: either *state holds it
  * (a PROMPT was appended) or it is freed.
  */
+static int card_prompt(struct zm_tokend *, struct zm_auth *,
+    const struct zm_zone *, struct zm_auth **, struct zm_buf *);
+
 static int
 advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     int64_t token_id, struct zm_auth **state, struct zm_buf *rep)
@@ -422,6 +447,8 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		/* Checked before the first prompt; a reload can change it. */
 		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
 		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+	} else if (method == ZM_METHOD_CARD) {
+		return card_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_TOTP) {
 		a->method = method;
 		if ((r = reply_prompt(rep, ZM_PROMPT_OTP,
@@ -434,7 +461,7 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		zm_err("no conversation for method 0x%x", method);
 		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
 	}
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -449,7 +476,7 @@ decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
 	snprintf(a->decoy_reason, sizeof(a->decoy_reason), "%s", reason);
 	a->method = ZM_METHOD_TOTP;
 	if ((r = reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP)) != 0) {
-		zm_freezero(a, sizeof(*a));
+		auth_free(a);
 		return r;
 	}
 	*state = a;
@@ -534,7 +561,7 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	}
 	return advance(d, a, z, 0, state, rep);
  out:
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -611,7 +638,7 @@ verify_totp(struct zm_tokend *d, const char *user, const char *code,
 /* A wrong or replayed code: count it, lock at the limit, say what is left. */
 static int
 count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    int replay, struct zm_buf *rep)
+    const char *reason, int msgid, const uint32_t *count, struct zm_buf *rep)
 {
 	uint32_t	max, failures = 0, left;
 	int64_t		until = 0, now = zm_now();
@@ -628,8 +655,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    r);
 	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
 	    "%s", failures, max, privileged ? " (privileged)" : "");
-	aud(d, a, z, "fail", replay ? "code already used" : "wrong code", 0,
-	    detail);
+	aud(d, a, z, "fail", reason, 0, detail);
 	if (until == -1 || until > now) {
 		time_t t = (time_t)until;
 
@@ -649,8 +675,140 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	if (a->generic)
 		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
 	left = failures < max ? max - failures : 0;
-	return reply_result(rep, ZM_ST_DENIED, replay ? ZM_MSG_CODE_USED :
-	    ZM_MSG_WRONG_CODE, NULL, &left);
+	return reply_result(rep, ZM_ST_DENIED, msgid, NULL,
+	    count != NULL ? count : &left);
+}
+
+/* ---- IC card: insert, PIN, signature over a fresh challenge ---- */
+
+static int
+reply_info(struct zm_buf *rep, int msgid)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	if ((r = zm_msg_begin(rep, ZM_REP_INFO)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
+	    (r = zm_msg_end(rep)) != 0)
+		return reply_fail(rep, mark, r);
+	return 0;
+}
+
+/*
+ * Connect to the user's card and ask for its PIN, telling the tries left
+ * (the card's counter, queried first).  No card: ask once to insert it;
+ * then, or when pcscd is away, the next method if the zone can still be
+ * satisfied, else a refusal that says why.  Takes a (like advance()).
+ */
+static int
+card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    struct zm_auth **state, struct zm_buf *rep)
+{
+	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
+	uint32_t	count;
+	int		r, v;
+
+	*state = NULL;
+	zm_card_login_free(a->card);
+	a->card = NULL;
+	a->method = ZM_METHOD_CARD;
+	v = zm_card_login_start(d, a->user, &a->card, &left);
+	if (v == ZM_ERR_NOTFOUND && !a->card_asked) {
+		a->card_asked = 1;
+		if ((r = reply_prompt(rep, ZM_PROMPT_CARD,
+		    ZM_MSG_INSERT_CARD)) != 0)
+			goto out;
+		*state = a;
+		return 0;
+	}
+	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_UNAVAILABLE) {
+		a->avail &= ~ZM_METHOD_CARD;
+		if ((zm_policy_reachable(z, a->proven, a->avail) &
+		    z->require) == z->require)
+			return advance(d, a, z, 0, state, rep);
+		aud(d, a, z, "fail", v == ZM_ERR_NOTFOUND ?
+		    "no enrolled card in a reader" : "pcscd unavailable", 0,
+		    "");
+		r = reply_simple(rep, ZM_ST_DENIED, v == ZM_ERR_NOTFOUND ?
+		    ZM_MSG_CARD_NOT_FOUND : ZM_MSG_CARD_UNAVAILABLE);
+		goto out;
+	}
+	if (v != 0) {
+		aud(d, a, z, "fail", "card error", 0, zm_strerror(v));
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED);
+		goto out;
+	}
+	if (left == 0) {
+		aud(d, a, z, "fail", "card PIN blocked", 0, "");
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_PIN_BLOCKED);
+		goto out;
+	}
+	/* One try left: warn before the PIN is sent. */
+	if (left == 1 && (r = reply_info(rep, ZM_MSG_PIN_LAST_TRY)) != 0)
+		goto out;
+	count = left;
+	if ((r = reply_prompt_n(rep, ZM_PROMPT_PIN, ZM_MSG_ENTER_PIN,
+	    left == ZM_PIN_LEFT_UNKNOWN ? NULL : &count)) != 0)
+		goto out;
+	*state = a;
+	return 0;
+ out:
+	auth_free(a);
+	return r;
+}
+
+/* The answer to a card prompt: Enter after inserting, or the PIN. */
+static int
+card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    const char *pin, struct zm_auth **state, struct zm_buf *rep)
+{
+	struct zm_proof	proof;
+	int64_t		token_id = 0;
+	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
+	uint32_t	count;
+	char		detail[64];
+	int		r, v;
+
+	if (a->card == NULL)		/* "insert your card": look again */
+		return card_prompt(d, a, z, state, rep);
+	v = zm_card_login_finish(a->card, pin, &token_id, &left);
+	snprintf(detail, sizeof(detail), "%u APDUs",
+	    zm_card_login_apdus(a->card));
+	/* Reset the card now: its PIN state must not outlive the proof. */
+	zm_card_login_free(a->card);
+	a->card = NULL;
+	if (v == ZM_ERR_DENIED) {
+		count = left == ZM_PIN_LEFT_UNKNOWN ? 0 : left;
+		r = count_failure(d, a, z, left == 0 ? "wrong PIN, card blocked" :
+		    "wrong PIN", left == 0 ? ZM_MSG_PIN_BLOCKED :
+		    ZM_MSG_PIN_TRIES_LEFT, &count, rep);
+		goto out;
+	}
+	if (v == ZM_ERR_UNAVAILABLE) {
+		/* Pulled out mid-way: not a failed proof. */
+		aud(d, a, z, "fail", "card removed during the login", 0, detail);
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_NOT_FOUND);
+		goto out;
+	}
+	if (v != 0) {
+		/* A forged or foreign card, or one that answers nonsense. */
+		count = 0;
+		r = count_failure(d, a, z, v == ZM_ERR_NOTFOUND ?
+		    "card signature does not verify with an enrolled key" :
+		    "card answered nonsense", ZM_MSG_CARD_REFUSED, &count, rep);
+		goto out;
+	}
+	memset(&proof, 0, sizeof(proof));
+	proof.method = ZM_METHOD_CARD;
+	proof.pin_verified = 1;		/* the card checked it: knowledge */
+	a->used |= ZM_METHOD_CARD;
+	a->proven |= zm_policy_classes(z, &proof);
+	a->avail &= ~ZM_METHOD_CARD;
+	a->generic = 0;
+	return advance(d, a, z, token_id, state, rep);
+ out:
+	auth_free(a);
+	return r;
 }
 
 int
@@ -717,12 +875,19 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 
+	if (a->method == ZM_METHOD_CARD) {
+		r = card_answer(d, a, z, code, state, rep);
+		zm_wipe(code, sizeof(code));
+		return r;
+	}
 	v = a->method == ZM_METHOD_TOTP ?
 	    verify_totp(d, a->user, code, zm_now(), &token_id) :
 	    ZM_ERR_INTERNAL;
 	zm_wipe(code, sizeof(code));
 	if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-		r = count_failure(d, a, z, v == ZM_ERR_REPLAY, rep);
+		r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+		    "code already used" : "wrong code", v == ZM_ERR_REPLAY ?
+		    ZM_MSG_CODE_USED : ZM_MSG_WRONG_CODE, NULL, rep);
 		goto out;
 	}
 	if (v != 0) {
@@ -739,7 +904,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	return advance(d, a, z, token_id, state, rep);
  out:
 	zm_wipe(code, sizeof(code));
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -751,7 +916,7 @@ zm_auth_abort(struct zm_tokend *d, struct zm_auth *a)
 	if (d != NULL)
 		aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
 		    "connection closed before an answer", 0, "");
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 }
 
 /* ---- ACCOUNT ---- */

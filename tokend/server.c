@@ -220,6 +220,8 @@ static const struct handler handlers[] = {
 	{ ZM_REQ_DISABLE, "disable", ZM_PERM_STAFF, NULL, h_disable },
 	{ ZM_REQ_ENABLE, "enable", ZM_PERM_STAFF, zm_admin_enable, NULL },
 	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, NULL, h_revoke },
+	{ ZM_REQ_ENROLL_CARD, "enrol", ZM_PERM_STAFF, zm_admin_enroll_card,
+	    NULL },
 };
 
 static const struct handler *
