@@ -704,6 +704,7 @@ static int
 card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     struct zm_auth **state, struct zm_buf *rep)
 {
+	struct zm_buf	m;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
 	int		r, v;
@@ -743,13 +744,21 @@ card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_PIN_BLOCKED);
 		goto out;
 	}
-	/* One try left: warn before the PIN is sent. */
-	if (left == 1 && (r = reply_info(rep, ZM_MSG_PIN_LAST_TRY)) != 0)
-		goto out;
+	/*
+	 * One try left: warn before the PIN is sent.  zm_msg_begin() starts
+	 * its buffer afresh: each message is built apart and appended.
+	 */
+	zm_buf_init(&m, ZM_MSG_MAX);
 	count = left;
-	if ((r = reply_prompt_n(rep, ZM_PROMPT_PIN, ZM_MSG_ENTER_PIN,
-	    left == ZM_PIN_LEFT_UNKNOWN ? NULL : &count)) != 0)
+	if ((left == 1 && ((r = reply_info(&m, ZM_MSG_PIN_LAST_TRY)) != 0 ||
+	    (r = zm_reply_append(rep, &m)) != 0)) ||
+	    (r = reply_prompt_n(&m, ZM_PROMPT_PIN, ZM_MSG_ENTER_PIN,
+	    left == ZM_PIN_LEFT_UNKNOWN ? NULL : &count)) != 0 ||
+	    (r = zm_reply_append(rep, &m)) != 0) {
+		zm_buf_free(&m);
 		goto out;
+	}
+	zm_buf_free(&m);
 	*state = a;
 	return 0;
  out:
