@@ -47,6 +47,7 @@ enum zm_msg_type {
 	ZM_REQ_TEMP_PASSWORD	= 0x28,	/* USER -> RESULT TEXT=password */
 	ZM_REQ_AUDIT_HEAD	= 0x29,	/* -> RESULT SEQ TEXT=hash of that record */
 	ZM_REQ_ENROLL_FIDO2	= 0x2a,	/* USER [LABEL] -> RESULT TOKEN_ID TEXT=ident LABEL */
+	ZM_REQ_ENROLL_CARD	= 0x2b,	/* USER ANSWER(PIN) [READER FLAGS(ZM_ENROLL_*)] */
 
 	ZM_REP_RESULT		= 0x100, /* STATUS [MSG TIME COUNT TEXT TICKET SESSION_ID ...] */
 	ZM_REP_PROMPT		= 0x101, /* PROMPT MSG [ECHO COUNT] : answer with AUTH_ANSWER */
@@ -91,6 +92,7 @@ enum zm_tag {
 	ZM_T_COUNT2	= 33,	/* u32 */
 	ZM_T_DURATION	= 34,	/* u64 seconds (temp-code validity) */
 	ZM_T_SEQ	= 35,	/* u64 audit sequence number */
+	ZM_T_READER	= 36,	/* str: PC/SC reader name (substring) */
 	ZM_T__MAX
 };
 
@@ -100,6 +102,8 @@ enum zm_tag {
 
 /* ZM_T_FLAGS of ZM_REQ_AUTH_ANSWER */
 #define ZM_ANSWER_NONE		0x01u	/* conversation failed or timed out: not a failure */
+/* ZM_T_FLAGS of ZM_REQ_ENROLL_CARD */
+#define ZM_ENROLL_REPLACE	0x01u	/* replace-card: the old card becomes REPLACED */
 
 /* Result status: what the daemon decided. */
 enum zm_status {
@@ -157,6 +161,11 @@ enum zm_msgid {
 	ZM_MSG_PIN_TRIES_LEFT,	/* COUNT */
 	ZM_MSG_PIN_BLOCKED,
 	ZM_MSG_ENTER_TEMPCODE,
+	ZM_MSG_CARD_NOT_FOUND,	/* no enrolled kind of card in any reader */
+	ZM_MSG_PIN_LAST_TRY,	/* info: one PIN try left, a wrong one blocks */
+	ZM_MSG_CARD_UNAVAILABLE, /* the card service (pcscd) cannot be reached */
+	ZM_MSG_CARD_REFUSED,	/* the card did not prove its key (COUNT = tries left) */
+	ZM_MSG_CARD_ID_ONLY,	/* an ID-only card (FeliCa IDm, MIFARE UID): not a proof */
 	ZM_MSG__MAX
 };
 

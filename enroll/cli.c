@@ -306,6 +306,11 @@ msgid_text(uint32_t msg)
 	case ZM_MSG_INSERT_CARD:	return _("insert the card");
 	case ZM_MSG_TOUCH_KEY:		return _("touch the security key");
 	case ZM_MSG_PIN_BLOCKED:	return _("the PIN is blocked");
+	case ZM_MSG_PIN_TRIES_LEFT:	return _("wrong PIN");
+	case ZM_MSG_CARD_NOT_FOUND:	return _("no supported IC card in a reader");
+	case ZM_MSG_CARD_UNAVAILABLE:	return _("the card reader service (pcscd) is not available");
+	case ZM_MSG_CARD_REFUSED:	return _("the card did not prove its key");
+	case ZM_MSG_CARD_ID_ONLY:	return _("an ID-only card cannot be used");
 	default:			return NULL;
 	}
 }
@@ -399,6 +404,16 @@ cli_report_status(const struct cli_result *res)
 	if (res->status == ZM_ST_PERM) {
 		cli_warnx(_("permission denied: you must be root or in group %s/%s"),
 		    cli_helpdesk_group, cli_admin_group);
+		return CLI_EXIT_FAIL;
+	}
+	if (res->msg == ZM_MSG_PIN_TRIES_LEFT && res->has_count) {
+		cli_warnx(_("%s: wrong PIN, %u tries left"),
+		    cli_status_message(res->status), res->count);
+		return CLI_EXIT_FAIL;
+	}
+	if (res->text[0] == '\0' && msgid_text(res->msg) != NULL) {
+		cli_warnx("%s: %s", cli_status_message(res->status),
+		    msgid_text(res->msg));
 		return CLI_EXIT_FAIL;
 	}
 	if (res->text[0] != '\0') {

@@ -44,16 +44,17 @@ static int cmd_unlock(struct zm_config **, const char *, int, char **);
 static int cmd_disable(struct zm_config **, const char *, int, char **);
 static int cmd_enable(struct zm_config **, const char *, int, char **);
 static int cmd_fido2(struct zm_config **, const char *, int, char **);
-static int cmd_later(struct zm_config **, const char *, int, char **);
+static int cmd_card(struct zm_config **, const char *, int, char **);
+static int cmd_replace_card(struct zm_config **, const char *, int, char **);
 static int cmd_temp_code(struct zm_config **, const char *, int, char **);
 static int cmd_temp_password(struct zm_config **, const char *, int, char **);
 
-/* The commands of SPEC; those with cmd_later arrive in later issues. */
+/* The commands of SPEC. */
 static const struct subcmd subcmds[] = {
 	{ "totp", cmd_totp, N_("USER [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period N] [--label TEXT]") },
-	{ "card", cmd_later, N_("USER [--reader NAME]") },
+	{ "card", cmd_card, N_("USER [--reader NAME]") },
 	{ "fido2", cmd_fido2, N_("USER [--label TEXT]") },
-	{ "replace-card", cmd_later, N_("USER [--reader NAME]") },
+	{ "replace-card", cmd_replace_card, N_("USER [--reader NAME]") },
 	{ "list", cmd_list, N_("[USER]") },
 	{ "unlock", cmd_unlock, N_("USER") },
 	{ "disable", cmd_disable, N_("USER") },
@@ -370,6 +371,97 @@ out:
 	zm_buf_free(&req);
 	cli_result_clear(&res);
 	return rc;
+}
+
+/* ---- card, replace-card ---- */
+
+static int
+card_opt(int ch, const char *val, void *arg)
+{
+	const char **reader = arg;
+
+	if (ch != 'r' || val[0] == '\0' || strlen(val) > 127)
+		return -1;
+	*reader = val;
+	return 0;
+}
+
+/*
+ * The daemon proves the card (PIN + signature over a fresh challenge)
+ * and binds it; the PIN goes to the daemon once and is wiped here.
+ */
+static int
+enrol_card(struct zm_config **cfg, const char *conf, int argc, char **argv,
+    int replace)
+{
+	static const struct option longopts[] = {
+		{ "reader", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*cmd = replace ? "replace-card" : "card";
+	const char		*reader = NULL, *user;
+	struct cli_result	 res;
+	struct zm_buf		 req;
+	char			 pin[64];
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	memset(pin, 0, sizeof(pin));
+	zm_buf_init(&req, 0);
+	(void)sub_getopt(argc, argv, ":r:c:h", longopts, card_opt, &reader,
+	    conf, &conf);
+	user = one_user(argc, argv, cmd);
+	*cfg = cli_config_load(conf);
+	if ((r = cli_read_secret(_("Card PIN: "), pin, sizeof(pin))) != ZM_OK) {
+		cli_warnx(_("no PIN given"));
+		goto out;
+	}
+	if ((r = cli_msg_begin(&req, ZM_REQ_ENROLL_CARD)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_USER, user)) != ZM_OK ||
+	    (r = zm_msg_add_str(&req, ZM_T_ANSWER, pin)) != ZM_OK ||
+	    (reader != NULL &&
+	    (r = zm_msg_add_str(&req, ZM_T_READER, reader)) != ZM_OK) ||
+	    (replace &&
+	    (r = zm_msg_add_u32(&req, ZM_T_FLAGS, ZM_ENROLL_REPLACE)) != ZM_OK) ||
+	    (r = zm_msg_end(&req)) != ZM_OK) {
+		cli_warnx("%s", zm_strerror(r));
+		goto out;
+	}
+	zm_wipe(pin, sizeof(pin));
+	if ((rc = exchange(*cfg, &req, NULL, NULL, &res)) != CLI_EXIT_OK)
+		goto out;
+	{
+		char ident[256], prof[32];
+
+		cli_sanitize(res.text, ident, sizeof(ident));
+		cli_sanitize(res.text2, prof, sizeof(prof));
+		printf(_("enrolled: token %llu (card, %s %s) for %s\n"),
+		    (unsigned long long)res.token_id, prof, ident, user);
+		if (replace)
+			printf(_("replaced: %u old card(s) of %s can never be "
+			    "used again\n"), res.count2, user);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	zm_wipe(pin, sizeof(pin));
+	zm_buf_free(&req);
+	cli_result_clear(&res);
+	return rc;
+}
+
+static int
+cmd_card(struct zm_config **cfg, const char *conf, int argc, char **argv)
+{
+	return enrol_card(cfg, conf, argc, argv, 0);
+}
+
+static int
+cmd_replace_card(struct zm_config **cfg, const char *conf, int argc,
+    char **argv)
+{
+	return enrol_card(cfg, conf, argc, argv, 1);
 }
 
 /* ---- list ---- */
@@ -728,13 +820,6 @@ out:
 	zm_buf_free(&req);
 	cli_result_clear(&res);
 	return rc;
-}
-
-static int
-cmd_later(struct zm_config **cfg, const char *conf, int argc, char **argv)
-{
-	cli_warnx(_("%s is not available in this version"), argv[0]);
-	return CLI_EXIT_FAIL;
 }
 
 int

@@ -24,6 +24,14 @@ fuzz_fuzz_auditrec_SOURCES = fuzz/fuzz_auditrec.c $(fuzz_common_sources)
 fuzz_fuzz_auditrec_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(CRYPTO_CFLAGS)
 fuzz_fuzz_auditrec_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 fuzz_fuzz_auditrec_LDADD = $(CRYPTO_LIBS)
+
+# Card responses: the parsers and both profiles over a fake card.
+noinst_PROGRAMS += fuzz/fuzz_card_resp
+fuzz_fuzz_card_resp_SOURCES = fuzz/fuzz_card_resp.c $(fuzz_common_sources) \
+	tokend/card_apdu.c tokend/card_key.c tokend/card_piv.c tokend/card_jpki.c
+fuzz_fuzz_card_resp_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(CRYPTO_CFLAGS)
+fuzz_fuzz_card_resp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_card_resp_LDADD = $(CRYPTO_LIBS)
 endif
 
 # The harness sources are distributed by automake; the corpora are not.

@@ -79,6 +79,16 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	[ZM_MSG_PIN_BLOCKED] =
 	    N_("The PIN of your card is blocked — contact the helpdesk."),
 	[ZM_MSG_ENTER_TEMPCODE] = N_("Temporary code from the helpdesk: "),
+	[ZM_MSG_CARD_NOT_FOUND] = N_("No enrolled IC card was found in the "
+	    "card reader."),
+	[ZM_MSG_PIN_LAST_TRY] = N_("PIN: 1 try left. A wrong PIN now blocks "
+	    "your card."),
+	[ZM_MSG_CARD_UNAVAILABLE] = N_("The card reader service is not "
+	    "available — card login is not possible now."),
+	[ZM_MSG_CARD_REFUSED] = N_("This IC card is not enrolled for you, or "
+	    "it did not prove its key."),
+	[ZM_MSG_CARD_ID_ONLY] = N_("This card only offers an ID number, which "
+	    "anyone can copy: it cannot be used to log in."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

@@ -5,3 +5,4 @@ include tests/unit_auth.mk
 include tests/pam.mk
 include tests/integration.mk
 include tests/fido.mk
+include tests/card.mk

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "card.h"
 #include "auth_impl.h"
 #include "err.h"
 #include "fido2.h"
@@ -48,7 +49,18 @@ struct zm_auth {
 	int		generic;	/* password = none and nothing proven */
 	int		decoy;		/* prompt only so refusals look alike */
 	char		decoy_reason[96];
+	struct zm_card_login *card;	/* card connected for the PIN prompt */
+	int		card_asked;	/* "insert your card" was shown */
 };
+
+static void
+auth_free(struct zm_auth *a)
+{
+	if (a == NULL)
+		return;
+	zm_card_login_free(a->card);
+	zm_freezero(a, sizeof(*a));
+}
 
 /* An optional client string; control bytes become '?' (it is shown later). */
 static int
@@ -92,7 +104,8 @@ token_method(int kind)
 		return ZM_METHOD_TEMPCODE;
 	case ZM_TOK_FIDO2:
 		return ZM_METHOD_FIDO2;
-	case ZM_TOK_CARD:	/* IC card issue: challenge-response + PIN */
+	case ZM_TOK_CARD:	/* PIN + signature over a fresh challenge */
+		return ZM_METHOD_CARD;
 	default:
 		return 0;
 	}
@@ -143,8 +156,12 @@ reply_locked(struct zm_buf *rep, int64_t until)
 	    ZM_MSG_LOCKED_HELPDESK : ZM_MSG_LOCKED_UNTIL, &t, NULL);
 }
 
+#define reply_prompt(rep, prompt, msgid) \
+	reply_prompt_n((rep), (prompt), (msgid), NULL)
+
 static int
-reply_prompt(struct zm_buf *rep, int prompt, int msgid)
+reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
+    const uint32_t *count)
 {
 	size_t	mark = rep->len;
 	int	r;
@@ -153,6 +170,8 @@ reply_prompt(struct zm_buf *rep, int prompt, int msgid)
 	    (r = zm_msg_add_u32(rep, ZM_T_PROMPT, (uint32_t)prompt)) != 0 ||
 	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
 	    (r = zm_msg_add_u32(rep, ZM_T_ECHO, 0)) != 0 ||
+	    (count != NULL &&
+	    (r = zm_msg_add_u32(rep, ZM_T_COUNT, *count)) != 0) ||
 	    (r = zm_msg_end(rep)) != 0)
 		return reply_fail(rep, mark, r);
 	return 0;
@@ -380,6 +399,9 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 			if (!key)
 				continue;
 		}
+		/* pcsc = no: cards are not watched, so not usable here. */
+		if (t[i].kind == ZM_TOK_CARD && !d->cfg->pcsc)
+			continue;
 		*avail |= token_method(t[i].kind);
 	}
 	*all_revoked = lasting > 0 && active == 0 &&
@@ -428,6 +450,9 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  * Ask for the next method or finish.  Takes a: either *state holds it
  * (a PROMPT was appended) or it is freed.
  */
+static int card_prompt(struct zm_tokend *, struct zm_auth *,
+    const struct zm_zone *, struct zm_auth **, struct zm_buf *);
+
 static int
 advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     int64_t token_id, struct zm_auth **state, struct zm_buf *rep)
@@ -456,6 +481,8 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		/* Checked before the first prompt; a reload can change it. */
 		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
 		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+	} else if (method == ZM_METHOD_CARD) {
+		return card_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE ||
 	    method == ZM_METHOD_FIDO2) {
 		/*
@@ -476,7 +503,7 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		zm_err("no conversation for method 0x%x", method);
 		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
 	}
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -491,7 +518,7 @@ decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
 	snprintf(a->decoy_reason, sizeof(a->decoy_reason), "%s", reason);
 	a->method = ZM_METHOD_TOTP;
 	if ((r = reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP)) != 0) {
-		zm_freezero(a, sizeof(*a));
+		auth_free(a);
 		return r;
 	}
 	*state = a;
@@ -576,7 +603,7 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	}
 	return advance(d, a, z, 0, state, rep);
  out:
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -653,7 +680,7 @@ verify_totp(struct zm_tokend *d, const char *user, const char *code,
 /* A wrong or replayed code: count it, lock at the limit, say what is left. */
 static int
 count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    const char *why, int msgid, struct zm_buf *rep)
+    const char *reason, int msgid, const uint32_t *count, struct zm_buf *rep)
 {
 	uint32_t	max, failures = 0, left;
 	int64_t		until = 0, now = zm_now();
@@ -670,7 +697,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    r);
 	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
 	    "%s", failures, max, privileged ? " (privileged)" : "");
-	aud(d, a, z, "fail", why, 0, detail);
+	aud(d, a, z, "fail", reason, 0, detail);
 	if (until == -1 || until > now) {
 		time_t t = (time_t)until;
 
@@ -690,7 +717,149 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	if (a->generic)
 		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
 	left = failures < max ? max - failures : 0;
-	return reply_result(rep, ZM_ST_DENIED, msgid, NULL, &left);
+	return reply_result(rep, ZM_ST_DENIED, msgid, NULL,
+	    count != NULL ? count : &left);
+}
+
+/* ---- IC card: insert, PIN, signature over a fresh challenge ---- */
+
+static int
+reply_info(struct zm_buf *rep, int msgid)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	if ((r = zm_msg_begin(rep, ZM_REP_INFO)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
+	    (r = zm_msg_end(rep)) != 0)
+		return reply_fail(rep, mark, r);
+	return 0;
+}
+
+/*
+ * Connect to the user's card and ask for its PIN, telling the tries left
+ * (the card's counter, queried first).  No card: ask once to insert it;
+ * then, or when pcscd is away, the next method if the zone can still be
+ * satisfied, else a refusal that says why.  Takes a (like advance()).
+ */
+static int
+card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    struct zm_auth **state, struct zm_buf *rep)
+{
+	struct zm_buf	m;
+	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
+	uint32_t	count;
+	int		r, v;
+
+	*state = NULL;
+	zm_card_login_free(a->card);
+	a->card = NULL;
+	a->method = ZM_METHOD_CARD;
+	v = zm_card_login_start(d, a->user, &a->card, &left);
+	if (v == ZM_ERR_NOTFOUND && !a->card_asked) {
+		a->card_asked = 1;
+		if ((r = reply_prompt(rep, ZM_PROMPT_CARD,
+		    ZM_MSG_INSERT_CARD)) != 0)
+			goto out;
+		*state = a;
+		return 0;
+	}
+	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_UNAVAILABLE) {
+		a->avail &= ~ZM_METHOD_CARD;
+		if ((zm_policy_reachable(z, a->proven, a->avail) &
+		    z->require) == z->require)
+			return advance(d, a, z, 0, state, rep);
+		aud(d, a, z, "fail", v == ZM_ERR_NOTFOUND ?
+		    "no enrolled card in a reader" : "pcscd unavailable", 0,
+		    "");
+		r = reply_simple(rep, ZM_ST_DENIED, v == ZM_ERR_NOTFOUND ?
+		    ZM_MSG_CARD_NOT_FOUND : ZM_MSG_CARD_UNAVAILABLE);
+		goto out;
+	}
+	if (v != 0) {
+		aud(d, a, z, "fail", "card error", 0, zm_strerror(v));
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED);
+		goto out;
+	}
+	if (left == 0) {
+		aud(d, a, z, "fail", "card PIN blocked", 0, "");
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_PIN_BLOCKED);
+		goto out;
+	}
+	/*
+	 * One try left: warn before the PIN is sent.  zm_msg_begin() starts
+	 * its buffer afresh: each message is built apart and appended.
+	 */
+	zm_buf_init(&m, ZM_MSG_MAX);
+	count = left;
+	if ((left == 1 && ((r = reply_info(&m, ZM_MSG_PIN_LAST_TRY)) != 0 ||
+	    (r = zm_reply_append(rep, &m)) != 0)) ||
+	    (r = reply_prompt_n(&m, ZM_PROMPT_PIN, ZM_MSG_ENTER_PIN,
+	    left == ZM_PIN_LEFT_UNKNOWN ? NULL : &count)) != 0 ||
+	    (r = zm_reply_append(rep, &m)) != 0) {
+		zm_buf_free(&m);
+		goto out;
+	}
+	zm_buf_free(&m);
+	*state = a;
+	return 0;
+ out:
+	auth_free(a);
+	return r;
+}
+
+/* The answer to a card prompt: Enter after inserting, or the PIN. */
+static int
+card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    const char *pin, struct zm_auth **state, struct zm_buf *rep)
+{
+	struct zm_proof	proof;
+	int64_t		token_id = 0;
+	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
+	uint32_t	count;
+	char		detail[64];
+	int		r, v;
+
+	if (a->card == NULL)		/* "insert your card": look again */
+		return card_prompt(d, a, z, state, rep);
+	v = zm_card_login_finish(a->card, pin, &token_id, &left);
+	snprintf(detail, sizeof(detail), "%u APDUs",
+	    zm_card_login_apdus(a->card));
+	/* Reset the card now: its PIN state must not outlive the proof. */
+	zm_card_login_free(a->card);
+	a->card = NULL;
+	if (v == ZM_ERR_DENIED) {
+		count = left == ZM_PIN_LEFT_UNKNOWN ? 0 : left;
+		r = count_failure(d, a, z, left == 0 ? "wrong PIN, card blocked" :
+		    "wrong PIN", left == 0 ? ZM_MSG_PIN_BLOCKED :
+		    ZM_MSG_PIN_TRIES_LEFT, &count, rep);
+		goto out;
+	}
+	if (v == ZM_ERR_UNAVAILABLE) {
+		/* Pulled out mid-way: not a failed proof. */
+		aud(d, a, z, "fail", "card removed during the login", 0, detail);
+		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_NOT_FOUND);
+		goto out;
+	}
+	if (v != 0) {
+		/* A forged or foreign card, or one that answers nonsense. */
+		count = 0;
+		r = count_failure(d, a, z, v == ZM_ERR_NOTFOUND ?
+		    "card signature does not verify with an enrolled key" :
+		    "card answered nonsense", ZM_MSG_CARD_REFUSED, &count, rep);
+		goto out;
+	}
+	memset(&proof, 0, sizeof(proof));
+	proof.method = ZM_METHOD_CARD;
+	proof.pin_verified = 1;		/* the card checked it: knowledge */
+	a->used |= ZM_METHOD_CARD;
+	a->proven |= zm_policy_classes(z, &proof);
+	a->avail &= ~ZM_METHOD_CARD;
+	a->generic = 0;
+	return advance(d, a, z, token_id, state, rep);
+ out:
+	auth_free(a);
+	return r;
 }
 
 int
@@ -757,6 +926,11 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 
+	if (a->method == ZM_METHOD_CARD) {
+		r = card_answer(d, a, z, code, state, rep);
+		zm_wipe(code, sizeof(code));
+		return r;
+	}
 	memset(&proof, 0, sizeof(proof));
 	if (a->method == ZM_METHOD_FIDO2) {
 		zm_wipe(code, sizeof(code));	/* nothing to read: the key speaks */
@@ -769,7 +943,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 			    "signature counter did not increase (clone "
 			    "suspected)" : "security key refused",
 			    v == ZM_ERR_REPLAY ? ZM_MSG_TOKEN_REVOKED :
-			    ZM_MSG_AUTH_FAILED, rep);
+			    ZM_MSG_AUTH_FAILED, NULL, rep);
 			goto out;
 		}
 		if (v == ZM_ERR_UNAVAILABLE || v == ZM_ERR_TIMEOUT) {
@@ -801,7 +975,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
 			    "code already used" : "wrong code",
 			    v == ZM_ERR_REPLAY ? ZM_MSG_CODE_USED :
-			    ZM_MSG_WRONG_CODE, rep);
+			    ZM_MSG_WRONG_CODE, NULL, rep);
 			goto out;
 		}
 	}
@@ -818,7 +992,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	return advance(d, a, z, token_id, state, rep);
  out:
 	zm_wipe(code, sizeof(code));
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 	return r;
 }
 
@@ -830,7 +1004,7 @@ zm_auth_abort(struct zm_tokend *d, struct zm_auth *a)
 	if (d != NULL)
 		aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
 		    "connection closed before an answer", 0, "");
-	zm_freezero(a, sizeof(*a));
+	auth_free(a);
 }
 
 /* ---- ACCOUNT ---- */

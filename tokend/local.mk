@@ -10,9 +10,11 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/auth.c tokend/auth_impl.h tokend/auth_fido2.c tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
-	tokend/server.h
-tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS) $(FIDO2_CFLAGS)
-tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS) $(FIDO2_LIBS)
+	tokend/server.h \
+	tokend/card.c tokend/card.h tokend/card_apdu.c tokend/card_key.c \
+	tokend/card_piv.c tokend/card_jpki.c tokend/enroll_card.c
+tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS) $(FIDO2_CFLAGS)
+tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(PCSC_LIBS) $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS) $(FIDO2_LIBS)
 
 sbin_PROGRAMS += tokend/zonemfa-tokend
 tokend_zonemfa_tokend_SOURCES = tokend/main.c

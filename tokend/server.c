@@ -235,6 +235,8 @@ static const struct handler handlers[] = {
 	    zm_admin_temp_password, NULL },
 	{ ZM_REQ_ENROLL_FIDO2, "enrol", ZM_PERM_STAFF, zm_admin_enroll_fido2,
 	    NULL },
+	{ ZM_REQ_ENROLL_CARD, "enrol", ZM_PERM_STAFF, zm_admin_enroll_card,
+	    NULL },
 };
 
 static const struct handler *

@@ -190,6 +190,16 @@ zm_store_revoke(struct zm_store *st, const char *user, int64_t token_id,
 }
 
 int
+zm_store_token_replace(struct zm_store *st, struct zm_token *t, int64_t now,
+    int64_t **ids, size_t *n)
+{
+	if (st == NULL || t == NULL || ids == NULL || n == NULL ||
+	    st->ops->token_replace == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->token_replace(st, t, now, ids, n);
+}
+
+int
 zm_store_session_open(struct zm_store *st, struct zm_session *s)
 {
 	if (st == NULL || s == NULL)

@@ -114,6 +114,8 @@ struct zm_store_ops {
 	int  (*set_disabled)(struct zm_store *st, const char *user, int disabled, int64_t now);
 	int  (*revoke)(struct zm_store *st, const char *user, int64_t token_id,
 	    const char *ident, const char *reason, int64_t now, int64_t **ids, size_t *n);
+	int  (*token_replace)(struct zm_store *st, struct zm_token *t, int64_t now,
+	    int64_t **ids, size_t *n);
 	int  (*session_open)(struct zm_store *st, struct zm_session *s);
 	int  (*session_close)(struct zm_store *st, int64_t id, int64_t now, const char *reason);
 	int  (*session_get)(struct zm_store *st, int64_t id, struct zm_session *out);
@@ -190,6 +192,14 @@ int zm_store_set_disabled(struct zm_store *st, const char *user, int disabled, i
  */
 int zm_store_revoke(struct zm_store *st, const char *user, int64_t token_id,
     const char *ident, const char *reason, int64_t now, int64_t **ids, size_t *n);
+/*
+ * Card replacement (R6): in one durable transaction every active token of
+ * t->kind of t->user becomes REPLACED and t is added.  *ids: the replaced
+ * ids.  ZM_ERR_NOTFOUND: nothing to replace; ZM_ERR_EXISTS: t's ident is
+ * taken.  On error nothing changed.
+ */
+int zm_store_token_replace(struct zm_store *st, struct zm_token *t,
+    int64_t now, int64_t **ids, size_t *n);
 /* Sets s->id. */
 int zm_store_session_open(struct zm_store *st, struct zm_session *s);
 /* Also sets the user's last_logout. */

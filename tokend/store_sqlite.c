@@ -130,6 +130,7 @@ enum stmt_id {
 	S_TOKEN_FIND_IDENT, S_IDENT_TAKEN, S_TOTP_ADVANCE, S_TOKEN_STATE,
 	S_FAIL_UPSERT, S_FAIL_LOCK, S_FAIL_READ, S_SUCCESS, S_TOKEN_USED,
 	S_UNLOCK, S_SET_DISABLED, S_REVOKE_ID, S_REVOKE_IDENT, S_REVOKE_ALL,
+	S_REPLACE_KIND,
 	S_SESSION_INSERT, S_SESSION_CLOSE, S_SESSION_EXISTS, S_LOGOUT,
 	S_SESSION_GET, S_SESSION_LIST, S_AUDIT_GET, S_AUDIT_SET,
 	S_FIDO_ADVANCE, S_FIDO_STATE, S_TOKEN_SET_STATE,
@@ -182,6 +183,9 @@ static const char *const sql[S__MAX] = {
 	[S_REVOKE_ID] = REVOKE_SET " AND id = ?4 RETURNING id",
 	[S_REVOKE_IDENT] = REVOKE_SET " AND ident = ?4 AND ident <> '' RETURNING id",
 	[S_REVOKE_ALL] = REVOKE_SET " RETURNING id",
+	[S_REPLACE_KIND] = "UPDATE tokens SET state = 2, revoked_at = ?2, "
+	    "revoke_reason = 'replaced' WHERE user = ?1 AND kind = ?3 "
+	    "AND state IN (0, 3) RETURNING id",
 	[S_SESSION_INSERT] = "INSERT INTO sessions (user, zone, terminal, tty, "
 	    "rhost, service, logind_id, token_id, pid, pid_starttime, privileged, "
 	    "opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -1128,6 +1132,48 @@ sq_revoke(struct zm_store *st, const char *user, int64_t token_id,
 	return 0;
 }
 
+/*
+ * Replace: in one transaction the user's active tokens of t->kind become
+ * REPLACED and t is added.  ZM_ERR_NOTFOUND when there is nothing to
+ * replace, ZM_ERR_EXISTS when t's ident is taken: nothing changes then.
+ */
+static int sq_batch_begin(struct zm_store *);
+static int sq_batch_end(struct zm_store *, int);
+
+static int
+sq_token_replace(struct zm_store *st, struct zm_token *t, int64_t now,
+    int64_t **ids, size_t *n)
+{
+	struct sq	*s = SQ(st);
+	sqlite3_stmt	*q;
+	void		*v = NULL;
+	int		 rc, r, e;
+
+	*ids = NULL;
+	*n = 0;
+	if (!token_ok(t) || s->batch)
+		return ZM_ERR_INVALID;
+	if ((r = sq_batch_begin(st)) != 0)
+		return r;
+	rc = STEP(s, S_REPLACE_KIND, &q, "sii", t->user, now, (int64_t)t->kind);
+	if ((r = fetch_all(s, q, rc, sizeof(int64_t), row_id, &v, n)) == 0 &&
+	    *n == 0)
+		r = ZM_ERR_NOTFOUND;
+	if (r == 0)
+		r = sq_token_add(st, t, now);
+	if ((e = sq_batch_end(st, r == 0)) != 0 && r == 0)
+		r = e;
+	if (r != 0) {
+		free(v);
+		*n = 0;
+		t->id = 0;
+		return r;
+	}
+	qsort(v, *n, sizeof(int64_t), cmp_id);
+	*ids = v;
+	return 0;
+}
+
 /* ---- sessions ---- */
 
 static int
@@ -1320,6 +1366,7 @@ const struct zm_store_ops zm_store_sqlite_ops = {
 	.unlock = sq_unlock,
 	.set_disabled = sq_set_disabled,
 	.revoke = sq_revoke,
+	.token_replace = sq_token_replace,
 	.session_open = sq_session_open,
 	.session_close = sq_session_close,
 	.session_get = sq_session_get,

@@ -139,6 +139,9 @@ int zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
 /* AUDIT_HEAD: seq and hash of the last audit record (truncation, R15). */
 int zm_admin_audit_head(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
+/* ---- enroll_card.c: enrol / replace-card (card in a reader + PIN) ---- */
+int zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
 
 /* ---- helpers for replies (server.c) ---- */
 /* Append a RESULT with status and msg (and optional time/count). */

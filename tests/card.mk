@@ -1,0 +1,13 @@
+# tests/card.mk - IC card fixtures: the virtual card (vpcd client) and a
+# pcsc-lite client that waits for a reader state.
+check_PROGRAMS += tests/vcard tests/zm-pcsc-wait
+tests_vcard_SOURCES = tests/vcard.c
+tests_vcard_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_vcard_LDADD = $(CRYPTO_LIBS)
+tests_zm_pcsc_wait_SOURCES = tests/zm-pcsc-wait.c
+tests_zm_pcsc_wait_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS)
+tests_zm_pcsc_wait_LDADD = $(PCSC_LIBS)
+EXTRA_DIST += tests/pcscd.sh
+TESTS += tests/it_card.sh
+check_SCRIPTS += tests/it_card.sh
+EXTRA_DIST += tests/it_card.sh

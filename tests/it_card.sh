@@ -1,0 +1,177 @@
+#!/bin/bash
+# it_card.sh - IC card logins through the real pcscd (private, with a vpcd
+# virtual reader), the virtual card tests/vcard, the real libpam, the real
+# pam_zonemfa.so and the real zonemfa-tokend.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pcscd.sh"
+zm_setup
+pcscd_require
+trap 'pcsc_cleanup; zm_cleanup' EXIT
+sed -i 's/^pcsc = no$/pcsc = yes/' "$ZM_CONF"
+
+pcscd_start || bail_out "private pcscd did not start: $(tail -n 5 "$ZM_DIR/pcsc/pcscd.log")"
+ok "private pcscd with a vpcd reader (PCSCLITE_CSOCK_NAME, private reader dir)"
+start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
+
+# card_enrol OPERATOR USER PIN [replace]: sets IDENT from the output.
+card_enrol() {
+	local op=$1 user=$2 pin=$3 cmd=${4:-card}
+	CMD="[as $op] zonemfa-enroll $cmd $user <<< PIN"
+	OUT=$(printf '%s\n' "$pin" | ZM_AS=$op zm_exec "$ZM_ENROLL" -c "$ZM_CONF" "$cmd" "$user" 2>&1)
+	RC=$?
+	IDENT=$(sed -n 's/^enrolled: token [0-9]* (card, [a-z]* \([0-9a-fA-F]*\)) for .*/\1/p' <<<"$OUT")
+}
+
+# ---- PIV, ECC P-256
+vcard_start "$ZM_DIR/cardA" --profile piv --alg ec ||
+    bail_out "pcscd does not see the virtual card"
+ok "the virtual PIV card is seen by pcscd"
+
+card_enrol hd1 alice 123456
+expect_rc 0 "R3: hd1 enrols the PIV card for alice (PIN + signature): exit 0"
+expect_match '^enrolled: token [0-9]+ \(card, piv [0-9a-f]{32}\) for alice$' \
+    "enrol prints the token, the profile and the card identifier"
+IDENT_A=$IDENT
+
+run as_user hd1 zm_enroll list alice
+expect_match 'alice +card +active +piv ' "list shows alice's card with its profile"
+
+card_enrol hd1 bob 123456
+expect_rc 1 "R3: the same card cannot be enrolled for bob"
+expect_match 'already enrolled' "the refusal says the card is already enrolled"
+
+# R1 R2: mynumber = knowledge + possession: card PIN + signature.
+n0=$(apdu_count)
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_SUCCESS' "R1 R2: PIV login at mynumber (password + card PIN/signature) succeeds"
+expect_match 'PIN \(3 tries left\)' "the PIN prompt tells the tries left (counter queried first)"
+expect_match '^session: PAM_SUCCESS' "the session opens"
+n1=$(apdu_count)
+apdus=$((n1 - n0))
+if [[ $apdus -le 4 && $apdus -ge 3 ]]; then
+	ok "a PIV login takes $apdus APDUs (<= 4, no certificate re-read)"
+else
+	not_ok "a PIV login takes $apdus APDUs (<= 4, no certificate re-read)"
+fi
+check "R15: the card login is audited with method card" \
+    test "$(audit_count "$(jf event auth)" "$(jf user alice)" "$(jf result ok)" 'card')" -ge 1
+
+# ---- a forged signature (R2): the card enrolled for alice, now hostile
+vcard_stop
+vcard_start "$ZM_DIR/cardA" --hostile wrong-signature || bail_out "card A (hostile) not seen"
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: a card whose signature does not verify is refused (PIN right)"
+expect_match 'did not prove its key' "the refusal says the card did not prove its key"
+check "R15: the forged signature is audited" \
+    test "$(audit_count "$(jf event auth)" "$(jf user alice)" "$(jf result fail)" 'signature does not verify')" -ge 1
+for mode in truncated bad-sw oversized; do
+	vcard_stop
+	vcard_start "$ZM_DIR/cardA" --hostile "$mode" || bail_out "card A ($mode) not seen"
+	run_login mynumber alice "$(password alice)" 123456
+	expect_match '^auth: PAM_AUTH_ERR' "a hostile card ($mode response to the signing command) is refused"
+done
+run as_user hd1 zm_enroll unlock alice
+vcard_stop
+
+# ---- a card enrolled to alice is refused for bob (R3)
+vcard_start "$ZM_DIR/cardB" --profile piv --alg ec || bail_out "card B not seen"
+card_enrol hd1 bob 123456
+expect_rc 0 "hd1 enrols card B for bob"
+vcard_stop
+vcard_start "$ZM_DIR/cardA" || bail_out "card A not seen"
+run_login mynumber bob "$(password bob)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R3: alice's card (right PIN) is refused for bob"
+expect_match 'not enrolled for you' "the refusal says the card is not enrolled for bob"
+
+# ---- wrong PIN: tries left, then the card blocks (and the account locks)
+run_login mynumber alice "$(password alice)" 000000
+expect_match '^auth: PAM_AUTH_ERR' "a wrong PIN is refused"
+expect_match 'Wrong PIN\. 2 tries left' "the refusal says 2 tries left"
+run_login mynumber alice "$(password alice)" 111111
+expect_match 'Wrong PIN\. 1 try left' "a second wrong PIN: 1 try left"
+run_login mynumber alice "$(password alice)" 123456
+expect_match 'PIN: 1 try left\. A wrong PIN now blocks' "with one try left the user is warned before the PIN is sent"
+expect_match '^auth: PAM_SUCCESS' "the right PIN then succeeds (and resets the card's counter)"
+vcard_stop
+vcard_start "$ZM_DIR/cardB" || bail_out "card B not seen"
+# Bob has one failure (alice's card) already: unlock, so that all three
+# wrong PINs reach the card before max_failures (3) locks the account.
+run as_user hd1 zm_enroll unlock bob
+for pin in 000001 000002 000003; do
+	run_login mynumber bob "$(password bob)" "$pin"
+done
+expect_match '^auth: PAM_AUTH_ERR' "the third wrong PIN is refused"
+expect_match 'blocked|[Ll]ocked' "the third wrong PIN says the card is blocked (and R13: the account locked)"
+run as_user hd1 zm_enroll unlock bob
+run_login mynumber bob "$(password bob)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "after 3 wrong PINs the card is blocked: even the right PIN is refused"
+expect_match 'PIN of your card is blocked' "the refusal says the PIN is blocked"
+if grep -q '^tries 0$' "$ZM_DIR/cardB"; then
+	ok "the card's own retry counter is at 0 (blocked on the card)"
+else
+	not_ok "the card's own retry counter is at 0 (blocked on the card)"
+fi
+vcard_stop
+
+# ---- JPKI (My Number card user-authentication AP), RSA-2048
+vcard_start "$ZM_DIR/cardJ" --profile jpki || bail_out "JPKI card not seen"
+card_enrol hd1 carol 1234
+expect_rc 0 "hd1 enrols carol's JPKI card (PIN 4 digits + signature)"
+expect_match '\(card, jpki [0-9A-F]+\)' "the JPKI card is enrolled with its certificate serial"
+IDENT_J=$IDENT
+n0=$(apdu_count)
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_SUCCESS' "R1 R2: JPKI login at mynumber (password + PIN + RSA signature) succeeds"
+n1=$(apdu_count)
+diag "JPKI login: $((n1 - n0)) APDUs"
+check "a JPKI login re-reads no certificate (6 APDUs: EF selects are its command set)" \
+    test $((n1 - n0)) -le 6
+grep -q '^> 802A0080' "$ZM_DIR/apdu.log"
+check "the JPKI login sends COMPUTE DIGITAL SIGNATURE 80 2A 00 80" test $? -eq 0
+run_login mynumber carol "$(password carol)" 9999
+expect_match 'Wrong PIN\. 2 tries left' "JPKI: a wrong PIN is refused with the tries left"
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_SUCCESS' "JPKI: the right PIN works again"
+
+# ---- replace-card (R6): carol's new JPKI card replaces the old one
+vcard_stop
+vcard_start "$ZM_DIR/cardJ2" --profile jpki || bail_out "JPKI card 2 not seen"
+card_enrol hd1 carol 1234 replace-card
+expect_rc 0 "R6: replace-card enrols carol's new card"
+expect_match '^replaced: 1 old card' "replace-card reports the old card replaced"
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_SUCCESS' "the new card works"
+vcard_stop
+vcard_start "$ZM_DIR/cardJ" || bail_out "JPKI card not seen"
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_AUTH_ERR' "R6: the replaced card is refused"
+card_enrol hd1 bob 1234
+expect_rc 1 "R6: the replaced card cannot be enrolled again (for anyone)"
+run as_user hd1 zm_enroll list carol
+expect_match 'carol +card +replaced' "list shows the old card as replaced"
+vcard_stop
+
+# ---- revoke --card (R5): the held session ends, the next login is refused
+vcard_start "$ZM_DIR/cardA" || bail_out "card A not seen"
+if start_held mynumber alice "$(password alice)" 123456; then
+	ok "alice's card session is open (zm-login --hold)"
+else
+	not_ok "alice's card session is open (zm-login --hold)"
+fi
+run as_user hd1 zm_revoke --user alice --card "$IDENT_A" --reason lost
+expect_rc 0 "R5: revoke --card exits 0"
+expect_match "^revoked: token [0-9]+ \(card\) of alice" "revoke names the card token"
+expect_match '^sessions ended: 1$' "R5: the session opened with the card is ended"
+if wait_held 5; then ok "the held session ended"; else not_ok "the held session ended"; fi
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R5: the next login with the revoked card is refused"
+card_enrol hd1 alice 123456
+expect_rc 1 "R6: a revoked card cannot be enrolled again"
+
+# ---- no card in the reader
+vcard_stop
+run_login mynumber alice "$(password alice)" ""
+expect_match '^auth: PAM_AUTH_ERR' "no card: refused"
+
+stop_daemon_ok
+done_testing

@@ -1,0 +1,942 @@
+/*
+ * vcard - a virtual IC card for the test suite, speaking the vpcd protocol
+ * to a private pcscd (tests/pcscd.sh).  The card is the TCP client of the
+ * vpcd reader driver: big-endian uint16 length, then payload; a 1-byte
+ * payload is control (00 off, 01 on, 02 reset, 04 ATR), anything longer a
+ * C-APDU answered with data || SW1 SW2.
+ *
+ * Profiles (real keys, generated into the state file on first use):
+ *   piv   SELECT A0 00 00 03 08, GET DATA 5FC102 (CHUID) / 5FC105 (9A
+ *         certificate), VERIFY 80 (retry counter, blocked after 3),
+ *         GENERAL AUTHENTICATE 87 11|07 9A with 7C{82,81}: ECC P-256 or
+ *         RSA-2048 (--alg rsa; command chaining CLA 10 for its 256-byte
+ *         challenge)
+ *   jpki  user-authentication AP D3 92 F0 00 26 01 00 00 00 01: EF 000A
+ *         certificate (READ BINARY), EF 0018 PIN (4 digits, 3 tries), EF
+ *         0017 key, COMPUTE DIGITAL SIGNATURE 80 2A 00 80 over a DigestInfo
+ *         (RSA-2048 PKCS#1 v1.5)
+ * Responses longer than 256 bytes are chained with 61 xx / GET RESPONSE.
+ *
+ * SIGUSR1 removes the card (closes the socket), SIGUSR2 inserts it again;
+ * SIGTERM ends.  --log FILE appends one "> APDU" and one "< RESPONSE" line
+ * per exchange (tests count APDUs per login).  --hostile MODE answers the
+ * signing command (and the certificate reads) badly:
+ *   wrong-signature  a valid signature over other data
+ *   truncated        half the response, the TLV lengths say more
+ *   bad-sw           the data followed by 6F 00
+ *   oversized        a response far over any sane size
+ *
+ * usage: vcard --port PORT --state FILE [--profile piv|jpki] [--alg ec|rsa]
+ *              [--pin PIN] [--log FILE] [--pidfile FILE] [--hostile MODE]
+ *              [--removed]
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#define MAXMSG		4096
+#define CHUNK		256
+#define PIN_TRIES	3
+
+enum hostile { H_NONE, H_WRONGSIG, H_TRUNC, H_BADSW, H_OVERSIZE };
+enum app { APP_NONE, APP_PIV, APP_JPKI };
+
+static const uint8_t piv_aid[] = { 0xa0, 0x00, 0x00, 0x03, 0x08 };
+static const uint8_t jpki_aid[] = { 0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01,
+    0x00, 0x00, 0x00, 0x01 };
+/* Answers to reset: a PIV-like one and one with the JPKI historical bytes. */
+static const uint8_t atr_piv[] = { 0x3b, 0x88, 0x80, 0x01, 'Z', 'M', 'P',
+    'I', 'V', 0x00, 0x00, 0x01, 0x7e };
+static const uint8_t atr_jpki[] = { 0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31,
+    0xfe, 0x45, 0x14 };
+
+struct card {
+	int		 jpki;
+	int		 rsa;
+	char		 state[4096];
+	char		 pin[16];
+	unsigned	 tries;
+	uint8_t		 guid[16];
+	EVP_PKEY	*key;
+	uint8_t		*cert;
+	int		 certlen;
+	/* volatile state (lost at power off / reset) */
+	enum app	 app;
+	unsigned	 ef;
+	int		 verified;
+	uint8_t		 chain[MAXMSG];		/* command chaining (CLA 10) */
+	size_t		 chainlen;
+	uint8_t		 pend[MAXMSG * 2];	/* response chaining */
+	size_t		 pendlen, pendoff;
+	enum hostile	 hostile;
+	FILE		*log;
+};
+
+static volatile sig_atomic_t sig_remove, sig_insert, sig_term;
+static int pipefd[2] = { -1, -1 };
+
+static void
+on_signal(int s)
+{
+	int e = errno;
+
+	if (s == SIGUSR1)
+		sig_remove = 1;
+	else if (s == SIGUSR2)
+		sig_insert = 1;
+	else
+		sig_term = 1;
+	(void)!write(pipefd[1], "x", 1);
+	errno = e;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "vcard: %s\n", what);
+	exit(1);
+}
+
+static void
+hex(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%02X", p[i]);
+}
+
+/* ---- state ---- */
+
+static void
+state_save(const struct card *c)
+{
+	char	tmp[4200];
+	FILE	*f;
+	int	i;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->state);
+	if ((f = fopen(tmp, "w")) == NULL)
+		die("cannot write the state file");
+	fprintf(f, "profile %s\nalg %s\npin %s\ntries %u\nguid ",
+	    c->jpki ? "jpki" : "piv", c->rsa ? "rsa" : "ec", c->pin, c->tries);
+	for (i = 0; i < 16; i++)
+		fprintf(f, "%02x", c->guid[i]);
+	fprintf(f, "\n");
+	if (fclose(f) != 0 || rename(tmp, c->state) != 0)
+		die("cannot write the state file");
+}
+
+static int
+state_load(struct card *c)
+{
+	char	line[256], prof[16], alg[16], g[64];
+	FILE	*f;
+	int	i;
+	unsigned v;
+
+	if ((f = fopen(c->state, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "profile %15s", prof) == 1)
+			c->jpki = strcmp(prof, "jpki") == 0;
+		else if (sscanf(line, "alg %15s", alg) == 1)
+			c->rsa = strcmp(alg, "rsa") == 0;
+		else if (sscanf(line, "pin %15s", c->pin) == 1)
+			;
+		else if (sscanf(line, "tries %u", &c->tries) == 1)
+			;
+		else if (sscanf(line, "guid %63s", g) == 1 && strlen(g) == 32) {
+			for (i = 0; i < 16; i++) {
+				if (sscanf(g + 2 * i, "%2x", &v) != 1)
+					die("bad guid in state");
+				c->guid[i] = (uint8_t)v;
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static void
+make_cert(struct card *c)
+{
+	X509		*x;
+	X509_NAME	*n;
+	char		 cn[80];
+	uint8_t		*p = NULL;
+	int		 i;
+
+	if ((x = X509_new()) == NULL)
+		die("X509_new");
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set_uint64(X509_get_serialNumber(x),
+	    ((uint64_t)c->guid[0] << 24 | (uint64_t)c->guid[1] << 16 |
+	    (uint64_t)c->guid[2] << 8 | c->guid[3]) + 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650);
+	X509_set_pubkey(x, c->key);
+	n = X509_get_subject_name(x);
+	i = snprintf(cn, sizeof(cn), "zonemfa test %s card %02x%02x%02x%02x",
+	    c->jpki ? "JPKI" : "PIV", c->guid[0], c->guid[1], c->guid[2],
+	    c->guid[3]);
+	if (i < 0 || (size_t)i >= sizeof(cn))
+		die("cn");
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (uint8_t *)cn, -1,
+	    -1, 0);
+	X509_set_issuer_name(x, n);
+	if (X509_sign(x, c->key, EVP_sha256()) == 0)
+		die("X509_sign");
+	if ((c->certlen = i2d_X509(x, &p)) <= 0)
+		die("i2d_X509");
+	c->cert = p;
+	X509_free(x);
+}
+
+static void
+card_init(struct card *c, const char *profile, const char *alg,
+    const char *pin)
+{
+	char	 kpath[4200];
+	FILE	*f;
+
+	snprintf(kpath, sizeof(kpath), "%s.key", c->state);
+	if (state_load(c) != 0) {
+		c->jpki = profile != NULL && strcmp(profile, "jpki") == 0;
+		c->rsa = c->jpki || (alg != NULL && strcmp(alg, "rsa") == 0);
+		snprintf(c->pin, sizeof(c->pin), "%s",
+		    pin != NULL ? pin : c->jpki ? "1234" : "123456");
+		c->tries = PIN_TRIES;
+		if (RAND_bytes(c->guid, sizeof(c->guid)) != 1)
+			die("RAND_bytes");
+		c->key = c->rsa ?
+		    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048) :
+		    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		if (c->key == NULL)
+			die("key generation");
+		if ((f = fopen(kpath, "w")) == NULL ||
+		    PEM_write_PrivateKey(f, c->key, NULL, NULL, 0, NULL,
+		    NULL) != 1 || fclose(f) != 0)
+			die("cannot write the key");
+		state_save(c);
+	} else {
+		if ((f = fopen(kpath, "r")) == NULL ||
+		    (c->key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+			die("cannot read the key");
+		fclose(f);
+	}
+	make_cert(c);
+}
+
+/* ---- responses ---- */
+
+struct rsp {
+	uint8_t	b[MAXMSG * 2];
+	size_t	n;
+};
+
+static void
+put(struct rsp *r, const void *p, size_t n)
+{
+	if (r->n + n > sizeof(r->b))
+		die("response overflow");
+	memcpy(r->b + r->n, p, n);
+	r->n += n;
+}
+
+static void
+put_sw(struct rsp *r, unsigned sw)
+{
+	uint8_t s[2] = { (uint8_t)(sw >> 8), (uint8_t)sw };
+
+	put(r, s, 2);
+}
+
+/* BER-TLV length. */
+static void
+put_len(struct rsp *r, size_t n)
+{
+	uint8_t l[3];
+
+	if (n < 0x80) {
+		l[0] = (uint8_t)n;
+		put(r, l, 1);
+	} else if (n < 0x100) {
+		l[0] = 0x81;
+		l[1] = (uint8_t)n;
+		put(r, l, 2);
+	} else {
+		l[0] = 0x82;
+		l[1] = (uint8_t)(n >> 8);
+		l[2] = (uint8_t)n;
+		put(r, l, 3);
+	}
+}
+
+static void
+put_tlv(struct rsp *r, uint8_t tag, const void *p, size_t n)
+{
+	put(r, &tag, 1);
+	put_len(r, n);
+	put(r, p, n);
+}
+
+/* Data longer than one short response: first chunk, 61 xx, the rest later. */
+static void
+respond_data(struct card *c, struct rsp *r, const uint8_t *d, size_t n)
+{
+	size_t left;
+
+	if (c->hostile == H_TRUNC && n > 8)
+		n /= 2;
+	if (n <= CHUNK) {
+		put(r, d, n);
+		put_sw(r, c->hostile == H_BADSW ? 0x6f00 : 0x9000);
+		return;
+	}
+	memcpy(c->pend, d, n);
+	c->pendlen = n;
+	c->pendoff = CHUNK;
+	put(r, d, CHUNK);
+	left = n - CHUNK;
+	put_sw(r, 0x6100 | (left >= CHUNK ? 0 : (unsigned)left));
+}
+
+static void
+get_response(struct card *c, struct rsp *r)
+{
+	size_t n = c->pendlen - c->pendoff, left;
+
+	if (c->pendlen == 0) {
+		put_sw(r, 0x6985);
+		return;
+	}
+	if (n > CHUNK)
+		n = CHUNK;
+	put(r, c->pend + c->pendoff, n);
+	c->pendoff += n;
+	left = c->pendlen - c->pendoff;
+	if (left == 0) {
+		c->pendlen = c->pendoff = 0;
+		put_sw(r, c->hostile == H_BADSW ? 0x6f00 : 0x9000);
+	} else
+		put_sw(r, 0x6100 | (left >= CHUNK ? 0 : (unsigned)left));
+}
+
+/* VERIFY: empty data queries the counter. */
+static void
+verify(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+{
+	char	pin[16];
+	size_t	i, len;
+
+	if (c->tries == 0) {
+		put_sw(r, 0x6983);
+		return;
+	}
+	if (n == 0) {
+		put_sw(r, c->verified ? 0x9000 : 0x63c0 | c->tries);
+		return;
+	}
+	/* PIV pads with FF to 8 bytes; JPKI sends the digits as they are. */
+	len = n;
+	if (!c->jpki)
+		for (len = 0; len < n && d[len] != 0xff; len++)
+			;
+	if (len >= sizeof(pin) || (!c->jpki && n != 8)) {
+		put_sw(r, 0x6a80);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		pin[i] = (char)d[i];
+	pin[len] = '\0';
+	if (strcmp(pin, c->pin) == 0) {
+		c->tries = PIN_TRIES;
+		c->verified = 1;
+		state_save(c);
+		put_sw(r, 0x9000);
+		return;
+	}
+	c->verified = 0;
+	c->tries--;
+	state_save(c);
+	put_sw(r, c->tries == 0 ? 0x6983 : 0x63c0 | c->tries);
+}
+
+/* The private-key operation; hostile modes spoil it. */
+static int
+sign(struct card *c, const uint8_t *in, size_t inlen, uint8_t *sig,
+    size_t *siglen)
+{
+	EVP_PKEY_CTX	*ctx;
+	uint8_t		 tbs[512];
+	int		 ok;
+
+	if (inlen > sizeof(tbs))
+		return -1;
+	memcpy(tbs, in, inlen);
+	if (c->hostile == H_WRONGSIG)
+		tbs[inlen - 1] ^= 0x01;
+	if ((ctx = EVP_PKEY_CTX_new(c->key, NULL)) == NULL)
+		return -1;
+	ok = EVP_PKEY_sign_init(ctx) == 1 &&
+	    (!c->rsa || EVP_PKEY_CTX_set_rsa_padding(ctx, c->jpki ?
+	    RSA_PKCS1_PADDING : RSA_NO_PADDING) == 1) &&
+	    EVP_PKEY_sign(ctx, sig, siglen, tbs, inlen) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+static void
+oversized(struct card *c, struct rsp *r)
+{
+	static uint8_t big[MAXMSG];
+
+	memset(big, 0x5a, sizeof(big));
+	big[0] = 0x7c;
+	big[1] = 0x82;
+	big[2] = 0xff;
+	big[3] = 0xff;
+	c->hostile = H_NONE;	/* the chaining of it is honest */
+	respond_data(c, r, big, sizeof(big));
+	c->hostile = H_OVERSIZE;
+}
+
+/* ---- PIV ---- */
+
+static void
+piv_get_data(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+{
+	struct rsp	in, out;
+	uint8_t		z = 0;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	if (n != 5 || d[0] != 0x5c || d[1] != 0x03 || d[2] != 0x5f ||
+	    d[3] != 0xc1) {
+		put_sw(r, 0x6a80);
+		return;
+	}
+	if (d[4] == 0x02) {
+		put_tlv(&in, 0x34, c->guid, 16);
+		put_tlv(&in, 0x35, "20351231", 8);
+		put_tlv(&in, 0x3e, &z, 0);
+		put_tlv(&in, 0xfe, &z, 0);
+	} else if (d[4] == 0x05) {
+		put_tlv(&in, 0x70, c->cert, (size_t)c->certlen);
+		put_tlv(&in, 0x71, &z, 1);
+		put_tlv(&in, 0xfe, &z, 0);
+	} else {
+		put_sw(r, 0x6a82);
+		return;
+	}
+	put_tlv(&out, 0x53, in.b, in.n);
+	respond_data(c, r, out.b, out.n);
+}
+
+/* 7C L { 82 00, 81 L challenge } -> 7C L { 82 L signature } */
+static void
+piv_general_auth(struct card *c, uint8_t p1, uint8_t p2, const uint8_t *d,
+    size_t n, struct rsp *r)
+{
+	struct rsp	in, out;
+	uint8_t		sig[512];
+	size_t		siglen = sizeof(sig), i = 0, len, clen;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	if (p2 != 0x9a || p1 != (c->rsa ? 0x07 : 0x11)) {
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (!c->verified) {
+		put_sw(r, 0x6982);
+		return;
+	}
+	/* A fixed layout is enough for a fixture: 7C len 82 00 81 len data. */
+	if (n < 2 || d[i++] != 0x7c)
+		goto bad;
+	if (d[i] == 0x82)
+		i += 3;
+	else if (d[i] == 0x81)
+		i += 2;
+	else
+		i += 1;
+	if (i + 2 > n || d[i] != 0x82 || d[i + 1] != 0x00)
+		goto bad;
+	i += 2;
+	if (i + 2 > n || d[i++] != 0x81)
+		goto bad;
+	if (d[i] == 0x82) {
+		clen = (size_t)d[i + 1] << 8 | d[i + 2];
+		i += 3;
+	} else if (d[i] == 0x81) {
+		clen = d[i + 1];
+		i += 2;
+	} else
+		clen = d[i++];
+	if (i + clen > n || clen != (c->rsa ? 256u : 32u))
+		goto bad;
+	if (sign(c, d + i, clen, sig, &siglen) != 0) {
+		put_sw(r, 0x6f00);
+		return;
+	}
+	if (c->hostile == H_OVERSIZE) {
+		oversized(c, r);
+		return;
+	}
+	put_tlv(&in, 0x82, sig, siglen);
+	len = in.n;
+	put_tlv(&out, 0x7c, in.b, len);
+	respond_data(c, r, out.b, out.n);
+	return;
+ bad:
+	put_sw(r, 0x6a80);
+}
+
+/* ---- JPKI ---- */
+
+static void
+jpki_read_binary(struct card *c, uint8_t p1, uint8_t p2, size_t le,
+    struct rsp *r)
+{
+	size_t off = (size_t)p1 << 8 | p2, n;
+
+	if (c->ef != 0x000a) {
+		put_sw(r, 0x6986);
+		return;
+	}
+	if (off > (size_t)c->certlen) {
+		put_sw(r, 0x6b00);
+		return;
+	}
+	n = (size_t)c->certlen - off;
+	if (le == 0)
+		le = 256;
+	if (n > le)
+		n = le;
+	if (c->hostile == H_TRUNC && n > 4 && off == 0)
+		n = 4;
+	put(r, c->cert + off, n);
+	put_sw(r, 0x9000);
+}
+
+static void
+jpki_sign(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+{
+	uint8_t	sig[512];
+	size_t	siglen = sizeof(sig);
+
+	if (c->ef != 0x0017) {
+		put_sw(r, 0x6986);
+		return;
+	}
+	if (!c->verified) {
+		put_sw(r, 0x6982);
+		return;
+	}
+	if (n == 0 || n > 100 || sign(c, d, n, sig, &siglen) != 0) {
+		put_sw(r, 0x6a80);
+		return;
+	}
+	if (c->hostile == H_OVERSIZE) {
+		oversized(c, r);
+		return;
+	}
+	if (c->hostile == H_TRUNC)
+		siglen /= 2;
+	put(r, sig, siglen);
+	put_sw(r, c->hostile == H_BADSW ? 0x6f00 : 0x9000);
+}
+
+/* ---- dispatch ---- */
+
+static void
+apdu(struct card *c, const uint8_t *a, size_t n, struct rsp *r)
+{
+	uint8_t		cla, ins, p1, p2;
+	const uint8_t	*d = NULL;
+	size_t		lc = 0, le = 0;
+
+	if (n < 4) {
+		put_sw(r, 0x6700);
+		return;
+	}
+	cla = a[0];
+	ins = a[1];
+	p1 = a[2];
+	p2 = a[3];
+	if (n == 5)
+		le = a[4];
+	else if (n > 5) {
+		lc = a[4];
+		if (lc == 0 || 5 + lc > n || n > 5 + lc + 1) {
+			put_sw(r, 0x6700);
+			return;
+		}
+		d = a + 5;
+		if (n == 6 + lc)
+			le = a[5 + lc];
+	}
+	if (ins != 0xc0)
+		c->pendlen = c->pendoff = 0;
+	if (ins == 0xa4 && p1 == 0x04) {
+		c->app = APP_NONE;
+		c->ef = 0;
+		c->verified = 0;
+		if (!c->jpki && lc >= sizeof(piv_aid) &&
+		    memcmp(d, piv_aid, sizeof(piv_aid)) == 0) {
+			static const uint8_t apt[] = { 0x61, 0x11, 0x4f, 0x06,
+			    0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x79, 0x07,
+			    0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08 };
+			c->app = APP_PIV;
+			if (p2 == 0x0c)
+				put_sw(r, 0x9000);
+			else
+				respond_data(c, r, apt, sizeof(apt));
+			return;
+		}
+		if (c->jpki && lc == sizeof(jpki_aid) &&
+		    memcmp(d, jpki_aid, sizeof(jpki_aid)) == 0) {
+			c->app = APP_JPKI;
+			put_sw(r, 0x9000);
+			return;
+		}
+		put_sw(r, 0x6a82);
+		return;
+	}
+	if (ins == 0xc0 && cla == 0x00) {
+		get_response(c, r);
+		return;
+	}
+	if (c->app == APP_PIV) {
+		if ((cla & 0x10) != 0 && ins == 0x87) {
+			/* Command chaining: keep the part, answer 90 00. */
+			if (c->chainlen + lc > sizeof(c->chain)) {
+				c->chainlen = 0;
+				put_sw(r, 0x6700);
+				return;
+			}
+			memcpy(c->chain + c->chainlen, d, lc);
+			c->chainlen += lc;
+			put_sw(r, 0x9000);
+			return;
+		}
+		if (ins == 0x87 && c->chainlen > 0) {
+			if (c->chainlen + lc > sizeof(c->chain)) {
+				c->chainlen = 0;
+				put_sw(r, 0x6700);
+				return;
+			}
+			memcpy(c->chain + c->chainlen, d, lc);
+			lc += c->chainlen;
+			c->chainlen = 0;
+			piv_general_auth(c, p1, p2, c->chain, lc, r);
+			return;
+		}
+		c->chainlen = 0;
+		if (cla == 0x00 && ins == 0xcb && p1 == 0x3f && p2 == 0xff)
+			piv_get_data(c, d, lc, r);
+		else if (cla == 0x00 && ins == 0x20 && p1 == 0x00 &&
+		    p2 == 0x80)
+			verify(c, d, lc, r);
+		else if (cla == 0x00 && ins == 0x87)
+			piv_general_auth(c, p1, p2, d, lc, r);
+		else
+			put_sw(r, 0x6d00);
+		return;
+	}
+	if (c->app == APP_JPKI) {
+		if (cla == 0x00 && ins == 0xa4 && p1 == 0x02 && lc == 2) {
+			unsigned ef = (unsigned)d[0] << 8 | d[1];
+
+			if (ef != 0x000a && ef != 0x0017 && ef != 0x0018) {
+				put_sw(r, 0x6a82);
+				return;
+			}
+			c->ef = ef;
+			put_sw(r, 0x9000);
+		} else if (cla == 0x00 && ins == 0xb0)
+			jpki_read_binary(c, p1, p2, le, r);
+		else if (cla == 0x00 && ins == 0x20 && p1 == 0x00 &&
+		    p2 == 0x80) {
+			if (c->ef != 0x0018)
+				put_sw(r, 0x6986);
+			else
+				verify(c, d, lc, r);
+		} else if (cla == 0x80 && ins == 0x2a && p1 == 0x00 &&
+		    p2 == 0x80)
+			jpki_sign(c, d, lc, r);
+		else
+			put_sw(r, 0x6d00);
+		return;
+	}
+	put_sw(r, 0x6985);
+}
+
+/* ---- vpcd transport ---- */
+
+static int
+read_full(int fd, uint8_t *p, size_t n)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		k = read(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+write_msg(int fd, const uint8_t *p, size_t n)
+{
+	uint8_t	 buf[2 + MAXMSG * 2];
+	size_t	 off = 0;
+	ssize_t	 k;
+
+	if (n > MAXMSG * 2)
+		return -1;
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	memcpy(buf + 2, p, n);
+	n += 2;
+	while (off < n) {
+		k = write(fd, buf + off, n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+static void
+quickack(int fd)
+{
+	int one = 1;
+
+	/* vpcd writes header and body apart: without it ~44 ms per APDU. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+/* One message from vpcd; -1 when the reader went away. */
+static int
+serve_one(struct card *c, int fd)
+{
+	uint8_t		hdr[2], msg[MAXMSG];
+	struct rsp	*r;
+	size_t		n;
+	int		rc = 0;
+
+	if (read_full(fd, hdr, 2) != 0)
+		return -1;
+	quickack(fd);
+	n = (size_t)hdr[0] << 8 | hdr[1];
+	if (n == 0 || n > sizeof(msg) || read_full(fd, msg, n) != 0)
+		return -1;
+	quickack(fd);
+	if (n == 1) {
+		switch (msg[0]) {
+		case 0x00:	/* power off */
+		case 0x01:	/* power on */
+		case 0x02:	/* reset */
+			c->app = APP_NONE;
+			c->ef = 0;
+			c->verified = 0;
+			c->chainlen = c->pendlen = c->pendoff = 0;
+			return 0;
+		case 0x04:
+			return c->jpki ? write_msg(fd, atr_jpki,
+			    sizeof(atr_jpki)) : write_msg(fd, atr_piv,
+			    sizeof(atr_piv));
+		default:
+			return 0;
+		}
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		die("out of memory");
+	apdu(c, msg, n, r);
+	if (c->log != NULL) {
+		fputs("> ", c->log);
+		hex(c->log, msg, n);
+		fputs("\n< ", c->log);
+		hex(c->log, r->b, r->n);
+		fputs("\n", c->log);
+		fflush(c->log);
+	}
+	rc = write_msg(fd, r->b, r->n);
+	free(r);
+	return rc;
+}
+
+static int
+vpcd_connect(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	quickack(fd);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 's' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "pin", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "pidfile", required_argument, NULL, 'i' },
+		{ "hostile", required_argument, NULL, 'H' },
+		{ "removed", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct card c;
+	const char	*profile = NULL, *alg = NULL, *pin = NULL;
+	const char	*pidfile = NULL;
+	struct sigaction sa;
+	struct pollfd	 pfd[2];
+	char		 drain[64];
+	long		 port = 0;
+	int		 ch, fd = -1, inserted = 1;
+	FILE		*f;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			port = strtol(optarg, NULL, 0);
+			break;
+		case 's':
+			snprintf(c.state, sizeof(c.state), "%s", optarg);
+			break;
+		case 'P':
+			profile = optarg;
+			break;
+		case 'a':
+			alg = optarg;
+			break;
+		case 'n':
+			pin = optarg;
+			break;
+		case 'l':
+			if ((c.log = fopen(optarg, "a")) == NULL)
+				die("cannot open the log");
+			break;
+		case 'i':
+			pidfile = optarg;
+			break;
+		case 'H':
+			if (strcmp(optarg, "wrong-signature") == 0)
+				c.hostile = H_WRONGSIG;
+			else if (strcmp(optarg, "truncated") == 0)
+				c.hostile = H_TRUNC;
+			else if (strcmp(optarg, "bad-sw") == 0)
+				c.hostile = H_BADSW;
+			else if (strcmp(optarg, "oversized") == 0)
+				c.hostile = H_OVERSIZE;
+			else
+				die("unknown hostile mode");
+			break;
+		case 'r':
+			inserted = 0;
+			break;
+		default:
+			die("usage: vcard --port PORT --state FILE [...]");
+		}
+	}
+	if (port <= 0 || port > 65535 || c.state[0] == '\0')
+		die("usage: vcard --port PORT --state FILE [...]");
+	card_init(&c, profile, alg, pin);
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
+		die("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pidfile != NULL) {
+		if ((f = fopen(pidfile, "w")) == NULL)
+			die("pidfile");
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	while (!sig_term) {
+		if (sig_remove) {
+			sig_remove = 0;
+			inserted = 0;
+			if (fd != -1)
+				close(fd);
+			fd = -1;
+		}
+		if (sig_insert) {
+			sig_insert = 0;
+			inserted = 1;
+		}
+		if (inserted && fd == -1)
+			fd = vpcd_connect((int)port);
+		pfd[0].fd = pipefd[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = fd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, inserted && fd == -1 ? 50 : -1) < 0 &&
+		    errno != EINTR)
+			die("poll");
+		if (pfd[0].revents & POLLIN)
+			while (read(pipefd[0], drain, sizeof(drain)) > 0)
+				;
+		if (fd != -1 && (pfd[1].revents & (POLLIN | POLLHUP)) &&
+		    !sig_remove && serve_one(&c, fd) != 0) {
+			/* The reader went away (pcscd restarted): retry. */
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd != -1)
+		close(fd);
+	EVP_PKEY_free(c.key);
+	OPENSSL_free(c.cert);
+	return 0;
+}

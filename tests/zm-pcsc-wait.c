@@ -1,0 +1,96 @@
+/*
+ * zm-pcsc-wait - wait until a reader of the (private) pcscd named by
+ * PCSCLITE_CSOCK_NAME has a card (present) or none (absent).  The tests
+ * use it instead of sleeping: pcscd notices an insertion or a removal
+ * 190-480 ms after the virtual card connects or leaves.  Connecting also
+ * starts a socket-activated pcscd.
+ *
+ * usage: zm-pcsc-wait present|absent|readers [TIMEOUT_MS]
+ * Exit 0 when the state is reached, 1 on timeout, 2 on error.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <PCSC/winscard.h>
+#include <PCSC/wintypes.h>
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+main(int argc, char **argv)
+{
+	SCARDCONTEXT		 ctx = 0;
+	SCARD_READERSTATE	 rs[8];
+	char			*names = NULL, *p;
+	DWORD			 len = SCARD_AUTOALLOCATE, i, n;
+	LONG			 rv;
+	long			 deadline, left;
+	int			 want_present, any;
+
+	if (argc < 2 || argc > 3)
+		return 2;
+	want_present = strcmp(argv[1], "absent") != 0;
+	deadline = mono_ms() + (argc == 3 ? strtol(argv[2], NULL, 10) : 5000);
+	for (;;) {
+		if (ctx == 0 && SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL,
+		    NULL, &ctx) != SCARD_S_SUCCESS)
+			ctx = 0;
+		len = SCARD_AUTOALLOCATE;
+		if (ctx != 0 && SCardListReaders(ctx, NULL, (LPSTR)&names,
+		    &len) == SCARD_S_SUCCESS)
+			break;
+		if (mono_ms() > deadline)
+			return 1;
+		{
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (strcmp(argv[1], "readers") == 0) {
+		for (p = names; *p != '\0'; p += strlen(p) + 1)
+			printf("%s\n", p);
+		return 0;
+	}
+	memset(rs, 0, sizeof(rs));
+	for (n = 0, p = names; *p != '\0' && n < 8; p += strlen(p) + 1, n++) {
+		rs[n].szReader = p;
+		rs[n].dwCurrentState = SCARD_STATE_UNAWARE;
+	}
+	for (;;) {
+		left = deadline - mono_ms();
+		if (left < 0)
+			left = 0;
+		rv = SCardGetStatusChange(ctx, (DWORD)left, rs, n);
+		if (rv == SCARD_E_TIMEOUT)
+			return 1;
+		if (rv != SCARD_S_SUCCESS) {
+			fprintf(stderr, "zm-pcsc-wait: %s\n",
+			    pcsc_stringify_error(rv));
+			return 2;
+		}
+		any = 0;
+		for (i = 0; i < n; i++) {
+			rs[i].dwCurrentState = rs[i].dwEventState;
+			if (rs[i].dwEventState & SCARD_STATE_PRESENT)
+				any = 1;
+		}
+		if (any == want_present)
+			break;
+		if (left == 0)
+			return 1;
+	}
+	SCardFreeMemory(ctx, names);
+	SCardReleaseContext(ctx);
+	return 0;
+}

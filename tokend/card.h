@@ -1,0 +1,169 @@
+/*
+ * card.h - IC cards over PC/SC (pcsc-lite): one connected card, its APDUs,
+ * and the card profiles behind one small interface.
+ *
+ * A profile (card_piv.c, card_jpki.c) knows one card application: how to
+ * select it, read its identity and certificate at enrolment, query and
+ * verify the PIN, and sign a challenge.  A third profile (say the next
+ * My Number card with ECDSA P-384) is a new file and a line in
+ * zm_card_profiles[], nothing else.
+ *
+ * Every card response is untrusted: it is read only through struct zm_cur
+ * and capped at ZM_CARD_RESP_MAX.  A card's serial or UID alone proves
+ * nothing: a login always verifies a signature over a fresh random
+ * challenge with the public key bound at enrolment.
+ *
+ * The pcsc calls block the daemon's loop for the few milliseconds an
+ * exchange takes (4 APDUs at ~0.1-1 ms each on a contact reader).
+ */
+#ifndef ZM_CARD_H
+#define ZM_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define ZM_CARD_RESP_MAX	8192	/* one response, chained parts included */
+#define ZM_CARD_CERT_MAX	4096
+#define ZM_CARD_SPKI_MAX	1024
+#define ZM_CARD_CHAL_LEN	32	/* SHA-256 sized challenge */
+#define ZM_CARD_IDENT_MAX	65
+
+enum zm_card_profile_id {
+	ZM_CARD_PIV = 1,
+	ZM_CARD_JPKI = 2,
+};
+
+/* Key types (from the SPKI). */
+enum zm_card_key {
+	ZM_CARD_KEY_EC256 = 1,
+	ZM_CARD_KEY_RSA2048 = 2,
+};
+
+/* Sends one APDU, receives one response (data || SW1 SW2). */
+typedef int (*zm_card_xmit_fn)(void *arg, const uint8_t *apdu, size_t n,
+    uint8_t *resp, size_t *resplen);
+
+struct zm_card {
+	zm_card_xmit_fn	 xmit;
+	void		*arg;
+	unsigned	 napdu;		/* APDUs sent (bench, tests) */
+};
+
+struct zm_card_profile {
+	const char	*name;		/* "piv", "jpki" */
+	int		 id;		/* enum zm_card_profile_id */
+	/* Select the application: ZM_ERR_NOTFOUND if the card has none. */
+	int	(*select)(struct zm_card *c);
+	/* Enrolment: certificate (DER) of the authentication key, and ident. */
+	int	(*read_cert)(struct zm_card *c, struct zm_buf *cert,
+		    char ident[ZM_CARD_IDENT_MAX]);
+	/* PIN tries left (0: blocked). */
+	int	(*pin_retries)(struct zm_card *c, unsigned *left);
+	/* ZM_OK, or ZM_ERR_DENIED with *left tries left (0: now blocked). */
+	int	(*verify_pin)(struct zm_card *c, const char *pin,
+		    unsigned *left);
+	/* Signature (DER ECDSA or RSA PKCS#1 v1.5 over SHA-256) of chal. */
+	int	(*sign)(struct zm_card *c, int key,
+		    const uint8_t chal[ZM_CARD_CHAL_LEN], struct zm_buf *sig);
+};
+
+extern const struct zm_card_profile zm_card_piv;
+extern const struct zm_card_profile zm_card_jpki;
+extern const struct zm_card_profile *const zm_card_profiles[];
+const struct zm_card_profile *zm_card_profile_by_id(int id);
+
+/* ---- card_apdu.c: APDUs and parsers (no pcsc: unit tests, fuzzers) ---- */
+
+/*
+ * One command: CLA INS P1 P2 [Lc data] [Le] (short APDUs; le < 0: none).
+ * 61 xx answers are followed with GET RESPONSE up to ZM_CARD_RESP_MAX.
+ * out receives the data, *sw the final status word.
+ */
+int zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
+    uint8_t p2, const uint8_t *data, size_t n, int le, struct zm_buf *out,
+    uint16_t *sw);
+/* Split a response into data and SW: ZM_ERR_TRUNCATED under 2 bytes. */
+int zm_card_split_sw(const uint8_t *resp, size_t len, size_t *datalen,
+    uint16_t *sw);
+/* One BER-TLV: tag (1-2 bytes), length (up to 82 xx xx), value borrowed. */
+int zm_tlv_next(struct zm_cur *c, unsigned *tag, const uint8_t **val,
+    size_t *len);
+/* The value of the first tag in p/n (not recursive): ZM_ERR_NOTFOUND. */
+int zm_tlv_find(const uint8_t *p, size_t n, unsigned tag,
+    const uint8_t **val, size_t *len);
+/* Length of a DER SEQUENCE from its first bytes (header included). */
+int zm_der_len(const uint8_t *p, size_t n, size_t *total);
+
+/* ---- card_key.c: keys, signatures, the token data blob ---- */
+
+/* SPKI (DER) and key type of a certificate (DER). */
+int zm_card_cert_spki(const uint8_t *cert, size_t n, struct zm_buf *spki,
+    int *key);
+/*
+ * With ca_file non-NULL: the certificate must chain to it and be valid
+ * now.  ZM_ERR_DENIED otherwise.
+ */
+int zm_card_cert_check(const uint8_t *cert, size_t n, const char *ca_file);
+/* Verify sig over chal with spki: ZM_OK or ZM_ERR_DENIED. */
+int zm_card_sig_verify(const uint8_t *spki, size_t spki_len, int key,
+    const uint8_t chal[ZM_CARD_CHAL_LEN], const uint8_t *sig,
+    size_t siglen);
+/* The token data blob: u8 version 1 | u8 profile | u8 key | u16 len | SPKI. */
+int zm_card_data_encode(int profile, int key, const uint8_t *spki,
+    size_t spki_len, struct zm_buf *out);
+int zm_card_data_decode(const uint8_t *p, size_t n, int *profile, int *key,
+    const uint8_t **spki, size_t *spki_len);
+/* Hex of the certificate's serial number (the JPKI card ident). */
+int zm_card_cert_serial(const uint8_t *cert, size_t n, char *out,
+    size_t outlen);
+/* PKCS#1 v1.5 DigestInfo (SHA-256) of a 32-byte hash: 51 bytes. */
+#define ZM_DIGESTINFO_LEN	51
+void zm_card_digestinfo(const uint8_t h[ZM_CARD_CHAL_LEN],
+    uint8_t out[ZM_DIGESTINFO_LEN]);
+
+/* ---- card.c: pcsc-lite ---- */
+
+struct zm_pcsc;
+/*
+ * Establish a context and connect to the first reader (or the one whose
+ * name contains reader) with a card that one of the wanted profiles
+ * (mask of 1 << id; 0: any) selects.  ZM_ERR_UNAVAILABLE: no pcscd;
+ * ZM_ERR_NOTFOUND: no such card.
+ */
+int zm_pcsc_open(const char *reader, unsigned want, struct zm_pcsc **out,
+    const struct zm_card_profile **prof, struct zm_card **card);
+void zm_pcsc_close(struct zm_pcsc *p);
+/* Name of the reader in use. */
+const char *zm_pcsc_reader(const struct zm_pcsc *p);
+
+/* ---- card.c: a login with one of the user's enrolled cards ---- */
+
+struct zm_tokend;
+struct zm_card_login;
+#define ZM_PIN_LEFT_UNKNOWN	(~0u)
+/*
+ * Connect to a card of a profile the user has an active card token of,
+ * select it and query the PIN retry counter (*left, ZM_PIN_LEFT_UNKNOWN
+ * when the card does not say).  ZM_ERR_NOTFOUND: no such card present;
+ * ZM_ERR_UNAVAILABLE: pcscd cannot be reached.
+ */
+int zm_card_login_start(struct zm_tokend *d, const char *user,
+    struct zm_card_login **out, unsigned *left);
+/*
+ * VERIFY the PIN, then have the card sign a fresh random challenge and
+ * verify it with the keys bound at enrolment.  ZM_OK: *token_id is the
+ * card's token.  ZM_ERR_DENIED: wrong PIN, *left tries left (0: blocked).
+ * ZM_ERR_NOTFOUND: the signature verifies with none of the user's keys.
+ * ZM_ERR_UNAVAILABLE: the card went away.  Other errors: the card
+ * answered nonsense.
+ */
+int zm_card_login_finish(struct zm_card_login *l, const char *pin,
+    int64_t *token_id, unsigned *left);
+/* APDUs this login sent so far. */
+unsigned zm_card_login_apdus(const struct zm_card_login *l);
+/* Resets the card (drops its PIN-verified state) and frees. */
+void zm_card_login_free(struct zm_card_login *l);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * card_apdu.c - APDU exchange and the parsers of card responses.  No
+ * pcsc here: the transport is a function pointer, so unit tests and the
+ * fuzzers (fuzz/fuzz_card_*.c) drive these with any bytes they like.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "card.h"
+#include "err.h"
+#include "wipe.h"
+
+#define APDU_MAX	(5 + 255 + 1)
+#define GET_RESPONSE_MAX 32	/* 32 x 256 bytes > ZM_CARD_RESP_MAX */
+
+int
+zm_card_split_sw(const uint8_t *resp, size_t len, size_t *datalen,
+    uint16_t *sw)
+{
+	struct zm_cur	c;
+	uint16_t	v;
+
+	if (len < 2)
+		return ZM_ERR_TRUNCATED;
+	zm_cur_init(&c, resp + len - 2, 2);
+	if (zm_cur_get_u16(&c, &v) != 0)
+		return ZM_ERR_TRUNCATED;
+	*datalen = len - 2;
+	*sw = v;
+	return ZM_OK;
+}
+
+static int
+xmit(struct zm_card *c, const uint8_t *apdu, size_t n, struct zm_buf *out,
+    uint16_t *sw)
+{
+	uint8_t	resp[258];
+	size_t	rlen = sizeof(resp), dlen;
+	int	r;
+
+	c->napdu++;
+	if ((r = c->xmit(c->arg, apdu, n, resp, &rlen)) != 0)
+		goto out;
+	if (rlen > sizeof(resp)) {
+		r = ZM_ERR_TOOBIG;
+		goto out;
+	}
+	if ((r = zm_card_split_sw(resp, rlen, &dlen, sw)) != 0)
+		goto out;
+	r = zm_buf_put(out, resp, dlen);
+ out:
+	zm_wipe(resp, sizeof(resp));
+	return r;
+}
+
+int
+zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
+    uint8_t p2, const uint8_t *data, size_t n, int le, struct zm_buf *out,
+    uint16_t *sw)
+{
+	uint8_t	apdu[APDU_MAX];
+	size_t	len = 4;
+	int	i, r;
+
+	if (c == NULL || c->xmit == NULL || n > 255 || le > 256 ||
+	    (n > 0 && data == NULL))
+		return ZM_ERR_INVALID;
+	apdu[0] = cla;
+	apdu[1] = ins;
+	apdu[2] = p1;
+	apdu[3] = p2;
+	if (n > 0) {
+		apdu[len++] = (uint8_t)n;
+		memcpy(apdu + len, data, n);
+		len += n;
+	}
+	if (le >= 0)
+		apdu[len++] = (uint8_t)(le == 256 ? 0 : le);
+	if (out->max > ZM_CARD_RESP_MAX)
+		out->max = ZM_CARD_RESP_MAX;
+	r = xmit(c, apdu, len, out, sw);
+	zm_wipe(apdu, sizeof(apdu));	/* a VERIFY carries the PIN */
+	if (r != 0)
+		return r;
+	/* 61 xx: more data waits; GET RESPONSE until 90 00 or an error. */
+	for (i = 0; (*sw & 0xff00) == 0x6100; i++) {
+		if (i >= GET_RESPONSE_MAX)
+			return ZM_ERR_TOOBIG;
+		apdu[0] = 0x00;
+		apdu[1] = 0xc0;
+		apdu[2] = 0x00;
+		apdu[3] = 0x00;
+		apdu[4] = (uint8_t)(*sw & 0xff);
+		if ((r = xmit(c, apdu, 5, out, sw)) != 0)
+			return r;
+	}
+	return ZM_OK;
+}
+
+/* BER length: short form, 81 xx or 82 xx xx. */
+static int
+ber_len(struct zm_cur *c, size_t *len)
+{
+	uint8_t		b, b2;
+	uint16_t	v;
+
+	if (zm_cur_get_u8(c, &b) != 0)
+		return ZM_ERR_TRUNCATED;
+	if (b < 0x80) {
+		*len = b;
+		return ZM_OK;
+	}
+	if (b == 0x81) {
+		if (zm_cur_get_u8(c, &b2) != 0)
+			return ZM_ERR_TRUNCATED;
+		*len = b2;
+		return ZM_OK;
+	}
+	if (b == 0x82) {
+		if (zm_cur_get_u16(c, &v) != 0)
+			return ZM_ERR_TRUNCATED;
+		*len = v;
+		return ZM_OK;
+	}
+	return ZM_ERR_INVALID;
+}
+
+int
+zm_tlv_next(struct zm_cur *c, unsigned *tag, const uint8_t **val,
+    size_t *len)
+{
+	uint8_t	b, b2;
+	int	r;
+
+	if (zm_cur_get_u8(c, &b) != 0)
+		return ZM_ERR_TRUNCATED;
+	*tag = b;
+	/* Two-byte tags: low five bits all set (5F C1 02 style tags: 3). */
+	if ((b & 0x1f) == 0x1f) {
+		do {
+			if (zm_cur_get_u8(c, &b2) != 0)
+				return ZM_ERR_TRUNCATED;
+			if (*tag > 0xffff)
+				return ZM_ERR_INVALID;
+			*tag = *tag << 8 | b2;
+		} while ((b2 & 0x80) != 0);
+	}
+	if ((r = ber_len(c, len)) != 0)
+		return r;
+	return zm_cur_take(c, val, *len) == 0 ? ZM_OK : ZM_ERR_TRUNCATED;
+}
+
+int
+zm_tlv_find(const uint8_t *p, size_t n, unsigned tag, const uint8_t **val,
+    size_t *len)
+{
+	struct zm_cur	c;
+	unsigned	t;
+	int		r;
+
+	zm_cur_init(&c, p, n);
+	while (c.left > 0) {
+		if ((r = zm_tlv_next(&c, &t, val, len)) != 0)
+			return r;
+		if (t == tag)
+			return ZM_OK;
+	}
+	return ZM_ERR_NOTFOUND;
+}
+
+int
+zm_der_len(const uint8_t *p, size_t n, size_t *total)
+{
+	struct zm_cur	c;
+	uint8_t		tag;
+	size_t		len;
+	int		r;
+
+	zm_cur_init(&c, p, n);
+	if (zm_cur_get_u8(&c, &tag) != 0)
+		return ZM_ERR_TRUNCATED;
+	if (tag != 0x30)
+		return ZM_ERR_INVALID;
+	if ((r = ber_len(&c, &len)) != 0)
+		return r;
+	*total = (n - c.left) + len;
+	return ZM_OK;
+}
