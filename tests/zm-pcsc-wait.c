@@ -36,7 +36,7 @@ main(int argc, char **argv)
 	DWORD			 len = SCARD_AUTOALLOCATE, i, n;
 	LONG			 rv;
 	long			 deadline, left;
-	int			 want_present, any;
+	int			 want_present, any = 0;
 
 	if (argc < 2 || argc > 3)
 		return 2;
@@ -60,7 +60,10 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "readers") == 0) {
 		for (p = names; *p != '\0'; p += strlen(p) + 1)
 			printf("%s\n", p);
-		return 0;
+		/* Freed: LeakSanitizer would otherwise fail the sanitizer run. */
+		SCardFreeMemory(ctx, names);
+		SCardReleaseContext(ctx);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	memset(rs, 0, sizeof(rs));
 	for (n = 0, p = names; *p != '\0' && n < 8; p += strlen(p) + 1, n++) {
@@ -73,7 +76,7 @@ main(int argc, char **argv)
 			left = 0;
 		rv = SCardGetStatusChange(ctx, (DWORD)left, rs, n);
 		if (rv == SCARD_E_TIMEOUT)
-			return 1;
+			break;
 		if (rv != SCARD_S_SUCCESS) {
 			fprintf(stderr, "zm-pcsc-wait: %s\n",
 			    pcsc_stringify_error(rv));
@@ -85,12 +88,10 @@ main(int argc, char **argv)
 			if (rs[i].dwEventState & SCARD_STATE_PRESENT)
 				any = 1;
 		}
-		if (any == want_present)
+		if (any == want_present || left == 0)
 			break;
-		if (left == 0)
-			return 1;
 	}
 	SCardFreeMemory(ctx, names);
 	SCardReleaseContext(ctx);
-	return 0;
+	return rv == SCARD_S_SUCCESS && any == want_present ? 0 : 1;
 }
