@@ -28,6 +28,9 @@ else
 	u=zmtp$$
 	if useradd -M -s /usr/sbin/nologin "$u" 2>/dev/null; then
 		trap 'userdel "$u" 2>/dev/null; zm_cleanup' EXIT
+		# nss_wrapper notices a changed file by its mtime in whole
+		# seconds: change it in a later second than the last lookup.
+		sleep 1.1
 		echo "$u:x:$(id -u "$u"):$(id -g "$u"):$u:/nonexistent:/bin/sh" >>"$ZM_DIR/passwd"
 		run as_user hd1 zm_enroll temp-password "$u"
 		pw=$(grep -E '^[A-Za-z0-9]{16}$' <<<"$OUT" | head -n 1)
