@@ -131,7 +131,7 @@ main(int argc, char **argv)
 	allow.id = cred.id;
 	allow.id_len = cred.id_len;
 	t0 = now_s();
-	if ((r = zm_fido_assert(f, &allow, 1, 1, ZM_FIDO_TIMEOUT_MS,
+	if ((r = zm_fido_assert(f, &allow, 1, 1, NULL, ZM_FIDO_TIMEOUT_MS,
 	    &as)) != 0)
 		goto fail;
 	t_assert = now_s() - t0;

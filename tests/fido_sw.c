@@ -3,6 +3,7 @@
  *
  *   fido_sw --socket PATH --state FILE [--uv on|off|lie]
  *           [--counter increasing|stuck|zero] [--tamper] [--aaguid HEX32]
+ *           [--pin PIN [--pin-retries N]]
  *
  * Listens on a SOCK_SEQPACKET UNIX socket; every packet is one 64-byte
  * CTAPHID report without a report id (SPEC "zonemfa-tokend
@@ -22,6 +23,14 @@
  *   --counter    increasing (default), stuck (never moves: a clone),
  *                zero (always 0, allowed by WebAuthn)
  *   --tamper     corrupt every assertion signature
+ *   --pin PIN    a client PIN is set (CTAP2 clientPin, PIN protocol 1:
+ *                getRetries, getKeyAgreement, getPINToken); a valid
+ *                pinAuth on getAssertion sets UV.  makeCredential needs
+ *                no PIN (makeCredUvNotRqd, as CTAP 2.1 keys do for
+ *                credentials that are not discoverable)
+ *   --pin-retries N  wrong PINs before the PIN blocks (default 8); the
+ *                counter is kept in the state file, so a blocked key
+ *                stays blocked when it is plugged in again
  *
  * A test fixture, not a security component: state file in plain text.
  */
@@ -46,6 +55,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
 
 #define REPORT		64
 #define INIT_DATA	(REPORT - 7)
@@ -72,6 +84,10 @@
 #define CTAP2_ERR_UNSUPPORTED_ALG 0x26
 #define CTAP2_ERR_UNSUPPORTED_OPTION 0x2b
 #define CTAP2_ERR_NO_CREDENTIALS 0x2e
+#define CTAP2_ERR_PIN_INVALID	0x31
+#define CTAP2_ERR_PIN_BLOCKED	0x32
+#define CTAP2_ERR_PIN_AUTH_INVALID 0x33
+#define CTAP2_ERR_INVALID_SUBCOMMAND 0x3e
 #define CTAP1_ERR_OTHER		0x7f
 
 #define FL_UP	0x01
@@ -95,6 +111,13 @@ static struct {
 	struct cred	 creds[MAX_CREDS];
 	size_t		 n;
 	uint32_t	 next_cid;
+	/* client PIN (protocol 1) */
+	int		 pin_set;
+	uint8_t		 pin_hash[16];	/* LEFT(SHA-256(PIN), 16) */
+	int		 retries, max_retries;
+	EVP_PKEY	*ka;		/* key agreement key of this power-up */
+	uint8_t		 token[32];	/* pinToken; valid once a PIN was right */
+	int		 token_valid;
 } sw;
 
 static void
@@ -146,6 +169,8 @@ state_save(void)
 	if ((f = fopen(tmp, "w")) == NULL)
 		die("cannot write the state file");
 	fprintf(f, "counter %u\n", sw.counter);
+	if (sw.pin_set)
+		fprintf(f, "retries %d\n", sw.retries);
 	for (i = 0; i < sw.n; i++) {
 		der = NULL;
 		if ((len = i2d_PrivateKey(sw.creds[i].key, &der)) <= 0 ||
@@ -181,6 +206,8 @@ state_load(void)
 		struct cred *cr;
 
 		if (sscanf(line, "counter %u", &sw.counter) == 1)
+			continue;
+		if (sscanf(line, "retries %d", &sw.retries) == 1)
 			continue;
 		if (sscanf(line, "cred %255s %255s %4095s", a, b, c) != 3 ||
 		    sw.n == MAX_CREDS)
@@ -377,23 +404,196 @@ uv_flag(int uv_opt)
 	}
 }
 
+/* ---- client PIN, protocol 1 (CTAP 2.0 section 5.5) ---- */
+
+static void
+ka_new(void)
+{
+	EVP_PKEY_free(sw.ka);
+	if ((sw.ka = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
+		die("keygen");
+}
+
+/* AES-256-CBC, IV 0, no padding (n a multiple of 16). */
+static int
+aes(int enc, const uint8_t key[32], const uint8_t *in, size_t n, uint8_t *out)
+{
+	static const uint8_t	 iv[16];
+	EVP_CIPHER_CTX		*c;
+	int			 l1 = 0, l2 = 0, ok;
+
+	if (n % 16 != 0 || (c = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv, enc) ==
+	    1 && EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	    EVP_CipherUpdate(c, out, &l1, in, (int)n) == 1 &&
+	    EVP_CipherFinal_ex(c, out + l1, &l2) == 1 &&
+	    (size_t)(l1 + l2) == n;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* shared = SHA-256(x of ECDH(ka, platform key)); -1: bad platform key. */
+static int
+shared_secret(cbor_item_t *cose, uint8_t shared[32])
+{
+	OSSL_PARAM_BLD	*b = NULL;
+	OSSL_PARAM	*params = NULL;
+	EVP_PKEY_CTX	*pc = NULL, *dc = NULL;
+	EVP_PKEY	*peer = NULL;
+	const uint8_t	*x, *y;
+	uint8_t		 pt[65], z[32];
+	size_t		 xl, yl, zl = sizeof(z);
+	int		 ok = -1;
+
+	if (bytes(map_get(cose, -2), &x, &xl) != 0 || xl != 32 ||
+	    bytes(map_get(cose, -3), &y, &yl) != 0 || yl != 32)
+		return -1;
+	pt[0] = 0x04;
+	memcpy(pt + 1, x, 32);
+	memcpy(pt + 33, y, 32);
+	if ((b = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "P-256", 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt)) ||
+	    (params = OSSL_PARAM_BLD_to_param(b)) == NULL ||
+	    (pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (dc = EVP_PKEY_CTX_new(sw.ka, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(dc) != 1 ||
+	    EVP_PKEY_derive_set_peer(dc, peer) != 1 ||
+	    EVP_PKEY_derive(dc, z, &zl) != 1 || zl != 32)
+		goto out;
+	SHA256(z, zl, shared);
+	ok = 0;
+ out:
+	EVP_PKEY_CTX_free(dc);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(peer);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	return ok;
+}
+
+static size_t
+client_pin(cbor_item_t *req, uint8_t *out, size_t outlen)
+{
+	cbor_item_t	*m, *cose, *proto = map_get(req, 1), *sub = map_get(req, 2);
+	const uint8_t	*phe;
+	uint8_t		 shared[32], ph[16], enc[32], x[32], y[32];
+	size_t		 phelen;
+
+	if (!sw.pin_set || proto == NULL || !cbor_isa_uint(proto) ||
+	    cbor_get_int(proto) != 1 || sub == NULL || !cbor_isa_uint(sub)) {
+		out[0] = CTAP2_ERR_MISSING_PARAM;
+		return 1;
+	}
+	switch (cbor_get_int(sub)) {
+	case 0x01:		/* getRetries */
+		m = cbor_new_definite_map(1);
+		put(m, cint(3), cint(sw.retries));
+		return reply_cbor(m, out, outlen);
+	case 0x02:		/* getKeyAgreement */
+		pub_xy(sw.ka, x, y);
+		cose = cbor_new_definite_map(5);
+		put(cose, cint(1), cint(2));		/* kty: EC2 */
+		put(cose, cint(3), cint(-25));		/* ECDH-ES+HKDF-256 */
+		put(cose, cint(-1), cint(1));		/* crv: P-256 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+		put(cose, cint(-3), cbor_build_bytestring(y, 32));
+		m = cbor_new_definite_map(1);
+		put(m, cint(1), cose);
+		return reply_cbor(m, out, outlen);
+	case 0x05:		/* getPINToken */
+		if (sw.retries <= 0) {
+			out[0] = CTAP2_ERR_PIN_BLOCKED;
+			return 1;
+		}
+		if (shared_secret(map_get(req, 3), shared) != 0 ||
+		    bytes(map_get(req, 6), &phe, &phelen) != 0 || phelen != 16) {
+			out[0] = CTAP2_ERR_MISSING_PARAM;
+			return 1;
+		}
+		/* The try is spent before the PIN is looked at. */
+		sw.retries--;
+		state_save();
+		if (aes(0, shared, phe, 16, ph) != 0 ||
+		    CRYPTO_memcmp(ph, sw.pin_hash, 16) != 0) {
+			ka_new();
+			sw.token_valid = 0;
+			out[0] = sw.retries == 0 ? CTAP2_ERR_PIN_BLOCKED :
+			    CTAP2_ERR_PIN_INVALID;
+			return 1;
+		}
+		sw.retries = sw.max_retries;
+		state_save();
+		if (RAND_bytes(sw.token, sizeof(sw.token)) != 1 ||
+		    aes(1, shared, sw.token, sizeof(sw.token), enc) != 0)
+			die("pin token");
+		sw.token_valid = 1;
+		m = cbor_new_definite_map(1);
+		put(m, cint(2), cbor_build_bytestring(enc, sizeof(enc)));
+		return reply_cbor(m, out, outlen);
+	default:
+		out[0] = CTAP2_ERR_INVALID_SUBCOMMAND;
+		return 1;
+	}
+}
+
+/*
+ * pinAuth of a request (key ka, protocol key kp): 0 absent, 1 valid,
+ * -1 invalid.  Valid means LEFT(HMAC-SHA-256(pinToken, cdh), 16).
+ */
+static int
+pin_auth(cbor_item_t *req, int64_t ka, int64_t kp, const uint8_t *cdh)
+{
+	const uint8_t	*pa;
+	uint8_t		 mac[32];
+	unsigned	 maclen = sizeof(mac);
+	size_t		 palen;
+	cbor_item_t	*proto = map_get(req, kp);
+
+	if (map_get(req, ka) == NULL)
+		return 0;
+	if (!sw.pin_set || !sw.token_valid ||
+	    bytes(map_get(req, ka), &pa, &palen) != 0 || palen != 16 ||
+	    proto == NULL || !cbor_isa_uint(proto) || cbor_get_int(proto) != 1)
+		return -1;
+	if (HMAC(EVP_sha256(), sw.token, sizeof(sw.token), cdh, 32, mac,
+	    &maclen) == NULL || CRYPTO_memcmp(mac, pa, 16) != 0)
+		return -1;
+	return 1;
+}
+
 /* ---- CTAP2 commands ---- */
 
 static size_t
 get_info(uint8_t *out, size_t outlen)
 {
-	cbor_item_t *m = cbor_new_definite_map(4), *v, *o;
+	cbor_item_t *m = cbor_new_definite_map(sw.pin_set ? 5 : 4), *v, *o;
 
 	v = cbor_new_definite_array(1);
 	(void)cbor_array_push(v, cbor_move(cbor_build_string("FIDO_2_0")));
 	put(m, cint(1), v);
 	put(m, cint(3), cbor_build_bytestring(sw.aaguid, sizeof(sw.aaguid)));
-	o = cbor_new_definite_map(3);
+	o = cbor_new_definite_map(sw.pin_set ? 5 : 3);
 	put(o, cbor_build_string("rk"), cbor_build_bool(false));
 	put(o, cbor_build_string("up"), cbor_build_bool(true));
 	put(o, cbor_build_string("uv"), cbor_build_bool(sw.uv != UV_OFF));
+	if (sw.pin_set) {
+		put(o, cbor_build_string("clientPin"), cbor_build_bool(true));
+		put(o, cbor_build_string("makeCredUvNotRqd"),
+		    cbor_build_bool(true));
+	}
 	put(m, cint(4), o);
 	put(m, cint(5), cbor_build_uint16(1200));
+	if (sw.pin_set) {
+		v = cbor_new_definite_array(1);
+		(void)cbor_array_push(v, cbor_move(cint(1)));
+		put(m, cint(6), v);		/* pinUvAuthProtocols */
+	}
 	return reply_cbor(m, out, outlen);
 }
 
@@ -430,6 +630,14 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	if ((uvf = uv_flag(opt_bool(map_get(req, 7), "uv"))) < 0) {
 		out[0] = CTAP2_ERR_UNSUPPORTED_OPTION;
 		return 1;
+	}
+	switch (pin_auth(req, 8, 9, cdh)) {
+	case -1:
+		out[0] = CTAP2_ERR_PIN_AUTH_INVALID;
+		return 1;
+	case 1:
+		uvf = FL_UV;
+		break;
 	}
 	if (sw.n == MAX_CREDS)
 		die("too many credentials");
@@ -515,6 +723,15 @@ get_assertion(cbor_item_t *req, uint8_t *out, size_t outlen)
 		out[0] = CTAP2_ERR_UNSUPPORTED_OPTION;
 		return 1;
 	}
+	/* pinAuth (6) with pinProtocol (7): UV by PIN. */
+	switch (pin_auth(req, 6, 7, cdh)) {
+	case -1:
+		out[0] = CTAP2_ERR_PIN_AUTH_INVALID;
+		return 1;
+	case 1:
+		uvf = FL_UV;
+		break;
+	}
 	adlen = authdata_head(ad, rp_hash, (uint8_t)((up == 0 ? 0 : FL_UP) |
 	    uvf), next_counter());
 	state_save();
@@ -559,6 +776,9 @@ ctap2(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 		break;
 	case 0x02:
 		n = get_assertion(req, out, outlen);
+		break;
+	case 0x06:
+		n = client_pin(req, out, outlen);
 		break;
 	default:
 		out[0] = 0x01;	/* CTAP1_ERR_INVALID_COMMAND */
@@ -689,7 +909,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fido_sw --socket PATH --state FILE "
 	    "[--uv on|off|lie] [--counter increasing|stuck|zero] [--tamper] "
-	    "[--aaguid HEX32]\n");
+	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]]\n");
 	exit(2);
 }
 
@@ -703,16 +923,22 @@ main(int argc, char **argv)
 		{ "counter", required_argument, NULL, 'C' },
 		{ "tamper", no_argument, NULL, 't' },
 		{ "aaguid", required_argument, NULL, 'a' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "pin-retries", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un	sun;
 	const char		*path = NULL;
+	uint8_t			h[32];
+	char			*end;
 	size_t			n;
 	int			ch, lfd, fd;
 
 	memcpy(sw.aaguid, "zonemfa-fido_sw!", 16);
 	sw.uv = UV_ON;
 	sw.next_cid = 0x5a4d0000u;
+	sw.max_retries = 8;
+	sw.retries = -1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -748,6 +974,19 @@ main(int argc, char **argv)
 			if (unhex(optarg, sw.aaguid, 16, &n) != 0 || n != 16)
 				usage();
 			break;
+		case 'p':
+			if (strlen(optarg) < 4 || strlen(optarg) > 63)
+				usage();
+			SHA256((const uint8_t *)optarg, strlen(optarg), h);
+			memcpy(sw.pin_hash, h, sizeof(sw.pin_hash));
+			sw.pin_set = 1;
+			break;
+		case 'R':
+			sw.max_retries = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || sw.max_retries < 1 ||
+			    sw.max_retries > 8)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -755,6 +994,10 @@ main(int argc, char **argv)
 	if (path == NULL || sw.state == NULL || optind != argc)
 		usage();
 	state_load();
+	if (sw.retries < 0 || sw.retries > sw.max_retries)
+		sw.retries = sw.max_retries;
+	if (sw.pin_set)
+		ka_new();
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sun, 0, sizeof(sun));

@@ -169,10 +169,64 @@ if wait_held 5; then ok "the held session ended"; else not_ok "the held session 
 run_login mynumber bob "$(password bob)" ""
 expect_match '^auth: PAM_AUTH_ERR' "the revoked key is refused"
 
+# ---- a key with a client PIN (CTAP2 clientPin, PIN protocol 1)
+# SPEC "How proofs count": UV by PIN is knowledge, so the key alone meets
+# the My Number requirement (knowledge + possession) with password = none
+# (R1, R2).  The key allows 3 wrong PINs; its counter is in its state file.
+plug keyP --uv off --pin 4321 --pin-retries 3
+run as_user hd1 zm_enroll fido2 hd2
+expect_rc 0 "hd1 enrols hd2's key that has a client PIN (no PIN needed to enrol)"
+run as_user hd1 zm_enroll list hd2
+expect_match 'hd2 +fido2 +active +FIDO2 packed self, UV PIN' "the listing says UV by PIN"
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_SUCCESS' "R1/R2: key + its PIN satisfies My Number with password=none alone"
+expect_match 'PIN of your security key, 3 tries left' "the user is asked for the key's PIN, with the key's tries left"
+check "the PIN login is audited as ok, and no PIN appears in the log" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" "$(jf zone mn_nopw)" \
+    "$(jf result ok)")" -eq 1 -a "$(grep -c 4321 "$ZM_AUDIT_LOG")" -eq 0
+run_login mynumber hd2 "$(password hd2)" ""
+expect_match '^auth: PAM_SUCCESS' "with the stack password knowledge is proven: only a touch, no PIN"
+if [[ $OUT == *"PIN of your security key"* ]]; then
+	not_ok "no key PIN asked when the password proved knowledge"
+else
+	ok "no key PIN asked when the password proved knowledge"
+fi
+run_login mn_nopw hd2 9999
+expect_match '^auth: PAM_AUTH_ERR' "a wrong key PIN is refused"
+check "the wrong PIN is counted (audit: failure 1 of 5)" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" "$(jf result fail)" \
+    "$(jf reason 'wrong security key PIN')" 'failure 1 of 5')" -eq 1
+check "the key counted it too (2 PIN tries left in its state)" \
+    grep -qx 'retries 2' "$ZM_DIR/keyP.state"
+run_login mn_nopw hd2 12
+expect_match '^auth: PAM_AUTH_ERR' "a PIN too short for CTAP2 is refused"
+check "a too short PIN is counted by us but never sent to the key" \
+    grep -qx 'retries 2' "$ZM_DIR/keyP.state"
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_SUCCESS' "the right PIN after wrong ones logs in"
+expect_match 'PIN of your security key, 2 tries left' "the prompt showed 2 tries left"
+check "a right PIN restores the key's tries" grep -qx 'retries 3' "$ZM_DIR/keyP.state"
+for i in 1 2 3; do
+	run_login mn_nopw hd2 0000
+done
+expect_match '^auth: PAM_AUTH_ERR' "three wrong PINs in a row are refused"
+check "the third wrong PIN is audited as blocking the key's PIN" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" \
+    "$(jf reason 'wrong security key PIN, PIN blocked')")" -eq 1
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_AUTH_ERR' "a blocked key PIN: even the right PIN is refused"
+expect_match 'PIN of your security key is blocked' "the user is told the key's PIN is blocked (before typing it)"
+check "the blocked PIN refusal is audited" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" \
+    "$(jf reason 'security key PIN blocked')")" -eq 1
+run_login mynumber hd2 "$(password hd2)" ""
+expect_match '^auth: PAM_SUCCESS' "a key with a blocked PIN still proves possession beside the stack password"
+
 # ---- no key plugged in
 unplug
 run_login mynumber carol "$(password carol)" ""
 expect_match '^auth: PAM_AUTH_ERR' "no key plugged in: refused"
+expect_match 'No security key is plugged in' "no key plugged in: the user is told to plug it in"
 
 check "audit log verifies" zm_audit verify
 stop_daemon_ok

@@ -286,6 +286,8 @@ fido_err(int r)
 		return ZM_ERR_TIMEOUT;
 	case FIDO_ERR_NO_CREDENTIALS:
 		return ZM_ERR_NOTFOUND;
+	case FIDO_ERR_PIN_REQUIRED:
+		return ZM_ERR_PERM;
 	case FIDO_ERR_TX:
 	case FIDO_ERR_RX:
 	case FIDO_ERR_RX_NOT_CBOR:
@@ -405,7 +407,7 @@ zm_fido_assertion_clear(struct zm_fido_assertion *a)
 static int
 get_assert(fido_dev_t *dev, const char *rp_id,
     const struct zm_fido_allow *allow, size_t n, int want_uv,
-    struct zm_fido_assertion *out)
+    const char *pin, struct zm_fido_assertion *out)
 {
 	fido_assert_t	*a = NULL;
 	const uint8_t	*id;
@@ -421,16 +423,30 @@ get_assert(fido_dev_t *dev, const char *rp_id,
 	    fido_assert_set_clientdata_hash(a, out->cdh, sizeof(out->cdh)) !=
 	    FIDO_OK ||
 	    fido_assert_set_up(a, FIDO_OPT_TRUE) != FIDO_OK ||
-	    fido_assert_set_uv(a, want_uv && fido_dev_has_uv(dev) ?
-	    FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
+	    /* With a PIN the pinAuth asks for UV; "uv" stays unset (CTAP2.0). */
+	    fido_assert_set_uv(a, pin == NULL && want_uv &&
+	    fido_dev_has_uv(dev) ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (fido_assert_allow_cred(a, allow[i].id, allow[i].id_len) !=
 		    FIDO_OK)
 			goto out;
-	if ((fr = fido_dev_get_assert(dev, a, NULL)) != FIDO_OK) {
+	if ((fr = fido_dev_get_assert(dev, a, pin)) != FIDO_OK) {
 		zm_debug("fido2 get assertion: %s", fido_strerr(fr));
 		r = fido_err(fr);
+		if (pin != NULL && (fr == FIDO_ERR_PIN_INVALID ||
+		    fr == FIDO_ERR_PIN_BLOCKED ||
+		    fr == FIDO_ERR_PIN_AUTH_BLOCKED ||
+		    fr == FIDO_ERR_PIN_POLICY_VIOLATION)) {
+			/* The key's own count, after this try. */
+			if (fido_dev_get_retry_count(dev, &out->pin_left) !=
+			    FIDO_OK)
+				out->pin_left = -1;
+			out->pin_status = fr == FIDO_ERR_PIN_BLOCKED ||
+			    out->pin_left == 0 ? ZM_FIDO_PIN_BLOCKED :
+			    ZM_FIDO_PIN_WRONG;
+			r = ZM_ERR_DENIED;
+		}
 		goto out;
 	}
 	r = ZM_ERR_DENIED;
@@ -470,25 +486,42 @@ get_assert(fido_dev_t *dev, const char *rp_id,
 
 int
 zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
-    size_t n, int want_uv, int timeout_ms, struct zm_fido_assertion *out)
+    size_t n, int want_uv, const char *pin, int timeout_ms,
+    struct zm_fido_assertion *out)
 {
 	struct devlist	 dl;
 	fido_dev_t	*dev = NULL;
 	size_t		 i;
-	int		 more = 1, opened = 0, r = ZM_ERR_UNAVAILABLE, v;
+	int		 more = 1, opened = 0, r = ZM_ERR_UNAVAILABLE, v, ps, pl;
 
 	if (f == NULL || allow == NULL || n == 0 || out == NULL)
 		return ZM_ERR_INVALID;
 	memset(out, 0, sizeof(*out));
+	out->pin_left = -1;
 	devlist_load(f, &dl);
 	for (i = 0; more; i++) {
 		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
 			continue;
+		/* A PIN is for a key that has one: never sent to another. */
+		if (pin != NULL && !fido_dev_has_pin(dev)) {
+			dev_close(&dev);
+			continue;
+		}
 		opened = 1;
-		v = get_assert(dev, f->rp_id, allow, n, want_uv, out);
+		v = get_assert(dev, f->rp_id, allow, n, want_uv, pin, out);
 		dev_close(&dev);
 		if (v == 0) {
 			r = 0;
+			break;
+		}
+		if (out->pin_status != ZM_FIDO_PIN_OK) {
+			/* The key counted the try: tell, and ask no other. */
+			ps = out->pin_status;
+			pl = out->pin_left;
+			zm_fido_assertion_clear(out);
+			out->pin_status = ps;
+			out->pin_left = pl;
+			r = v;
 			break;
 		}
 		zm_fido_assertion_clear(out);
@@ -498,6 +531,36 @@ zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
 	}
 	if (!opened)
 		r = ZM_ERR_UNAVAILABLE;
+	devlist_free(&dl);
+	return r;
+}
+
+int
+zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin, int *left)
+{
+	struct devlist	 dl;
+	fido_dev_t	*dev = NULL;
+	size_t		 i;
+	int		 more = 1, r = ZM_ERR_UNAVAILABLE;
+
+	*has_pin = 0;
+	*left = -1;
+	if (f == NULL)
+		return ZM_ERR_INVALID;
+	devlist_load(f, &dl);
+	for (i = 0; more; i++) {
+		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
+			continue;
+		r = 0;
+		if (fido_dev_has_pin(dev)) {
+			*has_pin = 1;
+			if (fido_dev_get_retry_count(dev, left) != FIDO_OK)
+				*left = -1;
+			dev_close(&dev);
+			break;
+		}
+		dev_close(&dev);
+	}
 	devlist_free(&dl);
 	return r;
 }

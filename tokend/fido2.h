@@ -76,17 +76,35 @@ struct zm_fido_assertion {
 	uint8_t		*sig;
 	size_t		 sig_len;
 	size_t		 which;		/* index into the allow list */
+	int		 pin_status;	/* ZM_FIDO_PIN_* when a PIN was sent */
+	int		 pin_left;	/* PIN tries left after it; -1 unknown */
 };
+
+#define ZM_FIDO_PIN_OK		0
+#define ZM_FIDO_PIN_WRONG	1	/* ZM_ERR_DENIED: the key refused the PIN */
+#define ZM_FIDO_PIN_BLOCKED	2	/* ZM_ERR_DENIED: no tries left */
 
 /*
  * Ask the keys in turn for an assertion over a fresh random client-data
  * hash, allow list = exactly allow[0..n), user presence required, UV
- * requested (want_uv) where the key offers built-in UV.  The first key
- * holding one of the credentials answers.  ZM_ERR_UNAVAILABLE: no key;
- * ZM_ERR_NOTFOUND: no key holds any of them; ZM_ERR_TIMEOUT: no touch.
+ * requested (want_uv) where the key offers built-in UV.  With pin (not
+ * NULL) UV is by the key's client PIN instead: only keys with a PIN set
+ * are asked, and a wrong or blocked PIN is ZM_ERR_DENIED with
+ * out->pin_status and out->pin_left set.  The first key holding one of
+ * the credentials answers.  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_NOTFOUND:
+ * no key holds any of them; ZM_ERR_TIMEOUT: no touch.
  */
 int zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
-    size_t n, int want_uv, int timeout_ms, struct zm_fido_assertion *out);
+    size_t n, int want_uv, const char *pin, int timeout_ms,
+    struct zm_fido_assertion *out);
+
+/*
+ * Whether a plugged-in key has a client PIN set (the first such key), and
+ * its PIN tries left (*left, -1 when the key does not say).
+ * ZM_ERR_UNAVAILABLE: no key opens.
+ */
+int zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin,
+    int *left);
 void zm_fido_assertion_clear(struct zm_fido_assertion *a);
 
 /*
