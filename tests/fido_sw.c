@@ -3,7 +3,7 @@
  *
  *   fido_sw --socket PATH --state FILE [--uv on|off|lie]
  *           [--counter increasing|stuck|zero] [--tamper] [--aaguid HEX32]
- *           [--pin PIN [--pin-retries N]]
+ *           [--pin PIN [--pin-retries N]] [--attest-ca PATH]
  *
  * Listens on a SOCK_SEQPACKET UNIX socket; every packet is one 64-byte
  * CTAPHID report without a report id (SPEC "zonemfa-tokend
@@ -28,6 +28,11 @@
  *                pinAuth on getAssertion sets UV.  makeCredential needs
  *                no PIN (makeCredUvNotRqd, as CTAP 2.1 keys do for
  *                credentials that are not discoverable)
+ *   --attest-ca PATH  full packed attestation: at start make a test CA
+ *                and an attestation certificate it signs (both P-256),
+ *                write the CA certificate (PEM) to PATH, and sign every
+ *                makeCredential with the attestation key (x5c) instead
+ *                of self attestation
  *   --pin-retries N  wrong PINs before the PIN blocks (default 8); the
  *                counter is kept in the state file, so a blocked key
  *                stays blocked when it is plugged in again
@@ -58,6 +63,8 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #define REPORT		64
 #define INIT_DATA	(REPORT - 7)
@@ -118,6 +125,10 @@ static struct {
 	EVP_PKEY	*ka;		/* key agreement key of this power-up */
 	uint8_t		 token[32];	/* pinToken; valid once a PIN was right */
 	int		 token_valid;
+	/* full attestation (--attest-ca) */
+	EVP_PKEY	*att_key;
+	uint8_t		*att_der;
+	int		 att_der_len;
 } sw;
 
 static void
@@ -404,6 +415,82 @@ uv_flag(int uv_opt)
 	}
 }
 
+/* ---- full attestation: a test CA and the certificate it signs ---- */
+
+static X509 *
+cert_new(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn,
+    int ca, long serial)
+{
+	X509		*x;
+	X509_NAME	*n;
+	X509_EXTENSION	*e;
+	X509V3_CTX	 v3;
+
+	if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), serial) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) == NULL ||
+	    X509_set_pubkey(x, key) != 1 || (n = X509_NAME_new()) == NULL)
+		die("certificate");
+	/* WebAuthn packed: C, O, OU "Authenticator Attestation", CN. */
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)"zonemfa test", -1, -1, 0);
+	if (!ca)
+		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
+		    (const unsigned char *)"Authenticator Attestation", -1,
+		    -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	if (X509_set_subject_name(x, n) != 1 ||
+	    X509_set_issuer_name(x, issuer != NULL ?
+	    X509_get_subject_name(issuer) : n) != 1)
+		die("certificate name");
+	X509_NAME_free(n);
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	if ((e = X509V3_EXT_nconf_nid(NULL, &v3, NID_basic_constraints,
+	    ca ? "critical,CA:TRUE" : "critical,CA:FALSE")) == NULL ||
+	    X509_add_ext(x, e, -1) != 1)
+		die("basicConstraints");
+	X509_EXTENSION_free(e);
+	if (ca) {
+		if ((e = X509V3_EXT_nconf_nid(NULL, &v3, NID_key_usage,
+		    "critical,keyCertSign,cRLSign")) == NULL ||
+		    X509_add_ext(x, e, -1) != 1)
+			die("keyUsage");
+		X509_EXTENSION_free(e);
+	}
+	if (X509_sign(x, signer, EVP_sha256()) <= 0)
+		die("X509_sign");
+	return x;
+}
+
+static void
+attest_setup(const char *ca_path)
+{
+	EVP_PKEY	*ca_key;
+	X509		*ca, *att;
+	FILE		*f;
+
+	if ((ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (sw.att_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) ==
+	    NULL)
+		die("keygen");
+	ca = cert_new(ca_key, ca_key, NULL, "zonemfa test attestation CA", 1,
+	    1);
+	att = cert_new(sw.att_key, ca_key, ca, "fido_sw attestation", 0, 2);
+	sw.att_der = NULL;
+	if ((sw.att_der_len = i2d_X509(att, &sw.att_der)) <= 0)
+		die("i2d_X509");
+	if ((f = fopen(ca_path, "w")) == NULL || PEM_write_X509(f, ca) != 1 ||
+	    fclose(f) != 0)
+		die("cannot write the CA certificate");
+	X509_free(att);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+}
+
 /* ---- client PIN, protocol 1 (CTAP 2.0 section 5.5) ---- */
 
 static void
@@ -673,11 +760,22 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	free(cbuf);
 	state_save();
 
-	/* Packed self-attestation: signed by the credential key itself. */
-	siglen = sign(cr->key, ad, adlen, cdh, 32, sig, sizeof(sig));
-	att = cbor_new_definite_map(2);
+	/*
+	 * Packed: self attestation (signed by the credential key itself), or
+	 * full with --attest-ca (the attestation key, certificate in x5c).
+	 */
+	siglen = sign(sw.att_key != NULL ? sw.att_key : cr->key, ad, adlen,
+	    cdh, 32, sig, sizeof(sig));
+	att = cbor_new_definite_map(sw.att_key != NULL ? 3 : 2);
 	put(att, cbor_build_string("alg"), cint(-7));
 	put(att, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
+	if (sw.att_key != NULL) {
+		cbor_item_t *x5c = cbor_new_definite_array(1);
+
+		(void)cbor_array_push(x5c, cbor_move(cbor_build_bytestring(
+		    sw.att_der, (size_t)sw.att_der_len)));
+		put(att, cbor_build_string("x5c"), x5c);
+	}
 	m = cbor_new_definite_map(3);
 	put(m, cint(1), cbor_build_string("packed"));
 	put(m, cint(2), cbor_build_bytestring(ad, adlen));
@@ -909,7 +1007,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: fido_sw --socket PATH --state FILE "
 	    "[--uv on|off|lie] [--counter increasing|stuck|zero] [--tamper] "
-	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]]\n");
+	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]] "
+	    "[--attest-ca PATH]\n");
 	exit(2);
 }
 
@@ -925,10 +1024,11 @@ main(int argc, char **argv)
 		{ "aaguid", required_argument, NULL, 'a' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-retries", required_argument, NULL, 'R' },
+		{ "attest-ca", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un	sun;
-	const char		*path = NULL;
+	const char		*path = NULL, *ca_path = NULL;
 	uint8_t			h[32];
 	char			*end;
 	size_t			n;
@@ -981,6 +1081,9 @@ main(int argc, char **argv)
 			memcpy(sw.pin_hash, h, sizeof(sw.pin_hash));
 			sw.pin_set = 1;
 			break;
+		case 'A':
+			ca_path = optarg;
+			break;
 		case 'R':
 			sw.max_retries = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || sw.max_retries < 1 ||
@@ -998,6 +1101,8 @@ main(int argc, char **argv)
 		sw.retries = sw.max_retries;
 	if (sw.pin_set)
 		ka_new();
+	if (ca_path != NULL)
+		attest_setup(ca_path);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sun, 0, sizeof(sun));
