@@ -125,7 +125,8 @@ main(int argc, char **argv)
 	if ((r = zm_fido_new(0, &sock, 1, rp, &f)) != 0)
 		goto fail;
 	t0 = now_s();
-	if ((r = zm_fido_enroll(f, "bench", ZM_FIDO_TIMEOUT_MS, &cred)) != 0)
+	if ((r = zm_fido_enroll(f, "bench", NULL, ZM_FIDO_TIMEOUT_MS,
+	    &cred)) != 0)
 		goto fail;
 	t_enrol = now_s() - t0;
 	allow.id = cred.id;

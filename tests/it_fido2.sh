@@ -228,6 +228,38 @@ run_login mynumber carol "$(password carol)" ""
 expect_match '^auth: PAM_AUTH_ERR' "no key plugged in: refused"
 expect_match 'No security key is plugged in' "no key plugged in: the user is told to plug it in"
 
+# ---- attestation against fido_attestation_ca (the daemon restarted with it)
+# Each fido_sw --attest-ca process makes its own CA and writes it out:
+# att-ca.pem is the CA configured, other-ca.pem one that is not.
+stop_daemon_ok
+sed -i "/^\[tokend\]/a fido_attestation_ca = $ZM_DIR/att-ca.pem" "$ZM_CONF"
+plug keyD --attest-ca "$ZM_DIR/att-ca.pem"
+start_daemon --fido-hid-socket "$KEY_SOCK" ||
+    bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 0 "a key whose attestation certificate chains to fido_attestation_ca is enrolled"
+run as_user hd1 zm_enroll list carol
+expect_match 'carol +fido2 +active +FIDO2 packed CA-verified' "the listing says the attestation was CA-verified"
+check "the enrolment audit names the chained attestation" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result ok)" \
+    'attestation x5c chained to fido_attestation_ca')" -eq 1
+run_login mynumber carol "$(password carol)" ""
+expect_match '^auth: PAM_SUCCESS' "the CA-verified key logs carol in"
+plug keyE --attest-ca "$ZM_DIR/other-ca.pem"
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 1 "a key attested by another CA is refused"
+check "audit: attestation certificate does not chain" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result refused)" \
+    "$(jf reason 'attestation certificate does not chain to fido_attestation_ca')")" -eq 1
+plug keyF
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 1 "self attestation is refused when fido_attestation_ca is set"
+check "audit: self attestation refused" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result refused)" \
+    "$(jf reason 'self attestation refused \(fido_attestation_ca is set\)')")" -eq 1
+check "the refused keys added nothing: carol has her first key and the CA-verified one" \
+    test "$(ZM_AS=hd1 zm_enroll list carol | grep -Ec 'fido2 +active')" -eq 2
+
 check "audit log verifies" zm_audit verify
 stop_daemon_ok
 unplug

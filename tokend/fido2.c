@@ -29,6 +29,7 @@
 #include <fido.h>
 #include <fido/es256.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "crypto.h"
 #include "err.h"
@@ -300,9 +301,44 @@ fido_err(int r)
 
 /* ---- enrolment ---- */
 
+/* 0 when the DER certificate chains to a CA in the PEM bundle (now). */
+static int
+att_chain(const uint8_t *der, size_t len, const char *ca_file)
+{
+	const uint8_t	*p = der;
+	X509		*x = NULL;
+	X509_STORE	*st = NULL;
+	X509_STORE_CTX	*ctx = NULL;
+	int		 r = ZM_ERR_DENIED;
+
+	if (len > 16384 || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len)
+		goto out;
+	/* Loaded at each enrolment: a changed bundle needs no restart. */
+	if ((st = X509_STORE_new()) == NULL ||
+	    X509_STORE_load_file(st, ca_file) != 1 ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, st, x, NULL) != 1) {
+		zm_err("fido_attestation_ca %s cannot be loaded", ca_file);
+		r = ZM_ERR_CRYPTO;
+		goto out;
+	}
+	if (X509_verify_cert(ctx) == 1)
+		r = 0;
+	else
+		zm_notice("fido2 attestation certificate: %s",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
+ out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	X509_free(x);
+	return r;
+}
+
 static int
 make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
-    struct zm_fido_cred *out)
+    const char *att_ca, struct zm_fido_cred *out)
 {
 	fido_cred_t	*c = NULL;
 	uint8_t		 cdh[ZM_FIDO_CDH_LEN], uid[32];
@@ -340,8 +376,31 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 	if (fr != FIDO_OK) {
 		zm_notice("fido2 attestation does not verify: %s",
 		    fido_strerr(fr));
+		out->refused = "attestation does not verify";
 		r = ZM_ERR_DENIED;
 		goto out;
+	}
+	/*
+	 * The signature only shows the key holds the attestation key; which
+	 * maker's key that is, only a chain to a trusted CA shows.
+	 */
+	if (att_ca != NULL) {
+		if ((out->flags & ZM_FIDO_F_ATT_X5C) == 0) {
+			zm_notice("fido2: self attestation refused "
+			    "(fido_attestation_ca is set)");
+			out->refused = "self attestation refused "
+			    "(fido_attestation_ca is set)";
+			r = ZM_ERR_DENIED;
+			goto out;
+		}
+		if ((r = att_chain(fido_cred_x5c_ptr(c), fido_cred_x5c_len(c),
+		    att_ca)) != 0) {
+			out->refused = r == ZM_ERR_DENIED ? "attestation "
+			    "certificate does not chain to fido_attestation_ca" :
+			    "fido_attestation_ca cannot be loaded";
+			goto out;
+		}
+		out->flags |= ZM_FIDO_F_ATT_CA;
 	}
 	if (fido_cred_pubkey_len(c) != ZM_FIDO_PK_LEN ||
 	    fido_cred_id_len(c) == 0 ||
@@ -368,8 +427,8 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 }
 
 int
-zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
-    struct zm_fido_cred *out)
+zm_fido_enroll(struct zm_fido *f, const char *user, const char *att_ca,
+    int timeout_ms, struct zm_fido_cred *out)
 {
 	struct devlist	 dl;
 	fido_dev_t	*dev = NULL;
@@ -384,7 +443,7 @@ zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
 	for (i = 0; more; i++) {
 		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
 			continue;
-		r = make_cred(dev, f->rp_id, user, out);
+		r = make_cred(dev, f->rp_id, user, att_ca, out);
 		dev_close(&dev);
 		break;
 	}

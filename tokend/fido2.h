@@ -28,6 +28,7 @@
 #define ZM_FIDO_F_PIN		0x04u	/* key has a client PIN set */
 #define ZM_FIDO_F_ATT_SELF	0x10u	/* packed self-attestation, verified */
 #define ZM_FIDO_F_ATT_X5C	0x20u	/* attestation certificate, signature verified */
+#define ZM_FIDO_F_ATT_CA	0x40u	/* ... and it chains to fido_attestation_ca */
 
 /* Authenticator data flags (WebAuthn). */
 #define ZM_FIDO_AD_UP		0x01u
@@ -50,17 +51,21 @@ struct zm_fido_cred {
 	unsigned	flags;		/* ZM_FIDO_F_* */
 	uint32_t	counter;
 	char		fmt[16];	/* attestation format */
+	const char	*refused;	/* why the key was refused (static), or NULL */
 };
 
 /*
  * Make an ES256 credential for user on the first key that answers (user
  * presence, and UV when the key has built-in UV), with a fresh random
  * user id and client-data hash; verify its attestation (packed self or
- * x5c signature).  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_TIMEOUT: no touch;
- * ZM_ERR_DENIED: the attestation does not verify.
+ * x5c signature).  With att_ca (a PEM bundle: fido_attestation_ca) the
+ * attestation must be a certificate that chains to it: self attestation
+ * is refused.  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_TIMEOUT: no touch;
+ * ZM_ERR_DENIED: the attestation does not verify or chain (out->refused
+ * says which).
  */
-int zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
-    struct zm_fido_cred *out);
+int zm_fido_enroll(struct zm_fido *f, const char *user, const char *att_ca,
+    int timeout_ms, struct zm_fido_cred *out);
 
 /* One enrolled credential offered in the allow list. */
 struct zm_fido_allow {
