@@ -4,6 +4,7 @@
  *   fido_sw --socket PATH --state FILE [--uv on|off|lie]
  *           [--counter increasing|stuck|zero] [--tamper] [--aaguid HEX32]
  *           [--pin PIN [--pin-retries N]] [--attest-ca PATH]
+ *           [--alg es256|eddsa]
  *
  * Listens on a SOCK_SEQPACKET UNIX socket; every packet is one 64-byte
  * CTAPHID report without a report id (SPEC "zonemfa-tokend
@@ -33,6 +34,8 @@
  *                write the CA certificate (PEM) to PATH, and sign every
  *                makeCredential with the attestation key (x5c) instead
  *                of self attestation
+ *   --alg eddsa  getInfo lists EdDSA (and ES256); makeCredential makes an
+ *                Ed25519 credential when the request offers EdDSA (-8)
  *   --pin-retries N  wrong PINs before the PIN blocks (default 8); the
  *                counter is kept in the state file, so a blocked key
  *                stays blocked when it is plugged in again
@@ -112,7 +115,7 @@ struct cred {
 
 static struct {
 	const char	*state;
-	int		 uv, counter_mode, tamper;
+	int		 uv, counter_mode, tamper, eddsa;
 	uint8_t		 aaguid[16];
 	uint32_t	 counter;
 	struct cred	 creds[MAX_CREDS];
@@ -362,8 +365,10 @@ sign(EVP_PKEY *k, const uint8_t *a, size_t alen, const uint8_t *b,
 		die("sign: too long");
 	memcpy(msg, a, alen);
 	memcpy(msg + alen, b, blen);
+	/* Ed25519 signs the message itself (no digest). */
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k) != 1 ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_PKEY_get_base_id(k) ==
+	    EVP_PKEY_ED25519 ? NULL : EVP_sha256(), NULL, k) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, msg, alen + blen) != 1)
 		die("EVP_DigestSign");
 	EVP_MD_CTX_free(ctx);
@@ -659,7 +664,10 @@ pin_auth(cbor_item_t *req, int64_t ka, int64_t kp, const uint8_t *cdh)
 static size_t
 get_info(uint8_t *out, size_t outlen)
 {
-	cbor_item_t *m = cbor_new_definite_map(sw.pin_set ? 5 : 4), *v, *o;
+	cbor_item_t *m = cbor_new_definite_map((sw.pin_set ? 5 : 4) +
+	    (sw.eddsa ? 1 : 0)), *v, *o, *a;
+	int64_t algs[] = { -8, -7 };
+	size_t i;
 
 	v = cbor_new_definite_array(1);
 	(void)cbor_array_push(v, cbor_move(cbor_build_string("FIDO_2_0")));
@@ -680,6 +688,17 @@ get_info(uint8_t *out, size_t outlen)
 		v = cbor_new_definite_array(1);
 		(void)cbor_array_push(v, cbor_move(cint(1)));
 		put(m, cint(6), v);		/* pinUvAuthProtocols */
+	}
+	if (sw.eddsa) {
+		v = cbor_new_definite_array(2);
+		for (i = 0; i < 2; i++) {
+			a = cbor_new_definite_map(2);
+			put(a, cbor_build_string("alg"), cint(algs[i]));
+			put(a, cbor_build_string("type"),
+			    cbor_build_string("public-key"));
+			(void)cbor_array_push(v, cbor_move(a));
+		}
+		put(m, cint(10), v);		/* algorithms */
 	}
 	return reply_cbor(m, out, outlen);
 }
@@ -708,8 +727,12 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 		cbor_item_t *alg = map_get_str(cbor_array_handle(params)[i],
 		    "alg");
 		if (alg != NULL && cbor_isa_negint(alg) && cbor_get_int(alg) == 6)
-			ok = 1;		/* -7: ES256 */
+			ok |= 1;	/* -7: ES256 */
+		if (alg != NULL && cbor_isa_negint(alg) && cbor_get_int(alg) == 7)
+			ok |= 2;	/* -8: EdDSA */
 	}
+	if (!sw.eddsa)
+		ok &= 1;
 	if (!ok) {
 		out[0] = CTAP2_ERR_UNSUPPORTED_ALG;
 		return 1;
@@ -732,7 +755,8 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	if (RAND_bytes(cr->id, CRED_ID_LEN) != 1)
 		die("RAND_bytes");
 	SHA256(cbor_string_handle(rp), cbor_string_length(rp), cr->rp_hash);
-	if ((cr->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
+	if ((cr->key = (ok & 2) ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
 		die("keygen");
 	sw.n++;
 
@@ -744,13 +768,25 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	ad[adlen++] = CRED_ID_LEN;
 	memcpy(ad + adlen, cr->id, CRED_ID_LEN);
 	adlen += CRED_ID_LEN;
-	pub_xy(cr->key, x, y);
-	cose = cbor_new_definite_map(5);
-	put(cose, cint(1), cint(2));		/* kty: EC2 */
-	put(cose, cint(3), cint(-7));		/* alg: ES256 */
-	put(cose, cint(-1), cint(1));		/* crv: P-256 */
-	put(cose, cint(-2), cbor_build_bytestring(x, 32));
-	put(cose, cint(-3), cbor_build_bytestring(y, 32));
+	if (ok & 2) {
+		size_t xl = sizeof(x);
+
+		if (!EVP_PKEY_get_raw_public_key(cr->key, x, &xl) || xl != 32)
+			die("ed25519 public key");
+		cose = cbor_new_definite_map(4);
+		put(cose, cint(1), cint(1));		/* kty: OKP */
+		put(cose, cint(3), cint(-8));		/* alg: EdDSA */
+		put(cose, cint(-1), cint(6));		/* crv: Ed25519 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+	} else {
+		pub_xy(cr->key, x, y);
+		cose = cbor_new_definite_map(5);
+		put(cose, cint(1), cint(2));		/* kty: EC2 */
+		put(cose, cint(3), cint(-7));		/* alg: ES256 */
+		put(cose, cint(-1), cint(1));		/* crv: P-256 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+		put(cose, cint(-3), cbor_build_bytestring(y, 32));
+	}
 	len = cbor_serialize_alloc(cose, &cbuf, &cbl);
 	cbor_decref(&cose);
 	if (len == 0 || adlen + len > sizeof(ad))
@@ -767,7 +803,8 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	siglen = sign(sw.att_key != NULL ? sw.att_key : cr->key, ad, adlen,
 	    cdh, 32, sig, sizeof(sig));
 	att = cbor_new_definite_map(sw.att_key != NULL ? 3 : 2);
-	put(att, cbor_build_string("alg"), cint(-7));
+	put(att, cbor_build_string("alg"), cint(sw.att_key == NULL &&
+	    (ok & 2) ? -8 : -7));
 	put(att, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
 	if (sw.att_key != NULL) {
 		cbor_item_t *x5c = cbor_new_definite_array(1);
@@ -1008,7 +1045,7 @@ usage(void)
 	fprintf(stderr, "usage: fido_sw --socket PATH --state FILE "
 	    "[--uv on|off|lie] [--counter increasing|stuck|zero] [--tamper] "
 	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]] "
-	    "[--attest-ca PATH]\n");
+	    "[--attest-ca PATH] [--alg es256|eddsa]\n");
 	exit(2);
 }
 
@@ -1025,6 +1062,7 @@ main(int argc, char **argv)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-retries", required_argument, NULL, 'R' },
 		{ "attest-ca", required_argument, NULL, 'A' },
+		{ "alg", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un	sun;
@@ -1083,6 +1121,12 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			ca_path = optarg;
+			break;
+		case 'g':
+			if (strcmp(optarg, "eddsa") == 0)
+				sw.eddsa = 1;
+			else if (strcmp(optarg, "es256") != 0)
+				usage();
 			break;
 		case 'R':
 			sw.max_retries = (int)strtol(optarg, &end, 10);

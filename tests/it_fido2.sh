@@ -222,6 +222,19 @@ check "the blocked PIN refusal is audited" \
 run_login mynumber hd2 "$(password hd2)" ""
 expect_match '^auth: PAM_SUCCESS' "a key with a blocked PIN still proves possession beside the stack password"
 
+# ---- an EdDSA credential: the key lists EdDSA in getInfo, the daemon takes it
+plug keyG --alg eddsa
+run as_user hd1 zm_enroll fido2 bob
+expect_rc 0 "hd1 enrols bob's key that offers EdDSA"
+check "the credential is EdDSA (audit names the type)" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf result ok)" \
+    'fido2 EdDSA fmt packed attestation self')" -eq 1
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_SUCCESS' "an EdDSA credential logs bob in (verified with its Ed25519 key)"
+plug keyG --alg eddsa --tamper
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_AUTH_ERR' "a tampered EdDSA assertion is refused"
+
 # ---- no key plugged in
 unplug
 run_login mynumber carol "$(password carol)" ""

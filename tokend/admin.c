@@ -304,7 +304,9 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	if (label[0] == '\0')
 		fido2_label(c, label, sizeof(label));
 	memcpy(t.label, label, sizeof(t.label));
-	snprintf(t.algo, sizeof(t.algo), "ES256");
+	/* The type travels in the data blob; algo says it to people. */
+	snprintf(t.algo, sizeof(t.algo), "%s",
+	    c->cose == ZM_FIDO_COSE_EDDSA ? "EdDSA" : "ES256");
 	t.last_step = -1;
 	t.counter = c->counter;
 	t.flags = c->flags;
@@ -312,7 +314,7 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	snprintf(t.enrolled_by, sizeof(t.enrolled_by), "%s", peer->name);
 	if ((r = zm_fido_ident(c->id, c->id_len, t.ident,
 	    sizeof(t.ident))) != 0 ||
-	    (r = zm_fido_data_encode(c->pk, c->id, c->id_len, &t.data,
+	    (r = zm_fido_data_encode(c->cose, c->pk, c->id, c->id_len, &t.data,
 	    &t.data_len)) != 0)
 		goto out;
 	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
@@ -326,8 +328,8 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 		goto out;
 	}
 	fmt_id(tok, sizeof(tok), t.id);
-	n = snprintf(detail, sizeof(detail), "fido2 ES256 fmt %s "
-	    "attestation %s uv %s counter %u label %s", c->fmt,
+	n = snprintf(detail, sizeof(detail), "fido2 %s fmt %s "
+	    "attestation %s uv %s counter %u label %s", t.algo, c->fmt,
 	    (c->flags & ZM_FIDO_F_ATT_CA) ? "x5c chained to "
 	    "fido_attestation_ca" : (c->flags & ZM_FIDO_F_ATT_X5C) ? "x5c" :
 	    "self",

@@ -54,6 +54,7 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 	struct zm_fido_assertion	 as;
 	const uint8_t			*pks[MAX_KEYS], *pk, *id;
 	int64_t				 ids[MAX_KEYS];
+	int				 coses[MAX_KEYS];
 	unsigned			 flags = 0;
 	size_t				 n = 0, i, k = 0, id_len;
 	uint32_t			 counter = 0, stored = 0;
@@ -70,8 +71,8 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 	for (i = 0; i < n && k < MAX_KEYS; i++) {
 		if (t[i].kind != ZM_TOK_FIDO2 || t[i].state != ZM_TS_ACTIVE)
 			continue;
-		if (zm_fido_data_decode(t[i].data, t[i].data_len, &pk, &id,
-		    &id_len) != 0) {
+		if (zm_fido_data_decode(t[i].data, t[i].data_len, &coses[k],
+		    &pk, &id, &id_len) != 0) {
 			zm_err("token %" PRId64 " of %s: bad fido2 data",
 			    t[i].id, user);
 			r = ZM_ERR_INTERNAL;
@@ -110,7 +111,8 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 		goto out;
 	}
 	if ((v = zm_fido_verify(d->cfg->fido_rp_id, as.cdh, as.authdata,
-	    as.authdata_len, as.sig, as.sig_len, pks[as.which], &flags,
+	    as.authdata_len, as.sig, as.sig_len, coses[as.which],
+	    pks[as.which], &flags,
 	    &counter)) != 0) {
 		zm_notice("fido2: assertion of token %" PRId64 " of %s does "
 		    "not verify", ids[as.which], user);

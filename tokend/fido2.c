@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <fido.h>
+#include <fido/eddsa.h>
 #include <fido/es256.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -40,7 +41,8 @@
 #define MAX_SOCKETS	16
 #define MAX_HID		16
 #define REPORT_LEN	64
-#define DATA_VERSION	1
+#define DATA_ES256	1	/* blob versions = credential types */
+#define DATA_EDDSA	2
 
 struct zm_fido {
 	int	 use_hid;
@@ -336,6 +338,24 @@ att_chain(const uint8_t *der, size_t len, const char *ca_file)
 	return r;
 }
 
+/* The key's getInfo lists EdDSA among its algorithms. */
+static int
+key_offers_eddsa(fido_dev_t *dev)
+{
+	fido_cbor_info_t	*ci;
+	size_t			 i;
+	int			 yes = 0;
+
+	if ((ci = fido_cbor_info_new()) == NULL)
+		return 0;
+	if (fido_dev_get_cbor_info(dev, ci) == FIDO_OK)
+		for (i = 0; i < fido_cbor_info_algorithm_count(ci); i++)
+			if (fido_cbor_info_algorithm_cose(ci, i) == COSE_EDDSA)
+				yes = 1;
+	fido_cbor_info_free(&ci);
+	return yes;
+}
+
 static int
 make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
     const char *att_ca, struct zm_fido_cred *out)
@@ -343,15 +363,19 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 	fido_cred_t	*c = NULL;
 	uint8_t		 cdh[ZM_FIDO_CDH_LEN], uid[32];
 	const char	*fmt;
+	size_t		 pk_len;
 	int		 has_uv = fido_dev_has_uv(dev), fr, r = ZM_ERR_INTERNAL;
 
 	if ((c = fido_cred_new()) == NULL)
 		return ZM_ERR_NOMEM;
+	out->cose = key_offers_eddsa(dev) ? ZM_FIDO_COSE_EDDSA :
+	    ZM_FIDO_COSE_ES256;
 	if ((r = zm_random(cdh, sizeof(cdh))) != 0 ||
 	    (r = zm_random(uid, sizeof(uid))) != 0)
 		goto out;
 	r = ZM_ERR_INTERNAL;
-	if (fido_cred_set_type(c, COSE_ES256) != FIDO_OK ||
+	if (fido_cred_set_type(c, out->cose == ZM_FIDO_COSE_EDDSA ? COSE_EDDSA :
+	    COSE_ES256) != FIDO_OK ||
 	    fido_cred_set_clientdata_hash(c, cdh, sizeof(cdh)) != FIDO_OK ||
 	    fido_cred_set_rp(c, rp_id, "zonemfa") != FIDO_OK ||
 	    fido_cred_set_user(c, uid, sizeof(uid), user, user, NULL) !=
@@ -402,14 +426,18 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 		}
 		out->flags |= ZM_FIDO_F_ATT_CA;
 	}
-	if (fido_cred_pubkey_len(c) != ZM_FIDO_PK_LEN ||
+	pk_len = out->cose == ZM_FIDO_COSE_EDDSA ? ZM_FIDO_EDDSA_PK_LEN :
+	    ZM_FIDO_PK_LEN;
+	if (fido_cred_type(c) != (out->cose == ZM_FIDO_COSE_EDDSA ?
+	    COSE_EDDSA : COSE_ES256) || fido_cred_pubkey_len(c) != pk_len ||
 	    fido_cred_id_len(c) == 0 ||
 	    fido_cred_id_len(c) > sizeof(out->id)) {
-		zm_notice("fido2 credential: unexpected key or id length");
+		zm_notice("fido2 credential: unexpected type, key or id "
+		    "length");
 		r = ZM_ERR_DENIED;
 		goto out;
 	}
-	memcpy(out->pk, fido_cred_pubkey_ptr(c), ZM_FIDO_PK_LEN);
+	memcpy(out->pk, fido_cred_pubkey_ptr(c), pk_len);
 	out->id_len = fido_cred_id_len(c);
 	memcpy(out->id, fido_cred_id_ptr(c), out->id_len);
 	out->counter = fido_cred_sigcount(c);
@@ -627,20 +655,26 @@ zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin, int *left)
 int
 zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
     const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
-    size_t sig_len, const uint8_t pk[ZM_FIDO_PK_LEN], unsigned *flags,
+    size_t sig_len, int cose, const uint8_t *pk, unsigned *flags,
     uint32_t *counter)
 {
 	fido_assert_t	*a = NULL;
 	es256_pk_t	*k = NULL;
+	eddsa_pk_t	*ek = NULL;
 	int		 fr, r = ZM_ERR_INTERNAL;
 
 	*flags = 0;
 	*counter = 0;
-	if ((a = fido_assert_new()) == NULL || (k = es256_pk_new()) == NULL) {
+	if (cose != ZM_FIDO_COSE_ES256 && cose != ZM_FIDO_COSE_EDDSA)
+		return ZM_ERR_INVALID;
+	if ((a = fido_assert_new()) == NULL || (cose == ZM_FIDO_COSE_ES256 ?
+	    (k = es256_pk_new()) == NULL : (ek = eddsa_pk_new()) == NULL)) {
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
-	if (es256_pk_from_ptr(k, pk, ZM_FIDO_PK_LEN) != FIDO_OK ||
+	if ((cose == ZM_FIDO_COSE_ES256 ?
+	    es256_pk_from_ptr(k, pk, ZM_FIDO_PK_LEN) :
+	    eddsa_pk_from_ptr(ek, pk, ZM_FIDO_EDDSA_PK_LEN)) != FIDO_OK ||
 	    fido_assert_set_count(a, 1) != FIDO_OK ||
 	    fido_assert_set_rp(a, rp_id) != FIDO_OK ||
 	    fido_assert_set_clientdata_hash(a, cdh, ZM_FIDO_CDH_LEN) !=
@@ -656,7 +690,10 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 		r = ZM_ERR_DENIED;
 		goto out;
 	}
-	if ((fr = fido_assert_verify(a, 0, COSE_ES256, k)) != FIDO_OK) {
+	/* The type is the stored one: a key cannot choose it at login. */
+	if ((fr = cose == ZM_FIDO_COSE_ES256 ?
+	    fido_assert_verify(a, 0, COSE_ES256, k) :
+	    fido_assert_verify(a, 0, COSE_EDDSA, ek)) != FIDO_OK) {
 		zm_debug("fido2 assertion does not verify: %s",
 		    fido_strerr(fr));
 		r = ZM_ERR_DENIED;
@@ -667,6 +704,7 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 	r = 0;
  out:
 	es256_pk_free(&k);
+	eddsa_pk_free(&ek);
 	fido_assert_free(&a);
 	return r;
 }
@@ -674,36 +712,54 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 /* ---- stored form ---- */
 
 int
-zm_fido_data_encode(const uint8_t pk[ZM_FIDO_PK_LEN], const uint8_t *id,
+zm_fido_data_encode(int cose, const uint8_t *pk, const uint8_t *id,
     size_t id_len, uint8_t **out, size_t *out_len)
 {
-	uint8_t *p;
+	uint8_t	*p;
+	size_t	 pk_len;
 
 	*out = NULL;
 	*out_len = 0;
-	if (id_len == 0 || id_len > ZM_FIDO_CRED_ID_MAX)
+	if (id_len == 0 || id_len > ZM_FIDO_CRED_ID_MAX ||
+	    (cose != ZM_FIDO_COSE_ES256 && cose != ZM_FIDO_COSE_EDDSA))
 		return ZM_ERR_INVALID;
-	if ((p = malloc(1 + ZM_FIDO_PK_LEN + id_len)) == NULL)
+	pk_len = cose == ZM_FIDO_COSE_ES256 ? ZM_FIDO_PK_LEN :
+	    ZM_FIDO_EDDSA_PK_LEN;
+	if ((p = malloc(1 + pk_len + id_len)) == NULL)
 		return ZM_ERR_NOMEM;
-	p[0] = DATA_VERSION;
-	memcpy(p + 1, pk, ZM_FIDO_PK_LEN);
-	memcpy(p + 1 + ZM_FIDO_PK_LEN, id, id_len);
+	p[0] = cose == ZM_FIDO_COSE_ES256 ? DATA_ES256 : DATA_EDDSA;
+	memcpy(p + 1, pk, pk_len);
+	memcpy(p + 1 + pk_len, id, id_len);
 	*out = p;
-	*out_len = 1 + ZM_FIDO_PK_LEN + id_len;
+	*out_len = 1 + pk_len + id_len;
 	return 0;
 }
 
 int
-zm_fido_data_decode(const uint8_t *data, size_t len, const uint8_t **pk,
-    const uint8_t **id, size_t *id_len)
+zm_fido_data_decode(const uint8_t *data, size_t len, int *cose,
+    const uint8_t **pk, const uint8_t **id, size_t *id_len)
 {
-	if (data == NULL || len <= 1 + ZM_FIDO_PK_LEN ||
-	    len > 1 + ZM_FIDO_PK_LEN + ZM_FIDO_CRED_ID_MAX ||
-	    data[0] != DATA_VERSION)
+	size_t pk_len;
+
+	if (data == NULL || len < 1)
+		return ZM_ERR_INVALID;
+	switch (data[0]) {
+	case DATA_ES256:
+		*cose = ZM_FIDO_COSE_ES256;
+		pk_len = ZM_FIDO_PK_LEN;
+		break;
+	case DATA_EDDSA:
+		*cose = ZM_FIDO_COSE_EDDSA;
+		pk_len = ZM_FIDO_EDDSA_PK_LEN;
+		break;
+	default:
+		return ZM_ERR_INVALID;
+	}
+	if (len <= 1 + pk_len || len > 1 + pk_len + ZM_FIDO_CRED_ID_MAX)
 		return ZM_ERR_INVALID;
 	*pk = data + 1;
-	*id = data + 1 + ZM_FIDO_PK_LEN;
-	*id_len = len - 1 - ZM_FIDO_PK_LEN;
+	*id = data + 1 + pk_len;
+	*id_len = len - 1 - pk_len;
 	return 0;
 }
 

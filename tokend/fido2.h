@@ -18,7 +18,11 @@
 #include <stdint.h>
 
 #define ZM_FIDO_CRED_ID_MAX	1024
-#define ZM_FIDO_PK_LEN		64	/* ES256 x || y */
+#define ZM_FIDO_PK_LEN		64	/* ES256 x || y (the largest kept) */
+#define ZM_FIDO_EDDSA_PK_LEN	32	/* Ed25519 */
+/* Credential types (COSE algorithm numbers, as libfido2's COSE_*). */
+#define ZM_FIDO_COSE_ES256	(-7)
+#define ZM_FIDO_COSE_EDDSA	(-8)
 #define ZM_FIDO_CDH_LEN		32
 #define ZM_FIDO_TIMEOUT_MS	30000	/* waiting for a touch */
 
@@ -47,7 +51,8 @@ int zm_fido_available(struct zm_fido *f);
 struct zm_fido_cred {
 	uint8_t		id[ZM_FIDO_CRED_ID_MAX];
 	size_t		id_len;
-	uint8_t		pk[ZM_FIDO_PK_LEN];
+	int		cose;		/* ZM_FIDO_COSE_ES256 or _EDDSA */
+	uint8_t		pk[ZM_FIDO_PK_LEN];	/* 64 (ES256) or 32 (EdDSA) used */
 	unsigned	flags;		/* ZM_FIDO_F_* */
 	uint32_t	counter;
 	char		fmt[16];	/* attestation format */
@@ -55,7 +60,8 @@ struct zm_fido_cred {
 };
 
 /*
- * Make an ES256 credential for user on the first key that answers (user
+ * Make a credential for user on the first key that answers: EdDSA when
+ * the key's getInfo lists it, else ES256 (user
  * presence, and UV when the key has built-in UV), with a fresh random
  * user id and client-data hash; verify its attestation (packed self or
  * x5c signature).  With att_ca (a PEM bundle: fido_attestation_ca) the
@@ -113,24 +119,26 @@ int zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin,
 void zm_fido_assertion_clear(struct zm_fido_assertion *a);
 
 /*
- * Verify an assertion against a stored ES256 key for rp_id and cdh, with
+ * Verify an assertion against a stored key of type cose
+ * (ZM_FIDO_COSE_ES256: 64-byte x || y; _EDDSA: 32 bytes) for rp_id and cdh, with
  * user presence required; *flags and *counter are read from the signed
  * authenticator data (never from what was asked).  ZM_ERR_DENIED when the
  * signature, the rp id hash or UP do not check out.
  */
 int zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
     const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
-    size_t sig_len, const uint8_t pk[ZM_FIDO_PK_LEN], unsigned *flags,
+    size_t sig_len, int cose, const uint8_t *pk, unsigned *flags,
     uint32_t *counter);
 
 /*
- * The data blob of a stored fido2 token: u8 version (1) | pk (64) |
- * credential id.  decode points into data.
+ * The data blob of a stored fido2 token: u8 version | pk | credential id;
+ * version 1: ES256, pk 64 bytes; version 2: EdDSA, pk 32 bytes.  decode
+ * points into data and says the type (*cose).
  */
-int zm_fido_data_encode(const uint8_t pk[ZM_FIDO_PK_LEN], const uint8_t *id,
+int zm_fido_data_encode(int cose, const uint8_t *pk, const uint8_t *id,
     size_t id_len, uint8_t **out, size_t *out_len);
-int zm_fido_data_decode(const uint8_t *data, size_t len, const uint8_t **pk,
-    const uint8_t **id, size_t *id_len);
+int zm_fido_data_decode(const uint8_t *data, size_t len, int *cose,
+    const uint8_t **pk, const uint8_t **id, size_t *id_len);
 /* The token ident: hex credential id, or "sha256:<hex>" when that is long. */
 int zm_fido_ident(const uint8_t *id, size_t id_len, char *out,
     size_t outlen);
