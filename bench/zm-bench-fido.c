@@ -49,8 +49,8 @@ worker(void *arg)
 
 	for (i = 0; i < j->count; i++)
 		if (zm_fido_verify(j->rp, j->as->cdh, j->as->authdata,
-		    j->as->authdata_len, j->as->sig, j->as->sig_len, j->pk,
-		    &flags, &counter) != 0)
+		    j->as->authdata_len, j->as->sig, j->as->sig_len,
+		    ZM_FIDO_COSE_ES256, j->pk, &flags, &counter) != 0)
 			j->failed++;
 	return NULL;
 }
@@ -125,23 +125,25 @@ main(int argc, char **argv)
 	if ((r = zm_fido_new(0, &sock, 1, rp, &f)) != 0)
 		goto fail;
 	t0 = now_s();
-	if ((r = zm_fido_enroll(f, "bench", ZM_FIDO_TIMEOUT_MS, &cred)) != 0)
+	if ((r = zm_fido_enroll(f, "bench", NULL, ZM_FIDO_TIMEOUT_MS,
+	    &cred)) != 0)
 		goto fail;
 	t_enrol = now_s() - t0;
 	allow.id = cred.id;
 	allow.id_len = cred.id_len;
 	t0 = now_s();
-	if ((r = zm_fido_assert(f, &allow, 1, 1, ZM_FIDO_TIMEOUT_MS,
+	if ((r = zm_fido_assert(f, &allow, 1, 1, NULL, ZM_FIDO_TIMEOUT_MS,
 	    &as)) != 0)
 		goto fail;
 	t_assert = now_s() - t0;
 	if ((r = zm_fido_verify(rp, as.cdh, as.authdata, as.authdata_len,
-	    as.sig, as.sig_len, cred.pk, &flags, &counter)) != 0)
+	    as.sig, as.sig_len, cred.cose, cred.pk, &flags, &counter)) != 0)
 		goto fail;
 	/* A bench of a verifier that accepts anything would be worthless. */
 	as.sig[as.sig_len - 1] ^= 1;
 	if (zm_fido_verify(rp, as.cdh, as.authdata, as.authdata_len, as.sig,
-	    as.sig_len, cred.pk, &flags, &counter) != ZM_ERR_DENIED) {
+	    as.sig_len, cred.cose, cred.pk, &flags, &counter) !=
+	    ZM_ERR_DENIED) {
 		fprintf(stderr, "zm-bench-fido: a tampered signature verified\n");
 		return 1;
 	}

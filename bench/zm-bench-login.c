@@ -13,6 +13,8 @@
  *
  * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N):
  * every (user, step) pair is used once, as both modules refuse replays.
+ * With -U USER -a ANSWER every login is USER answering ANSWER to every
+ * prompt (FIDO2: "" after the touch prompt, or the key's PIN).
  */
 #include <config.h>
 
@@ -155,6 +157,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: zm-bench-login -d PAM-CONFDIR -s SERVICE -p PREFIX -n USERS "
 	    "-c CLIENTS -l LOGINS [-u FIRST-USER] [-x] [-r REVOKE-CMD]\n"
+	    "       zm-bench-login -d PAM-CONFDIR -s SERVICE -U USER -a ANSWER "
+	    "-c CLIENTS -l LOGINS\n"
 	    "  -x  expect refusals (count a refusal as the expected result)\n");
 	exit(2);
 }
@@ -163,7 +167,7 @@ int
 main(int argc, char **argv)
 {
 	const char	*service = NULL, *prefix = NULL, *revoke = NULL;
-	const char	*confdir = NULL;
+	const char	*confdir = NULL, *fixed_user = NULL, *answer = NULL;
 	unsigned long	 nusers = 0, first = 0, clients = 1, logins = 0, k;
 	int		 ch, expect_fail = 0;
 	struct result	*res;
@@ -171,7 +175,7 @@ main(int argc, char **argv)
 	unsigned long	 ok = 0, j;
 	time_t		 base;
 
-	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:U:a:")) != -1) {
 		switch (ch) {
 		case 'd': confdir = optarg; break;
 		case 's': service = optarg; break;
@@ -182,11 +186,18 @@ main(int argc, char **argv)
 		case 'u': first = strtoul(optarg, NULL, 10); break;
 		case 'x': expect_fail = 1; break;
 		case 'r': revoke = optarg; expect_fail = 1; break;
+		case 'U': fixed_user = optarg; break;
+		case 'a': answer = optarg; break;
 		default: usage();
 		}
 	}
+	if (fixed_user != NULL) {	/* -U: one user, -a: its answer */
+		prefix = "";
+		nusers = logins;
+	}
 	if (confdir == NULL || service == NULL || prefix == NULL || nusers == 0 || clients == 0 ||
-	    clients > 256 || logins == 0 || logins > 2 * nusers)
+	    clients > 256 || logins == 0 || logins > 2 * nusers ||
+	    (fixed_user == NULL) != (answer == NULL))
 		usage();
 	if (oath_init() != OATH_OK)
 		errx(1, "oath_init");
@@ -211,9 +222,15 @@ main(int argc, char **argv)
 			uint64_t		s;
 			int			rc;
 
-			code_for(prefix, first + k % nusers,
-			    base + 30 * (time_t)(k / nusers), user, sizeof(user), code);
-			cd.code = code;
+			if (fixed_user != NULL) {
+				snprintf(user, sizeof(user), "%s", fixed_user);
+				cd.code = answer;
+			} else {
+				code_for(prefix, first + k % nusers,
+				    base + 30 * (time_t)(k / nusers), user,
+				    sizeof(user), code);
+				cd.code = code;
+			}
 			if (revoke != NULL)
 				run_revoke(revoke, user);
 			s = now_ns();

@@ -209,6 +209,7 @@ zm_config_free(struct zm_config *c)
 	free(c->socket);
 	free(c->key_file);
 	free(c->card_ca);
+	free(c->fido_attestation_ca);
 	free(c->store);
 	free(c->audit_log);
 	free(c->fido_rp_id);

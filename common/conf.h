@@ -64,6 +64,7 @@ struct zm_config {
 	int		pcsc;			/* bool */
 	int		fido;			/* bool */
 	char		*fido_rp_id;
+	char		*fido_attestation_ca;	/* PEM bundle; NULL when unset */
 	/* [terminal] */
 	char		zone[ZM_NAME_MAX];	/* this terminal's zone */
 	char		terminal_name[ZM_NAME_MAX]; /* default: host name */

@@ -211,6 +211,9 @@ zm_conf_set_tokend(struct zm_cfp *p, int k, const char *key, const char *val)
 	case TK_CARD_CA:
 		set_path(p, key, val, &c->card_ca);
 		break;
+	case TK_FIDO_ATTESTATION_CA:
+		set_path(p, key, val, &c->fido_attestation_ca);
+		break;
 	case TK_AUDIT_LOG:
 		set_path(p, key, val, &c->audit_log);
 		break;

@@ -166,6 +166,10 @@ enum zm_msgid {
 	ZM_MSG_CARD_UNAVAILABLE, /* the card service (pcscd) cannot be reached */
 	ZM_MSG_CARD_REFUSED,	/* the card did not prove its key (COUNT = tries left) */
 	ZM_MSG_CARD_ID_ONLY,	/* an ID-only card (FeliCa IDm, MIFARE UID): not a proof */
+	ZM_MSG_ENTER_KEY_PIN,	/* prompt: security key PIN, COUNT = tries left */
+	ZM_MSG_KEY_PIN_WRONG,	/* COUNT = the key's PIN tries left */
+	ZM_MSG_KEY_PIN_BLOCKED,	/* the security key's PIN is blocked */
+	ZM_MSG_KEY_NOT_FOUND,	/* no security key plugged in */
 	ZM_MSG__MAX
 };
 

@@ -311,6 +311,8 @@ msgid_text(uint32_t msg)
 	case ZM_MSG_CARD_UNAVAILABLE:	return _("the card reader service (pcscd) is not available");
 	case ZM_MSG_CARD_REFUSED:	return _("the card did not prove its key");
 	case ZM_MSG_CARD_ID_ONLY:	return _("an ID-only card cannot be used");
+	case ZM_MSG_KEY_PIN_BLOCKED:	return _("the security key's PIN is blocked");
+	case ZM_MSG_KEY_NOT_FOUND:	return _("no security key plugged in");
 	default:			return NULL;
 	}
 }

@@ -89,6 +89,10 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "it did not prove its key."),
 	[ZM_MSG_CARD_ID_ONLY] = N_("This card only offers an ID number, which "
 	    "anyone can copy: it cannot be used to log in."),
+	[ZM_MSG_KEY_PIN_BLOCKED] = N_("The PIN of your security key is "
+	    "blocked — contact the helpdesk."),
+	[ZM_MSG_KEY_NOT_FOUND] = N_("No security key is plugged in. Plug in "
+	    "your key and log in again."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */
@@ -311,6 +315,26 @@ format_with_args(int id, const struct zm_msgargs *a, char *out,
 		return put(out, outlen, &off, dngettext(ZM_TEXTDOMAIN,
 		    "PIN (%u try left): ", "PIN (%u tries left): ", a->count),
 		    a->count);
+	case ZM_MSG_ENTER_KEY_PIN:
+		/* The touch comes after the PIN: say so, nothing else will. */
+		if (!a->has_count || a->count == 0)
+			return put(out, outlen, &off, "%s",
+			    _("PIN of your security key (then touch the "
+			    "key): "));
+		return put(out, outlen, &off, dngettext(ZM_TEXTDOMAIN,
+		    "PIN of your security key, %u try left (then touch the "
+		    "key): ",
+		    "PIN of your security key, %u tries left (then touch the "
+		    "key): ", a->count), a->count);
+	case ZM_MSG_KEY_PIN_WRONG:
+		if (!a->has_count || a->count == 0)
+			return put(out, outlen, &off, "%s",
+			    _("Wrong security key PIN."));
+		return put(out, outlen, &off, dngettext(ZM_TEXTDOMAIN,
+		    "Wrong security key PIN. %u try left before the key's PIN "
+		    "is blocked.",
+		    "Wrong security key PIN. %u tries left before the key's "
+		    "PIN is blocked.", a->count), a->count);
 	case ZM_MSG_PIN_TRIES_LEFT:
 		if (!a->has_count || a->count == 0)
 			return put(out, outlen, &off, "%s", _("Wrong PIN."));

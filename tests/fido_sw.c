@@ -3,6 +3,8 @@
  *
  *   fido_sw --socket PATH --state FILE [--uv on|off|lie]
  *           [--counter increasing|stuck|zero] [--tamper] [--aaguid HEX32]
+ *           [--pin PIN [--pin-retries N]] [--attest-ca PATH]
+ *           [--alg es256|eddsa]
  *
  * Listens on a SOCK_SEQPACKET UNIX socket; every packet is one 64-byte
  * CTAPHID report without a report id (SPEC "zonemfa-tokend
@@ -22,6 +24,21 @@
  *   --counter    increasing (default), stuck (never moves: a clone),
  *                zero (always 0, allowed by WebAuthn)
  *   --tamper     corrupt every assertion signature
+ *   --pin PIN    a client PIN is set (CTAP2 clientPin, PIN protocol 1:
+ *                getRetries, getKeyAgreement, getPINToken); a valid
+ *                pinAuth on getAssertion sets UV.  makeCredential needs
+ *                no PIN (makeCredUvNotRqd, as CTAP 2.1 keys do for
+ *                credentials that are not discoverable)
+ *   --attest-ca PATH  full packed attestation: at start make a test CA
+ *                and an attestation certificate it signs (both P-256),
+ *                write the CA certificate (PEM) to PATH, and sign every
+ *                makeCredential with the attestation key (x5c) instead
+ *                of self attestation
+ *   --alg eddsa  getInfo lists EdDSA (and ES256); makeCredential makes an
+ *                Ed25519 credential when the request offers EdDSA (-8)
+ *   --pin-retries N  wrong PINs before the PIN blocks (default 8); the
+ *                counter is kept in the state file, so a blocked key
+ *                stays blocked when it is plugged in again
  *
  * A test fixture, not a security component: state file in plain text.
  */
@@ -46,6 +63,11 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #define REPORT		64
 #define INIT_DATA	(REPORT - 7)
@@ -72,6 +94,10 @@
 #define CTAP2_ERR_UNSUPPORTED_ALG 0x26
 #define CTAP2_ERR_UNSUPPORTED_OPTION 0x2b
 #define CTAP2_ERR_NO_CREDENTIALS 0x2e
+#define CTAP2_ERR_PIN_INVALID	0x31
+#define CTAP2_ERR_PIN_BLOCKED	0x32
+#define CTAP2_ERR_PIN_AUTH_INVALID 0x33
+#define CTAP2_ERR_INVALID_SUBCOMMAND 0x3e
 #define CTAP1_ERR_OTHER		0x7f
 
 #define FL_UP	0x01
@@ -89,12 +115,23 @@ struct cred {
 
 static struct {
 	const char	*state;
-	int		 uv, counter_mode, tamper;
+	int		 uv, counter_mode, tamper, eddsa;
 	uint8_t		 aaguid[16];
 	uint32_t	 counter;
 	struct cred	 creds[MAX_CREDS];
 	size_t		 n;
 	uint32_t	 next_cid;
+	/* client PIN (protocol 1) */
+	int		 pin_set;
+	uint8_t		 pin_hash[16];	/* LEFT(SHA-256(PIN), 16) */
+	int		 retries, max_retries;
+	EVP_PKEY	*ka;		/* key agreement key of this power-up */
+	uint8_t		 token[32];	/* pinToken; valid once a PIN was right */
+	int		 token_valid;
+	/* full attestation (--attest-ca) */
+	EVP_PKEY	*att_key;
+	uint8_t		*att_der;
+	int		 att_der_len;
 } sw;
 
 static void
@@ -146,6 +183,8 @@ state_save(void)
 	if ((f = fopen(tmp, "w")) == NULL)
 		die("cannot write the state file");
 	fprintf(f, "counter %u\n", sw.counter);
+	if (sw.pin_set)
+		fprintf(f, "retries %d\n", sw.retries);
 	for (i = 0; i < sw.n; i++) {
 		der = NULL;
 		if ((len = i2d_PrivateKey(sw.creds[i].key, &der)) <= 0 ||
@@ -181,6 +220,8 @@ state_load(void)
 		struct cred *cr;
 
 		if (sscanf(line, "counter %u", &sw.counter) == 1)
+			continue;
+		if (sscanf(line, "retries %d", &sw.retries) == 1)
 			continue;
 		if (sscanf(line, "cred %255s %255s %4095s", a, b, c) != 3 ||
 		    sw.n == MAX_CREDS)
@@ -324,8 +365,10 @@ sign(EVP_PKEY *k, const uint8_t *a, size_t alen, const uint8_t *b,
 		die("sign: too long");
 	memcpy(msg, a, alen);
 	memcpy(msg + alen, b, blen);
+	/* Ed25519 signs the message itself (no digest). */
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k) != 1 ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_PKEY_get_base_id(k) ==
+	    EVP_PKEY_ED25519 ? NULL : EVP_sha256(), NULL, k) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, msg, alen + blen) != 1)
 		die("EVP_DigestSign");
 	EVP_MD_CTX_free(ctx);
@@ -377,23 +420,286 @@ uv_flag(int uv_opt)
 	}
 }
 
+/* ---- full attestation: a test CA and the certificate it signs ---- */
+
+static X509 *
+cert_new(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn,
+    int ca, long serial)
+{
+	X509		*x;
+	X509_NAME	*n;
+	X509_EXTENSION	*e;
+	X509V3_CTX	 v3;
+
+	if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), serial) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) == NULL ||
+	    X509_set_pubkey(x, key) != 1 || (n = X509_NAME_new()) == NULL)
+		die("certificate");
+	/* WebAuthn packed: C, O, OU "Authenticator Attestation", CN. */
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+	    (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)"zonemfa test", -1, -1, 0);
+	if (!ca)
+		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC,
+		    (const unsigned char *)"Authenticator Attestation", -1,
+		    -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	if (X509_set_subject_name(x, n) != 1 ||
+	    X509_set_issuer_name(x, issuer != NULL ?
+	    X509_get_subject_name(issuer) : n) != 1)
+		die("certificate name");
+	X509_NAME_free(n);
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	if ((e = X509V3_EXT_nconf_nid(NULL, &v3, NID_basic_constraints,
+	    ca ? "critical,CA:TRUE" : "critical,CA:FALSE")) == NULL ||
+	    X509_add_ext(x, e, -1) != 1)
+		die("basicConstraints");
+	X509_EXTENSION_free(e);
+	if (ca) {
+		if ((e = X509V3_EXT_nconf_nid(NULL, &v3, NID_key_usage,
+		    "critical,keyCertSign,cRLSign")) == NULL ||
+		    X509_add_ext(x, e, -1) != 1)
+			die("keyUsage");
+		X509_EXTENSION_free(e);
+	}
+	if (X509_sign(x, signer, EVP_sha256()) <= 0)
+		die("X509_sign");
+	return x;
+}
+
+static void
+attest_setup(const char *ca_path)
+{
+	EVP_PKEY	*ca_key;
+	X509		*ca, *att;
+	FILE		*f;
+
+	if ((ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (sw.att_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) ==
+	    NULL)
+		die("keygen");
+	ca = cert_new(ca_key, ca_key, NULL, "zonemfa test attestation CA", 1,
+	    1);
+	att = cert_new(sw.att_key, ca_key, ca, "fido_sw attestation", 0, 2);
+	sw.att_der = NULL;
+	if ((sw.att_der_len = i2d_X509(att, &sw.att_der)) <= 0)
+		die("i2d_X509");
+	if ((f = fopen(ca_path, "w")) == NULL || PEM_write_X509(f, ca) != 1 ||
+	    fclose(f) != 0)
+		die("cannot write the CA certificate");
+	X509_free(att);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+}
+
+/* ---- client PIN, protocol 1 (CTAP 2.0 section 5.5) ---- */
+
+static void
+ka_new(void)
+{
+	EVP_PKEY_free(sw.ka);
+	if ((sw.ka = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
+		die("keygen");
+}
+
+/* AES-256-CBC, IV 0, no padding (n a multiple of 16). */
+static int
+aes(int enc, const uint8_t key[32], const uint8_t *in, size_t n, uint8_t *out)
+{
+	static const uint8_t	 iv[16];
+	EVP_CIPHER_CTX		*c;
+	int			 l1 = 0, l2 = 0, ok;
+
+	if (n % 16 != 0 || (c = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv, enc) ==
+	    1 && EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	    EVP_CipherUpdate(c, out, &l1, in, (int)n) == 1 &&
+	    EVP_CipherFinal_ex(c, out + l1, &l2) == 1 &&
+	    (size_t)(l1 + l2) == n;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+/* shared = SHA-256(x of ECDH(ka, platform key)); -1: bad platform key. */
+static int
+shared_secret(cbor_item_t *cose, uint8_t shared[32])
+{
+	OSSL_PARAM_BLD	*b = NULL;
+	OSSL_PARAM	*params = NULL;
+	EVP_PKEY_CTX	*pc = NULL, *dc = NULL;
+	EVP_PKEY	*peer = NULL;
+	const uint8_t	*x, *y;
+	uint8_t		 pt[65], z[32];
+	size_t		 xl, yl, zl = sizeof(z);
+	int		 ok = -1;
+
+	if (bytes(map_get(cose, -2), &x, &xl) != 0 || xl != 32 ||
+	    bytes(map_get(cose, -3), &y, &yl) != 0 || yl != 32)
+		return -1;
+	pt[0] = 0x04;
+	memcpy(pt + 1, x, 32);
+	memcpy(pt + 33, y, 32);
+	if ((b = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "P-256", 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt)) ||
+	    (params = OSSL_PARAM_BLD_to_param(b)) == NULL ||
+	    (pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (dc = EVP_PKEY_CTX_new(sw.ka, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(dc) != 1 ||
+	    EVP_PKEY_derive_set_peer(dc, peer) != 1 ||
+	    EVP_PKEY_derive(dc, z, &zl) != 1 || zl != 32)
+		goto out;
+	SHA256(z, zl, shared);
+	ok = 0;
+ out:
+	EVP_PKEY_CTX_free(dc);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(peer);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	return ok;
+}
+
+static size_t
+client_pin(cbor_item_t *req, uint8_t *out, size_t outlen)
+{
+	cbor_item_t	*m, *cose, *proto = map_get(req, 1), *sub = map_get(req, 2);
+	const uint8_t	*phe;
+	uint8_t		 shared[32], ph[16], enc[32], x[32], y[32];
+	size_t		 phelen;
+
+	if (!sw.pin_set || proto == NULL || !cbor_isa_uint(proto) ||
+	    cbor_get_int(proto) != 1 || sub == NULL || !cbor_isa_uint(sub)) {
+		out[0] = CTAP2_ERR_MISSING_PARAM;
+		return 1;
+	}
+	switch (cbor_get_int(sub)) {
+	case 0x01:		/* getRetries */
+		m = cbor_new_definite_map(1);
+		put(m, cint(3), cint(sw.retries));
+		return reply_cbor(m, out, outlen);
+	case 0x02:		/* getKeyAgreement */
+		pub_xy(sw.ka, x, y);
+		cose = cbor_new_definite_map(5);
+		put(cose, cint(1), cint(2));		/* kty: EC2 */
+		put(cose, cint(3), cint(-25));		/* ECDH-ES+HKDF-256 */
+		put(cose, cint(-1), cint(1));		/* crv: P-256 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+		put(cose, cint(-3), cbor_build_bytestring(y, 32));
+		m = cbor_new_definite_map(1);
+		put(m, cint(1), cose);
+		return reply_cbor(m, out, outlen);
+	case 0x05:		/* getPINToken */
+		if (sw.retries <= 0) {
+			out[0] = CTAP2_ERR_PIN_BLOCKED;
+			return 1;
+		}
+		if (shared_secret(map_get(req, 3), shared) != 0 ||
+		    bytes(map_get(req, 6), &phe, &phelen) != 0 || phelen != 16) {
+			out[0] = CTAP2_ERR_MISSING_PARAM;
+			return 1;
+		}
+		/* The try is spent before the PIN is looked at. */
+		sw.retries--;
+		state_save();
+		if (aes(0, shared, phe, 16, ph) != 0 ||
+		    CRYPTO_memcmp(ph, sw.pin_hash, 16) != 0) {
+			ka_new();
+			sw.token_valid = 0;
+			out[0] = sw.retries == 0 ? CTAP2_ERR_PIN_BLOCKED :
+			    CTAP2_ERR_PIN_INVALID;
+			return 1;
+		}
+		sw.retries = sw.max_retries;
+		state_save();
+		if (RAND_bytes(sw.token, sizeof(sw.token)) != 1 ||
+		    aes(1, shared, sw.token, sizeof(sw.token), enc) != 0)
+			die("pin token");
+		sw.token_valid = 1;
+		m = cbor_new_definite_map(1);
+		put(m, cint(2), cbor_build_bytestring(enc, sizeof(enc)));
+		return reply_cbor(m, out, outlen);
+	default:
+		out[0] = CTAP2_ERR_INVALID_SUBCOMMAND;
+		return 1;
+	}
+}
+
+/*
+ * pinAuth of a request (key ka, protocol key kp): 0 absent, 1 valid,
+ * -1 invalid.  Valid means LEFT(HMAC-SHA-256(pinToken, cdh), 16).
+ */
+static int
+pin_auth(cbor_item_t *req, int64_t ka, int64_t kp, const uint8_t *cdh)
+{
+	const uint8_t	*pa;
+	uint8_t		 mac[32];
+	unsigned	 maclen = sizeof(mac);
+	size_t		 palen;
+	cbor_item_t	*proto = map_get(req, kp);
+
+	if (map_get(req, ka) == NULL)
+		return 0;
+	if (!sw.pin_set || !sw.token_valid ||
+	    bytes(map_get(req, ka), &pa, &palen) != 0 || palen != 16 ||
+	    proto == NULL || !cbor_isa_uint(proto) || cbor_get_int(proto) != 1)
+		return -1;
+	if (HMAC(EVP_sha256(), sw.token, sizeof(sw.token), cdh, 32, mac,
+	    &maclen) == NULL || CRYPTO_memcmp(mac, pa, 16) != 0)
+		return -1;
+	return 1;
+}
+
 /* ---- CTAP2 commands ---- */
 
 static size_t
 get_info(uint8_t *out, size_t outlen)
 {
-	cbor_item_t *m = cbor_new_definite_map(4), *v, *o;
+	cbor_item_t *m = cbor_new_definite_map((sw.pin_set ? 5 : 4) +
+	    (sw.eddsa ? 1 : 0)), *v, *o, *a;
+	int64_t algs[] = { -8, -7 };
+	size_t i;
 
 	v = cbor_new_definite_array(1);
 	(void)cbor_array_push(v, cbor_move(cbor_build_string("FIDO_2_0")));
 	put(m, cint(1), v);
 	put(m, cint(3), cbor_build_bytestring(sw.aaguid, sizeof(sw.aaguid)));
-	o = cbor_new_definite_map(3);
+	o = cbor_new_definite_map(sw.pin_set ? 5 : 3);
 	put(o, cbor_build_string("rk"), cbor_build_bool(false));
 	put(o, cbor_build_string("up"), cbor_build_bool(true));
 	put(o, cbor_build_string("uv"), cbor_build_bool(sw.uv != UV_OFF));
+	if (sw.pin_set) {
+		put(o, cbor_build_string("clientPin"), cbor_build_bool(true));
+		put(o, cbor_build_string("makeCredUvNotRqd"),
+		    cbor_build_bool(true));
+	}
 	put(m, cint(4), o);
 	put(m, cint(5), cbor_build_uint16(1200));
+	if (sw.pin_set) {
+		v = cbor_new_definite_array(1);
+		(void)cbor_array_push(v, cbor_move(cint(1)));
+		put(m, cint(6), v);		/* pinUvAuthProtocols */
+	}
+	if (sw.eddsa) {
+		v = cbor_new_definite_array(2);
+		for (i = 0; i < 2; i++) {
+			a = cbor_new_definite_map(2);
+			put(a, cbor_build_string("alg"), cint(algs[i]));
+			put(a, cbor_build_string("type"),
+			    cbor_build_string("public-key"));
+			(void)cbor_array_push(v, cbor_move(a));
+		}
+		put(m, cint(10), v);		/* algorithms */
+	}
 	return reply_cbor(m, out, outlen);
 }
 
@@ -421,8 +727,12 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 		cbor_item_t *alg = map_get_str(cbor_array_handle(params)[i],
 		    "alg");
 		if (alg != NULL && cbor_isa_negint(alg) && cbor_get_int(alg) == 6)
-			ok = 1;		/* -7: ES256 */
+			ok |= 1;	/* -7: ES256 */
+		if (alg != NULL && cbor_isa_negint(alg) && cbor_get_int(alg) == 7)
+			ok |= 2;	/* -8: EdDSA */
 	}
+	if (!sw.eddsa)
+		ok &= 1;
 	if (!ok) {
 		out[0] = CTAP2_ERR_UNSUPPORTED_ALG;
 		return 1;
@@ -431,13 +741,22 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 		out[0] = CTAP2_ERR_UNSUPPORTED_OPTION;
 		return 1;
 	}
+	switch (pin_auth(req, 8, 9, cdh)) {
+	case -1:
+		out[0] = CTAP2_ERR_PIN_AUTH_INVALID;
+		return 1;
+	case 1:
+		uvf = FL_UV;
+		break;
+	}
 	if (sw.n == MAX_CREDS)
 		die("too many credentials");
 	cr = &sw.creds[sw.n];
 	if (RAND_bytes(cr->id, CRED_ID_LEN) != 1)
 		die("RAND_bytes");
 	SHA256(cbor_string_handle(rp), cbor_string_length(rp), cr->rp_hash);
-	if ((cr->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
+	if ((cr->key = (ok & 2) ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
 		die("keygen");
 	sw.n++;
 
@@ -449,13 +768,25 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	ad[adlen++] = CRED_ID_LEN;
 	memcpy(ad + adlen, cr->id, CRED_ID_LEN);
 	adlen += CRED_ID_LEN;
-	pub_xy(cr->key, x, y);
-	cose = cbor_new_definite_map(5);
-	put(cose, cint(1), cint(2));		/* kty: EC2 */
-	put(cose, cint(3), cint(-7));		/* alg: ES256 */
-	put(cose, cint(-1), cint(1));		/* crv: P-256 */
-	put(cose, cint(-2), cbor_build_bytestring(x, 32));
-	put(cose, cint(-3), cbor_build_bytestring(y, 32));
+	if (ok & 2) {
+		size_t xl = sizeof(x);
+
+		if (!EVP_PKEY_get_raw_public_key(cr->key, x, &xl) || xl != 32)
+			die("ed25519 public key");
+		cose = cbor_new_definite_map(4);
+		put(cose, cint(1), cint(1));		/* kty: OKP */
+		put(cose, cint(3), cint(-8));		/* alg: EdDSA */
+		put(cose, cint(-1), cint(6));		/* crv: Ed25519 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+	} else {
+		pub_xy(cr->key, x, y);
+		cose = cbor_new_definite_map(5);
+		put(cose, cint(1), cint(2));		/* kty: EC2 */
+		put(cose, cint(3), cint(-7));		/* alg: ES256 */
+		put(cose, cint(-1), cint(1));		/* crv: P-256 */
+		put(cose, cint(-2), cbor_build_bytestring(x, 32));
+		put(cose, cint(-3), cbor_build_bytestring(y, 32));
+	}
 	len = cbor_serialize_alloc(cose, &cbuf, &cbl);
 	cbor_decref(&cose);
 	if (len == 0 || adlen + len > sizeof(ad))
@@ -465,11 +796,23 @@ make_credential(cbor_item_t *req, uint8_t *out, size_t outlen)
 	free(cbuf);
 	state_save();
 
-	/* Packed self-attestation: signed by the credential key itself. */
-	siglen = sign(cr->key, ad, adlen, cdh, 32, sig, sizeof(sig));
-	att = cbor_new_definite_map(2);
-	put(att, cbor_build_string("alg"), cint(-7));
+	/*
+	 * Packed: self attestation (signed by the credential key itself), or
+	 * full with --attest-ca (the attestation key, certificate in x5c).
+	 */
+	siglen = sign(sw.att_key != NULL ? sw.att_key : cr->key, ad, adlen,
+	    cdh, 32, sig, sizeof(sig));
+	att = cbor_new_definite_map(sw.att_key != NULL ? 3 : 2);
+	put(att, cbor_build_string("alg"), cint(sw.att_key == NULL &&
+	    (ok & 2) ? -8 : -7));
 	put(att, cbor_build_string("sig"), cbor_build_bytestring(sig, siglen));
+	if (sw.att_key != NULL) {
+		cbor_item_t *x5c = cbor_new_definite_array(1);
+
+		(void)cbor_array_push(x5c, cbor_move(cbor_build_bytestring(
+		    sw.att_der, (size_t)sw.att_der_len)));
+		put(att, cbor_build_string("x5c"), x5c);
+	}
 	m = cbor_new_definite_map(3);
 	put(m, cint(1), cbor_build_string("packed"));
 	put(m, cint(2), cbor_build_bytestring(ad, adlen));
@@ -515,6 +858,15 @@ get_assertion(cbor_item_t *req, uint8_t *out, size_t outlen)
 		out[0] = CTAP2_ERR_UNSUPPORTED_OPTION;
 		return 1;
 	}
+	/* pinAuth (6) with pinProtocol (7): UV by PIN. */
+	switch (pin_auth(req, 6, 7, cdh)) {
+	case -1:
+		out[0] = CTAP2_ERR_PIN_AUTH_INVALID;
+		return 1;
+	case 1:
+		uvf = FL_UV;
+		break;
+	}
 	adlen = authdata_head(ad, rp_hash, (uint8_t)((up == 0 ? 0 : FL_UP) |
 	    uvf), next_counter());
 	state_save();
@@ -559,6 +911,9 @@ ctap2(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 		break;
 	case 0x02:
 		n = get_assertion(req, out, outlen);
+		break;
+	case 0x06:
+		n = client_pin(req, out, outlen);
 		break;
 	default:
 		out[0] = 0x01;	/* CTAP1_ERR_INVALID_COMMAND */
@@ -689,7 +1044,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: fido_sw --socket PATH --state FILE "
 	    "[--uv on|off|lie] [--counter increasing|stuck|zero] [--tamper] "
-	    "[--aaguid HEX32]\n");
+	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]] "
+	    "[--attest-ca PATH] [--alg es256|eddsa]\n");
 	exit(2);
 }
 
@@ -703,16 +1059,24 @@ main(int argc, char **argv)
 		{ "counter", required_argument, NULL, 'C' },
 		{ "tamper", no_argument, NULL, 't' },
 		{ "aaguid", required_argument, NULL, 'a' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "pin-retries", required_argument, NULL, 'R' },
+		{ "attest-ca", required_argument, NULL, 'A' },
+		{ "alg", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un	sun;
-	const char		*path = NULL;
+	const char		*path = NULL, *ca_path = NULL;
+	uint8_t			h[32];
+	char			*end;
 	size_t			n;
 	int			ch, lfd, fd;
 
 	memcpy(sw.aaguid, "zonemfa-fido_sw!", 16);
 	sw.uv = UV_ON;
 	sw.next_cid = 0x5a4d0000u;
+	sw.max_retries = 8;
+	sw.retries = -1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -748,6 +1112,28 @@ main(int argc, char **argv)
 			if (unhex(optarg, sw.aaguid, 16, &n) != 0 || n != 16)
 				usage();
 			break;
+		case 'p':
+			if (strlen(optarg) < 4 || strlen(optarg) > 63)
+				usage();
+			SHA256((const uint8_t *)optarg, strlen(optarg), h);
+			memcpy(sw.pin_hash, h, sizeof(sw.pin_hash));
+			sw.pin_set = 1;
+			break;
+		case 'A':
+			ca_path = optarg;
+			break;
+		case 'g':
+			if (strcmp(optarg, "eddsa") == 0)
+				sw.eddsa = 1;
+			else if (strcmp(optarg, "es256") != 0)
+				usage();
+			break;
+		case 'R':
+			sw.max_retries = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || sw.max_retries < 1 ||
+			    sw.max_retries > 8)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -755,6 +1141,12 @@ main(int argc, char **argv)
 	if (path == NULL || sw.state == NULL || optind != argc)
 		usage();
 	state_load();
+	if (sw.retries < 0 || sw.retries > sw.max_retries)
+		sw.retries = sw.max_retries;
+	if (sw.pin_set)
+		ka_new();
+	if (ca_path != NULL)
+		attest_setup(ca_path);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&sun, 0, sizeof(sun));

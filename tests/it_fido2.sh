@@ -169,10 +169,109 @@ if wait_held 5; then ok "the held session ended"; else not_ok "the held session 
 run_login mynumber bob "$(password bob)" ""
 expect_match '^auth: PAM_AUTH_ERR' "the revoked key is refused"
 
+# ---- a key with a client PIN (CTAP2 clientPin, PIN protocol 1)
+# SPEC "How proofs count": UV by PIN is knowledge, so the key alone meets
+# the My Number requirement (knowledge + possession) with password = none
+# (R1, R2).  The key allows 3 wrong PINs; its counter is in its state file.
+plug keyP --uv off --pin 4321 --pin-retries 3
+run as_user hd1 zm_enroll fido2 hd2
+expect_rc 0 "hd1 enrols hd2's key that has a client PIN (no PIN needed to enrol)"
+run as_user hd1 zm_enroll list hd2
+expect_match 'hd2 +fido2 +active +FIDO2 packed self, UV PIN' "the listing says UV by PIN"
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_SUCCESS' "R1/R2: key + its PIN satisfies My Number with password=none alone"
+expect_match 'PIN of your security key, 3 tries left' "the user is asked for the key's PIN, with the key's tries left"
+check "the PIN login is audited as ok, and no PIN appears in the log" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" "$(jf zone mn_nopw)" \
+    "$(jf result ok)")" -eq 1 -a "$(grep -c 4321 "$ZM_AUDIT_LOG")" -eq 0
+run_login mynumber hd2 "$(password hd2)" ""
+expect_match '^auth: PAM_SUCCESS' "with the stack password knowledge is proven: only a touch, no PIN"
+if [[ $OUT == *"PIN of your security key"* ]]; then
+	not_ok "no key PIN asked when the password proved knowledge"
+else
+	ok "no key PIN asked when the password proved knowledge"
+fi
+run_login mn_nopw hd2 9999
+expect_match '^auth: PAM_AUTH_ERR' "a wrong key PIN is refused"
+check "the wrong PIN is counted (audit: failure 1 of 5)" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" "$(jf result fail)" \
+    "$(jf reason 'wrong security key PIN')" 'failure 1 of 5')" -eq 1
+check "the key counted it too (2 PIN tries left in its state)" \
+    grep -qx 'retries 2' "$ZM_DIR/keyP.state"
+run_login mn_nopw hd2 12
+expect_match '^auth: PAM_AUTH_ERR' "a PIN too short for CTAP2 is refused"
+check "a too short PIN is counted by us but never sent to the key" \
+    grep -qx 'retries 2' "$ZM_DIR/keyP.state"
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_SUCCESS' "the right PIN after wrong ones logs in"
+expect_match 'PIN of your security key, 2 tries left' "the prompt showed 2 tries left"
+check "a right PIN restores the key's tries" grep -qx 'retries 3' "$ZM_DIR/keyP.state"
+for i in 1 2 3; do
+	run_login mn_nopw hd2 0000
+done
+expect_match '^auth: PAM_AUTH_ERR' "three wrong PINs in a row are refused"
+check "the third wrong PIN is audited as blocking the key's PIN" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" \
+    "$(jf reason 'wrong security key PIN, PIN blocked')")" -eq 1
+run_login mn_nopw hd2 4321
+expect_match '^auth: PAM_AUTH_ERR' "a blocked key PIN: even the right PIN is refused"
+expect_match 'PIN of your security key is blocked' "the user is told the key's PIN is blocked (before typing it)"
+check "the blocked PIN refusal is audited" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" \
+    "$(jf reason 'security key PIN blocked')")" -eq 1
+run_login mynumber hd2 "$(password hd2)" ""
+expect_match '^auth: PAM_SUCCESS' "a key with a blocked PIN still proves possession beside the stack password"
+
+# ---- an EdDSA credential: the key lists EdDSA in getInfo, the daemon takes it
+plug keyG --alg eddsa
+run as_user hd1 zm_enroll fido2 bob
+expect_rc 0 "hd1 enrols bob's key that offers EdDSA"
+check "the credential is EdDSA (audit names the type)" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf result ok)" \
+    'fido2 EdDSA fmt packed attestation self')" -eq 1
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_SUCCESS' "an EdDSA credential logs bob in (verified with its Ed25519 key)"
+plug keyG --alg eddsa --tamper
+run_login mynumber bob "$(password bob)" ""
+expect_match '^auth: PAM_AUTH_ERR' "a tampered EdDSA assertion is refused"
+
 # ---- no key plugged in
 unplug
 run_login mynumber carol "$(password carol)" ""
 expect_match '^auth: PAM_AUTH_ERR' "no key plugged in: refused"
+expect_match 'No security key is plugged in' "no key plugged in: the user is told to plug it in"
+
+# ---- attestation against fido_attestation_ca (the daemon restarted with it)
+# Each fido_sw --attest-ca process makes its own CA and writes it out:
+# att-ca.pem is the CA configured, other-ca.pem one that is not.
+stop_daemon_ok
+sed -i "/^\[tokend\]/a fido_attestation_ca = $ZM_DIR/att-ca.pem" "$ZM_CONF"
+plug keyD --attest-ca "$ZM_DIR/att-ca.pem"
+start_daemon --fido-hid-socket "$KEY_SOCK" ||
+    bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 0 "a key whose attestation certificate chains to fido_attestation_ca is enrolled"
+run as_user hd1 zm_enroll list carol
+expect_match 'carol +fido2 +active +FIDO2 packed CA-verified' "the listing says the attestation was CA-verified"
+check "the enrolment audit names the chained attestation" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result ok)" \
+    'attestation x5c chained to fido_attestation_ca')" -eq 1
+run_login mynumber carol "$(password carol)" ""
+expect_match '^auth: PAM_SUCCESS' "the CA-verified key logs carol in"
+plug keyE --attest-ca "$ZM_DIR/other-ca.pem"
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 1 "a key attested by another CA is refused"
+check "audit: attestation certificate does not chain" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result refused)" \
+    "$(jf reason 'attestation certificate does not chain to fido_attestation_ca')")" -eq 1
+plug keyF
+run as_user hd1 zm_enroll fido2 carol
+expect_rc 1 "self attestation is refused when fido_attestation_ca is set"
+check "audit: self attestation refused" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user carol)" "$(jf result refused)" \
+    "$(jf reason 'self attestation refused \(fido_attestation_ca is set\)')")" -eq 1
+check "the refused keys added nothing: carol has her first key and the CA-verified one" \
+    test "$(ZM_AS=hd1 zm_enroll list carol | grep -Ec 'fido2 +active')" -eq 2
 
 check "audit log verifies" zm_audit verify
 stop_daemon_ok

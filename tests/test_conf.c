@@ -140,6 +140,7 @@ test_defaults(void **state)
 	assert_string_equal(c->socket, "/run/zonemfa/tokend.sock");
 	assert_string_equal(c->key_file, SYSCONFDIR "/zonemfa/registry.key");
 	assert_null(c->card_ca);
+	assert_null(c->fido_attestation_ca);	/* optional: unset */
 	assert_string_equal(c->store, "sqlite:/var/lib/zonemfa/registry.db");
 	assert_string_equal(c->audit_log, "/var/log/zonemfa/audit.log");
 	assert_string_equal(c->helpdesk_group, "zonemfa-helpdesk");
@@ -258,7 +259,8 @@ test_valid_values(void **state)
 	c = parse_ok("[tokend]\nsocket=/s\nkey_file=/k\ncard_ca=/ca.pem\n"
 	    "store=sqlite:/db\naudit_log=/a\nhelpdesk_group=_hd.x-1\n"
 	    "admin_group=adm\npcsc=off\nfido=false\n"
-	    "fido_rp_id=example.org\n");
+	    "fido_rp_id=example.org\n"
+	    "fido_attestation_ca = /etc/zonemfa/fido-ca.pem\n");
 	assert_string_equal(c->socket, "/s");
 	assert_string_equal(c->key_file, "/k");
 	assert_string_equal(c->card_ca, "/ca.pem");
@@ -269,6 +271,8 @@ test_valid_values(void **state)
 	assert_int_equal(c->pcsc, 0);
 	assert_int_equal(c->fido, 0);
 	assert_string_equal(c->fido_rp_id, "example.org");
+	/* Issue 4: enrolment checks FIDO attestation against this bundle. */
+	assert_string_equal(c->fido_attestation_ca, "/etc/zonemfa/fido-ca.pem");
 	zm_config_free(c);
 
 	c = parse_ok("[tokend]\npcsc = 1\nfido = on\n");
@@ -402,6 +406,8 @@ test_err_unknown_key(void **state)
 	/* A key valid elsewhere is still unknown here. */
 	parse_bad1("[zone lgwan]\nsocket = /x\n", NAME ":2: ",
 	    "unknown key 'socket' in section [zone lgwan]");
+	parse_bad1("[terminal]\nfido_attestation_ca = /x\n", NAME ":2: ",
+	    "unknown key 'fido_attestation_ca' in section [terminal]");
 }
 
 static void
@@ -409,6 +415,9 @@ test_err_duplicate(void **state)
 {
 	parse_bad1("[tokend]\npcsc = yes\n\npcsc = no\n", NAME ":4: ",
 	    "duplicate key 'pcsc' in section [tokend] (first at line 2)");
+	parse_bad1("[tokend]\nfido_attestation_ca = /a.pem\n"
+	    "fido_attestation_ca = /b.pem\n", NAME ":3: ",
+	    "duplicate key 'fido_attestation_ca' in section [tokend]");
 	parse_bad1("[zone x]\nlockout = 1m\nlockout = 2m\n", NAME ":3: ",
 	    "duplicate key 'lockout' in section [zone x]");
 	parse_bad1("[tokend]\n[terminal]\n[tokend]\n", NAME ":3: ",
@@ -463,6 +472,10 @@ static const struct badval badvals[] = {
 	{ "tokend", "socket", "run/s", "socket: relative path 'run/s'" },
 	{ "tokend", "key_file", "registry.key", "key_file: relative path" },
 	{ "tokend", "card_ca", "./ca.pem", "card_ca: relative path" },
+	{ "tokend", "fido_attestation_ca", "fido-ca.pem",
+	  "fido_attestation_ca: relative path" },
+	{ "tokend", "fido_attestation_ca", "",
+	  "fido_attestation_ca: expected an absolute path" },
 	{ "tokend", "audit_log", "log", "audit_log: relative path" },
 	{ "tokend", "store", "/var/db", "store: expected sqlite:/" },
 	{ "tokend", "store", "ldap://x", "unknown store scheme 'ldap'" },

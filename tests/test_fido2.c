@@ -165,28 +165,59 @@ test_data_blob(void **state)
 	uint8_t		 pk[ZM_FIDO_PK_LEN], id[48], *blob = NULL;
 	const uint8_t	*p, *i;
 	size_t		 len = 0, il;
+	int		 cose = 0;
 
 	(void)state;
 	memset(pk, 0x11, sizeof(pk));
 	memset(id, 0x22, sizeof(id));
-	assert_int_equal(zm_fido_data_encode(pk, id, sizeof(id), &blob,
-	    &len), 0);
+	assert_int_equal(zm_fido_data_encode(ZM_FIDO_COSE_ES256, pk, id,
+	    sizeof(id), &blob, &len), 0);
 	assert_int_equal(len, 1 + sizeof(pk) + sizeof(id));
-	assert_int_equal(zm_fido_data_decode(blob, len, &p, &i, &il), 0);
+	assert_int_equal(zm_fido_data_decode(blob, len, &cose, &p, &i, &il), 0);
+	assert_int_equal(cose, ZM_FIDO_COSE_ES256);
 	assert_memory_equal(p, pk, sizeof(pk));
 	assert_int_equal(il, sizeof(id));
 	assert_memory_equal(i, id, sizeof(id));
-	/* Truncated, no id, wrong version: refused. */
-	assert_int_equal(zm_fido_data_decode(blob, 1 + sizeof(pk), &p, &i,
-	    &il), ZM_ERR_INVALID);
-	assert_int_equal(zm_fido_data_decode(blob, 10, &p, &i, &il),
+	/* Truncated, no id, unknown version: refused. */
+	assert_int_equal(zm_fido_data_decode(blob, 1 + sizeof(pk), &cose, &p,
+	    &i, &il), ZM_ERR_INVALID);
+	assert_int_equal(zm_fido_data_decode(blob, 10, &cose, &p, &i, &il),
 	    ZM_ERR_INVALID);
-	blob[0] = 2;
-	assert_int_equal(zm_fido_data_decode(blob, len, &p, &i, &il),
+	blob[0] = 3;
+	assert_int_equal(zm_fido_data_decode(blob, len, &cose, &p, &i, &il),
 	    ZM_ERR_INVALID);
 	free(blob);
-	assert_int_equal(zm_fido_data_encode(pk, id, 0, &blob, &len),
-	    ZM_ERR_INVALID);
+	assert_int_equal(zm_fido_data_encode(ZM_FIDO_COSE_ES256, pk, id, 0,
+	    &blob, &len), ZM_ERR_INVALID);
+	/* Only the two types we verify are stored. */
+	assert_int_equal(zm_fido_data_encode(-257, pk, id, sizeof(id), &blob,
+	    &len), ZM_ERR_INVALID);
+}
+
+/* Issue 4: an EdDSA credential keeps its type and its 32-byte key. */
+static void
+test_data_blob_eddsa(void **state)
+{
+	uint8_t		 pk[ZM_FIDO_EDDSA_PK_LEN], id[48], *blob = NULL;
+	const uint8_t	*p, *i;
+	size_t		 len = 0, il;
+	int		 cose = 0;
+
+	(void)state;
+	memset(pk, 0x33, sizeof(pk));
+	memset(id, 0x44, sizeof(id));
+	assert_int_equal(zm_fido_data_encode(ZM_FIDO_COSE_EDDSA, pk, id,
+	    sizeof(id), &blob, &len), 0);
+	assert_int_equal(len, 1 + sizeof(pk) + sizeof(id));
+	assert_int_equal(zm_fido_data_decode(blob, len, &cose, &p, &i, &il), 0);
+	assert_int_equal(cose, ZM_FIDO_COSE_EDDSA);
+	assert_memory_equal(p, pk, sizeof(pk));
+	assert_int_equal(il, sizeof(id));
+	assert_memory_equal(i, id, sizeof(id));
+	/* The key without an id: refused (the id length follows the type). */
+	assert_int_equal(zm_fido_data_decode(blob, 1 + sizeof(pk), &cose, &p,
+	    &i, &il), ZM_ERR_INVALID);
+	free(blob);
 }
 
 static void
@@ -219,6 +250,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counter_wrong_kind, setup,
 		    teardown),
 		cmocka_unit_test(test_data_blob),
+		cmocka_unit_test(test_data_blob_eddsa),
 		cmocka_unit_test(test_ident),
 	};
 

@@ -245,7 +245,8 @@ static void
 fido2_label(const struct zm_fido_cred *c, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "FIDO2 %s%s, %s", c->fmt,
-	    (c->flags & ZM_FIDO_F_ATT_SELF) ? " self" : "",
+	    (c->flags & ZM_FIDO_F_ATT_SELF) ? " self" :
+	    (c->flags & ZM_FIDO_F_ATT_CA) ? " CA-verified" : "",
 	    (c->flags & ZM_FIDO_F_UV_BUILTIN) ? "UV built-in" :
 	    (c->flags & ZM_FIDO_F_PIN) ? "UV PIN" : "no UV");
 }
@@ -286,11 +287,12 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 		return ZM_ERR_NOMEM;
 	zm_info("fido2 enrolment for %s by %s: waiting for a touch", user,
 	    peer->name);
-	if ((r = zm_fido_enroll(d->fido, user, ZM_FIDO_TIMEOUT_MS, c)) != 0) {
+	if ((r = zm_fido_enroll(d->fido, user, d->cfg->fido_attestation_ca,
+	    ZM_FIDO_TIMEOUT_MS, c)) != 0) {
 		admin_audit(d, "enrol", user, r == ZM_ERR_DENIED ? "refused" :
-		    "error", r == ZM_ERR_DENIED ? "attestation does not "
-		    "verify or key refused" : zm_strerror(r), peer, NULL,
-		    "fido2", 0);
+		    "error", c->refused != NULL ? c->refused :
+		    r == ZM_ERR_DENIED ? "key refused" : zm_strerror(r), peer,
+		    NULL, "fido2", 0);
 		st = r == ZM_ERR_TIMEOUT ? ZM_ST_ABORTED :
 		    r == ZM_ERR_UNAVAILABLE ? ZM_ST_NOTFOUND : ZM_ST_DENIED;
 		r = zm_reply_result(reply, st, ZM_MSG_NONE, 0, 0);
@@ -302,7 +304,9 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	if (label[0] == '\0')
 		fido2_label(c, label, sizeof(label));
 	memcpy(t.label, label, sizeof(t.label));
-	snprintf(t.algo, sizeof(t.algo), "ES256");
+	/* The type travels in the data blob; algo says it to people. */
+	snprintf(t.algo, sizeof(t.algo), "%s",
+	    c->cose == ZM_FIDO_COSE_EDDSA ? "EdDSA" : "ES256");
 	t.last_step = -1;
 	t.counter = c->counter;
 	t.flags = c->flags;
@@ -310,7 +314,7 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	snprintf(t.enrolled_by, sizeof(t.enrolled_by), "%s", peer->name);
 	if ((r = zm_fido_ident(c->id, c->id_len, t.ident,
 	    sizeof(t.ident))) != 0 ||
-	    (r = zm_fido_data_encode(c->pk, c->id, c->id_len, &t.data,
+	    (r = zm_fido_data_encode(c->cose, c->pk, c->id, c->id_len, &t.data,
 	    &t.data_len)) != 0)
 		goto out;
 	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
@@ -324,9 +328,11 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 		goto out;
 	}
 	fmt_id(tok, sizeof(tok), t.id);
-	n = snprintf(detail, sizeof(detail), "fido2 ES256 fmt %s "
-	    "attestation %s uv %s counter %u label %s", c->fmt,
-	    (c->flags & ZM_FIDO_F_ATT_X5C) ? "x5c" : "self",
+	n = snprintf(detail, sizeof(detail), "fido2 %s fmt %s "
+	    "attestation %s uv %s counter %u label %s", t.algo, c->fmt,
+	    (c->flags & ZM_FIDO_F_ATT_CA) ? "x5c chained to "
+	    "fido_attestation_ca" : (c->flags & ZM_FIDO_F_ATT_X5C) ? "x5c" :
+	    "self",
 	    (c->flags & ZM_FIDO_F_UV_BUILTIN) ? "built-in" :
 	    (c->flags & ZM_FIDO_F_PIN) ? "pin" : "none", c->counter, t.label);
 	if (n < 0 || (size_t)n >= sizeof(detail))

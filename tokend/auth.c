@@ -35,7 +35,7 @@
 #include "totp.h"
 #include "wipe.h"
 
-#define CODE_MAX	32	/* longest answer looked at (codes: 6, 8) */
+#define CODE_MAX	64	/* longest answer looked at (codes: 6, 8; key PIN: 63) */
 
 struct zm_auth {
 	char		user[ZM_NAME_MAX];
@@ -46,6 +46,7 @@ struct zm_auth {
 	unsigned	avail;		/* ZM_METHOD_* still usable */
 	unsigned	used;		/* ZM_METHOD_* tried or proven */
 	unsigned	method;		/* what the open PROMPT asks for */
+	int		fido_pin;	/* FIDO2 prompt asks for the key's PIN */
 	int		generic;	/* password = none and nothing proven */
 	int		decoy;		/* prompt only so refusals look alike */
 	char		decoy_reason[96];
@@ -370,7 +371,7 @@ reply_status(struct zm_buf *rep, int status, const struct zm_user_state *us)
 /* The user's usable methods, and whether every token they have is revoked. */
 static int
 usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
-    int *all_revoked)
+    int *all_revoked, int *key_missing)
 {
 	struct zm_token	*t = NULL;
 	size_t		 n = 0, i, active = 0, lasting = 0;
@@ -379,6 +380,7 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 
 	*avail = 0;
 	*all_revoked = 0;
+	*key_missing = 0;
 	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
@@ -396,8 +398,10 @@ usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
 		if (t[i].kind == ZM_TOK_FIDO2) {
 			if (key == -1)
 				key = zm_fido_available(d->fido);
-			if (!key)
+			if (!key) {
+				*key_missing = 1;
 				continue;
+			}
 		}
 		/* pcsc = no: cards are not watched, so not usable here. */
 		if (t[i].kind == ZM_TOK_CARD && !d->cfg->pcsc)
@@ -452,6 +456,8 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  */
 static int card_prompt(struct zm_tokend *, struct zm_auth *,
     const struct zm_zone *, struct zm_auth **, struct zm_buf *);
+static int fido_prompt(struct zm_tokend *, struct zm_auth *,
+    const struct zm_zone *, struct zm_auth **, struct zm_buf *);
 
 static int
 advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
@@ -483,18 +489,14 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
 	} else if (method == ZM_METHOD_CARD) {
 		return card_prompt(d, a, z, state, rep);
-	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE ||
-	    method == ZM_METHOD_FIDO2) {
-		/*
-		 * FIDO2: the module shows "touch your key" and answers at
-		 * once; the assertion runs when that (empty) answer comes.
-		 */
+	} else if (method == ZM_METHOD_FIDO2) {
+		return fido_prompt(d, a, z, state, rep);
+	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE) {
 		a->method = method;
 		if ((r = method == ZM_METHOD_TOTP ?
 		    reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP) :
-		    method == ZM_METHOD_TEMPCODE ?
-		    reply_prompt(rep, ZM_PROMPT_TEMPCODE, ZM_MSG_ENTER_TEMPCODE) :
-		    reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) == 0) {
+		    reply_prompt(rep, ZM_PROMPT_TEMPCODE,
+		    ZM_MSG_ENTER_TEMPCODE)) == 0) {
 			*state = a;
 			return 0;
 		}
@@ -546,7 +548,8 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	struct zm_user_state	 us;
 	const char		*why = NULL;
 	char			 service[64], tty[64], rhost[128];
-	int			 all_revoked = 0, status = ZM_ST_OK, r;
+	int			 all_revoked = 0, key_missing = 0;
+	int			 status = ZM_ST_OK, r;
 
 	if (d == NULL || peer == NULL || req == NULL || state == NULL ||
 	    rep == NULL)
@@ -585,13 +588,25 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 		r = refuse_status(d, a, z, &us, status, why, rep);
 		goto out;
 	}
-	if ((r = usable_methods(d, a->user, &a->avail, &all_revoked)) != 0) {
+	if ((r = usable_methods(d, a->user, &a->avail, &all_revoked,
+	    &key_missing)) != 0) {
 		r = internal(d, a, z, rep, "store error listing tokens", r);
 		goto out;
 	}
 	/* Nothing usable can satisfy the zone: say so before any prompt. */
 	if ((zm_policy_reachable(z, a->proven, a->avail) & z->require) !=
 	    z->require) {
+		/* The user's key would do: "plug it in", not "none". */
+		if (key_missing && (zm_policy_reachable(z, a->proven,
+		    a->avail | ZM_METHOD_FIDO2) & z->require) == z->require) {
+			why = "no security key plugged in";
+			if (a->generic)
+				return decoy(a, why, state, rep);
+			aud(d, a, z, "fail", why, 0, "");
+			r = reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_NOT_FOUND);
+			goto out;
+		}
 		why = all_revoked ? "all tokens revoked" : "no usable token";
 		if (a->generic)
 			return decoy(a, why, state, rep);
@@ -719,6 +734,61 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	left = failures < max ? max - failures : 0;
 	return reply_result(rep, ZM_ST_DENIED, msgid, NULL,
 	    count != NULL ? count : &left);
+}
+
+/* ---- FIDO2: touch, or the key's PIN then touch ---- */
+
+/*
+ * The daemon talks to the key; the module shows the prompt and answers:
+ * empty after "touch your key", or the key's PIN.  The PIN is asked for
+ * when the zone still lacks knowledge and a key has a client PIN: UV by
+ * PIN is knowledge (SPEC "How proofs count"), so such a key alone meets
+ * knowledge + possession.  A blocked PIN is said before anything is
+ * typed.  Takes a (like advance()).
+ */
+static int
+fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    struct zm_auth **state, struct zm_buf *rep)
+{
+	uint32_t	count;
+	int		has_pin = 0, left = -1, r, v;
+
+	*state = NULL;
+	a->method = ZM_METHOD_FIDO2;
+	a->fido_pin = 0;
+	if ((zm_policy_missing(z, a->proven) & ZM_CLASS_KNOWLEDGE) != 0) {
+		v = zm_fido_pin_state(d->fido, ZM_FIDO_TIMEOUT_MS, &has_pin,
+		    &left);
+		if (v == ZM_ERR_UNAVAILABLE) {
+			aud(d, a, z, "fail", "no security key plugged in", 0,
+			    "");
+			r = reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_NOT_FOUND);
+			goto out;
+		}
+		if (v != 0) {
+			r = internal(d, a, z, rep, "security key error", v);
+			goto out;
+		}
+		if (has_pin && left == 0) {
+			aud(d, a, z, "fail", "security key PIN blocked", 0, "");
+			r = reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_PIN_BLOCKED);
+			goto out;
+		}
+		a->fido_pin = has_pin;
+	}
+	count = left > 0 ? (uint32_t)left : 0;
+	/* Touch: the module says so and answers at once (empty answer). */
+	if ((r = a->fido_pin ? reply_prompt_n(rep, ZM_PROMPT_PIN,
+	    ZM_MSG_ENTER_KEY_PIN, left > 0 ? &count : NULL) :
+	    reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) != 0)
+		goto out;
+	*state = a;
+	return 0;
+ out:
+	auth_free(a);
+	return r;
 }
 
 /* ---- IC card: insert, PIN, signature over a fresh challenge ---- */
@@ -872,9 +942,9 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	struct zm_proof		 proof;
 	const char		*why = NULL;
 	char			 code[CODE_MAX + 1];
-	uint32_t		 flags = 0;
+	uint32_t		 flags = 0, count;
 	int64_t			 token_id = 0;
-	int			 status = ZM_ST_OK, r, v;
+	int			 status = ZM_ST_OK, pin_status, pin_left, r, v;
 
 	if (d == NULL || state == NULL || *state == NULL || req == NULL ||
 	    rep == NULL)
@@ -933,11 +1003,32 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	}
 	memset(&proof, 0, sizeof(proof));
 	if (a->method == ZM_METHOD_FIDO2) {
-		zm_wipe(code, sizeof(code));	/* nothing to read: the key speaks */
+		if (a->fido_pin && strlen(code) < 4) {
+			/* CTAP2 PINs have 4+ characters: spare the key a try. */
+			zm_wipe(code, sizeof(code));
+			count = 0;
+			r = count_failure(d, a, z, "security key PIN too short "
+			    "(not sent to the key)", ZM_MSG_KEY_PIN_WRONG,
+			    &count, rep);
+			goto out;
+		}
 		/* UV only where the zone still lacks what UV can prove. */
 		v = zm_auth_fido2(d, a->user, a->zone,
 		    (zm_policy_missing(z, a->proven) & (ZM_CLASS_KNOWLEDGE |
-		    ZM_CLASS_INHERENCE)) != 0, &token_id, &proof);
+		    ZM_CLASS_INHERENCE)) != 0, a->fido_pin ? code : NULL,
+		    &pin_status, &pin_left, &token_id, &proof);
+		zm_wipe(code, sizeof(code));
+		if (v == ZM_ERR_DENIED && pin_status != ZM_FIDO_PIN_OK) {
+			count = pin_left > 0 ? (uint32_t)pin_left : 0;
+			r = count_failure(d, a, z,
+			    pin_status == ZM_FIDO_PIN_BLOCKED ?
+			    "wrong security key PIN, PIN blocked" :
+			    "wrong security key PIN",
+			    pin_status == ZM_FIDO_PIN_BLOCKED ?
+			    ZM_MSG_KEY_PIN_BLOCKED : ZM_MSG_KEY_PIN_WRONG,
+			    &count, rep);
+			goto out;
+		}
 		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
 			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
 			    "signature counter did not increase (clone "
@@ -950,7 +1041,8 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 			/* Nobody touched a key: like no answer, not a failure. */
 			aud(d, a, z, "aborted", v == ZM_ERR_TIMEOUT ?
 			    "no touch" : "no security key", 0, "");
-			r = reply_simple(rep, ZM_ST_ABORTED, ZM_MSG_TOUCH_KEY);
+			r = reply_simple(rep, ZM_ST_ABORTED, v == ZM_ERR_TIMEOUT ?
+			    ZM_MSG_TOUCH_KEY : ZM_MSG_KEY_NOT_FOUND);
 			goto out;
 		}
 	} else {
@@ -1018,7 +1110,8 @@ zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 	const char		*why = NULL;
 	char			 user[ZM_NAME_MAX], zone[ZM_NAME_MAX];
 	unsigned		 avail = 0;
-	int			 all_revoked = 0, status = ZM_ST_OK, r;
+	int			 all_revoked = 0, key_missing = 0;
+	int			 status = ZM_ST_OK, r;
 
 	if (d == NULL || peer == NULL || req == NULL || rep == NULL)
 		return ZM_ERR_INVALID;
@@ -1027,7 +1120,8 @@ zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 		return r == 1 ? 0 : r;
 	if ((r = account_status(d, z, user, 0, &us, &status, &why)) != 0 ||
 	    (status == ZM_ST_OK &&
-	    (r = usable_methods(d, user, &avail, &all_revoked)) != 0)) {
+	    (r = usable_methods(d, user, &avail, &all_revoked,
+	    &key_missing)) != 0)) {
 		zm_err("store error checking %s: %s", user, zm_strerror(r));
 		audit_ev(d, "account", user, zone, NULL, 0, "error",
 		    "store error", 0, "");

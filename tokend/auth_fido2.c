@@ -46,19 +46,23 @@ clone_audit(struct zm_tokend *d, const char *user, const char *zone,
 
 int
 zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
-    int want_uv, int64_t *token_id, struct zm_proof *proof)
+    int want_uv, const char *pin, int *pin_status, int *pin_left,
+    int64_t *token_id, struct zm_proof *proof)
 {
 	struct zm_token			*t = NULL;
 	struct zm_fido_allow		 allow[MAX_KEYS];
 	struct zm_fido_assertion	 as;
 	const uint8_t			*pks[MAX_KEYS], *pk, *id;
 	int64_t				 ids[MAX_KEYS];
+	int				 coses[MAX_KEYS];
 	unsigned			 flags = 0;
 	size_t				 n = 0, i, k = 0, id_len;
 	uint32_t			 counter = 0, stored = 0;
 	int				 r = ZM_ERR_INTERNAL, v;
 
 	*token_id = 0;
+	*pin_status = ZM_FIDO_PIN_OK;
+	*pin_left = -1;
 	memset(&as, 0, sizeof(as));
 	if (d->fido == NULL)
 		return ZM_ERR_UNAVAILABLE;
@@ -67,8 +71,8 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 	for (i = 0; i < n && k < MAX_KEYS; i++) {
 		if (t[i].kind != ZM_TOK_FIDO2 || t[i].state != ZM_TS_ACTIVE)
 			continue;
-		if (zm_fido_data_decode(t[i].data, t[i].data_len, &pk, &id,
-		    &id_len) != 0) {
+		if (zm_fido_data_decode(t[i].data, t[i].data_len, &coses[k],
+		    &pk, &id, &id_len) != 0) {
 			zm_err("token %" PRId64 " of %s: bad fido2 data",
 			    t[i].id, user);
 			r = ZM_ERR_INTERNAL;
@@ -85,8 +89,16 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 	}
 	zm_debug("fido2 assertion for %s: %zu credential(s), uv %s", user, k,
 	    want_uv ? "wanted" : "not needed");
-	v = zm_fido_assert(d->fido, allow, k, want_uv, ZM_FIDO_TIMEOUT_MS,
+	v = zm_fido_assert(d->fido, allow, k, want_uv, pin, ZM_FIDO_TIMEOUT_MS,
 	    &as);
+	if (v == ZM_ERR_DENIED && as.pin_status != ZM_FIDO_PIN_OK) {
+		*pin_status = as.pin_status;
+		*pin_left = as.pin_left;
+		zm_info("fido2: the key of %s refused its PIN (%d tries left)",
+		    user, as.pin_left);
+		r = ZM_ERR_DENIED;
+		goto out;
+	}
 	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_IO) {
 		/* No key here holds any of this user's credentials. */
 		zm_info("fido2: no key of %s answered (%s)", user,
@@ -99,7 +111,8 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 		goto out;
 	}
 	if ((v = zm_fido_verify(d->cfg->fido_rp_id, as.cdh, as.authdata,
-	    as.authdata_len, as.sig, as.sig_len, pks[as.which], &flags,
+	    as.authdata_len, as.sig, as.sig_len, coses[as.which],
+	    pks[as.which], &flags,
 	    &counter)) != 0) {
 		zm_notice("fido2: assertion of token %" PRId64 " of %s does "
 		    "not verify", ids[as.which], user);
@@ -129,8 +142,11 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
 	}
 	proof->method = ZM_METHOD_FIDO2;
 	proof->uv = (flags & ZM_FIDO_AD_UV) != 0;
-	/* No PIN is ever sent, so a UV the key did was its own (built-in). */
-	proof->uv_builtin = proof->uv;
+	/*
+	 * UV after our pinAuth is the PIN (knowledge); without a PIN the key
+	 * did its own (built-in, inherence).
+	 */
+	proof->uv_builtin = proof->uv && pin == NULL;
 	*token_id = ids[as.which];
 	r = 0;
  out:

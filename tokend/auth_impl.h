@@ -22,10 +22,14 @@ int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
 
 /*
  * auth_fido2.c: the FIDO2 step for user.  0: *token_id and *proof (UV as
- * the signed flags say).  ZM_ERR_DENIED: no key of the user answered or
- * the assertion does not verify; ZM_ERR_REPLAY: cloned key (suspended and
- * audited); ZM_ERR_UNAVAILABLE / ZM_ERR_TIMEOUT: no key or no touch.
+ * the signed flags say; by PIN = knowledge when pin was sent, else
+ * built-in).  ZM_ERR_DENIED: no key of the user answered, the assertion
+ * does not verify, or (*pin_status ZM_FIDO_PIN_WRONG / _BLOCKED, with
+ * *pin_left) the key refused the PIN; ZM_ERR_REPLAY: cloned key
+ * (suspended and audited); ZM_ERR_UNAVAILABLE / ZM_ERR_TIMEOUT: no key or
+ * no touch.
  */
 int zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
-    int want_uv, int64_t *token_id, struct zm_proof *proof);
+    int want_uv, const char *pin, int *pin_status, int *pin_left,
+    int64_t *token_id, struct zm_proof *proof);
 #endif

@@ -27,8 +27,10 @@
 #include <unistd.h>
 
 #include <fido.h>
+#include <fido/eddsa.h>
 #include <fido/es256.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "crypto.h"
 #include "err.h"
@@ -39,7 +41,8 @@
 #define MAX_SOCKETS	16
 #define MAX_HID		16
 #define REPORT_LEN	64
-#define DATA_VERSION	1
+#define DATA_ES256	1	/* blob versions = credential types */
+#define DATA_EDDSA	2
 
 struct zm_fido {
 	int	 use_hid;
@@ -286,6 +289,8 @@ fido_err(int r)
 		return ZM_ERR_TIMEOUT;
 	case FIDO_ERR_NO_CREDENTIALS:
 		return ZM_ERR_NOTFOUND;
+	case FIDO_ERR_PIN_REQUIRED:
+		return ZM_ERR_PERM;
 	case FIDO_ERR_TX:
 	case FIDO_ERR_RX:
 	case FIDO_ERR_RX_NOT_CBOR:
@@ -298,22 +303,79 @@ fido_err(int r)
 
 /* ---- enrolment ---- */
 
+/* 0 when the DER certificate chains to a CA in the PEM bundle (now). */
+static int
+att_chain(const uint8_t *der, size_t len, const char *ca_file)
+{
+	const uint8_t	*p = der;
+	X509		*x = NULL;
+	X509_STORE	*st = NULL;
+	X509_STORE_CTX	*ctx = NULL;
+	int		 r = ZM_ERR_DENIED;
+
+	if (len > 16384 || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != der + len)
+		goto out;
+	/* Loaded at each enrolment: a changed bundle needs no restart. */
+	if ((st = X509_STORE_new()) == NULL ||
+	    X509_STORE_load_file(st, ca_file) != 1 ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, st, x, NULL) != 1) {
+		zm_err("fido_attestation_ca %s cannot be loaded", ca_file);
+		r = ZM_ERR_CRYPTO;
+		goto out;
+	}
+	if (X509_verify_cert(ctx) == 1)
+		r = 0;
+	else
+		zm_notice("fido2 attestation certificate: %s",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
+ out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	X509_free(x);
+	return r;
+}
+
+/* The key's getInfo lists EdDSA among its algorithms. */
+static int
+key_offers_eddsa(fido_dev_t *dev)
+{
+	fido_cbor_info_t	*ci;
+	size_t			 i;
+	int			 yes = 0;
+
+	if ((ci = fido_cbor_info_new()) == NULL)
+		return 0;
+	if (fido_dev_get_cbor_info(dev, ci) == FIDO_OK)
+		for (i = 0; i < fido_cbor_info_algorithm_count(ci); i++)
+			if (fido_cbor_info_algorithm_cose(ci, i) == COSE_EDDSA)
+				yes = 1;
+	fido_cbor_info_free(&ci);
+	return yes;
+}
+
 static int
 make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
-    struct zm_fido_cred *out)
+    const char *att_ca, struct zm_fido_cred *out)
 {
 	fido_cred_t	*c = NULL;
 	uint8_t		 cdh[ZM_FIDO_CDH_LEN], uid[32];
 	const char	*fmt;
+	size_t		 pk_len;
 	int		 has_uv = fido_dev_has_uv(dev), fr, r = ZM_ERR_INTERNAL;
 
 	if ((c = fido_cred_new()) == NULL)
 		return ZM_ERR_NOMEM;
+	out->cose = key_offers_eddsa(dev) ? ZM_FIDO_COSE_EDDSA :
+	    ZM_FIDO_COSE_ES256;
 	if ((r = zm_random(cdh, sizeof(cdh))) != 0 ||
 	    (r = zm_random(uid, sizeof(uid))) != 0)
 		goto out;
 	r = ZM_ERR_INTERNAL;
-	if (fido_cred_set_type(c, COSE_ES256) != FIDO_OK ||
+	if (fido_cred_set_type(c, out->cose == ZM_FIDO_COSE_EDDSA ? COSE_EDDSA :
+	    COSE_ES256) != FIDO_OK ||
 	    fido_cred_set_clientdata_hash(c, cdh, sizeof(cdh)) != FIDO_OK ||
 	    fido_cred_set_rp(c, rp_id, "zonemfa") != FIDO_OK ||
 	    fido_cred_set_user(c, uid, sizeof(uid), user, user, NULL) !=
@@ -338,17 +400,44 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 	if (fr != FIDO_OK) {
 		zm_notice("fido2 attestation does not verify: %s",
 		    fido_strerr(fr));
+		out->refused = "attestation does not verify";
 		r = ZM_ERR_DENIED;
 		goto out;
 	}
-	if (fido_cred_pubkey_len(c) != ZM_FIDO_PK_LEN ||
+	/*
+	 * The signature only shows the key holds the attestation key; which
+	 * maker's key that is, only a chain to a trusted CA shows.
+	 */
+	if (att_ca != NULL) {
+		if ((out->flags & ZM_FIDO_F_ATT_X5C) == 0) {
+			zm_notice("fido2: self attestation refused "
+			    "(fido_attestation_ca is set)");
+			out->refused = "self attestation refused "
+			    "(fido_attestation_ca is set)";
+			r = ZM_ERR_DENIED;
+			goto out;
+		}
+		if ((r = att_chain(fido_cred_x5c_ptr(c), fido_cred_x5c_len(c),
+		    att_ca)) != 0) {
+			out->refused = r == ZM_ERR_DENIED ? "attestation "
+			    "certificate does not chain to fido_attestation_ca" :
+			    "fido_attestation_ca cannot be loaded";
+			goto out;
+		}
+		out->flags |= ZM_FIDO_F_ATT_CA;
+	}
+	pk_len = out->cose == ZM_FIDO_COSE_EDDSA ? ZM_FIDO_EDDSA_PK_LEN :
+	    ZM_FIDO_PK_LEN;
+	if (fido_cred_type(c) != (out->cose == ZM_FIDO_COSE_EDDSA ?
+	    COSE_EDDSA : COSE_ES256) || fido_cred_pubkey_len(c) != pk_len ||
 	    fido_cred_id_len(c) == 0 ||
 	    fido_cred_id_len(c) > sizeof(out->id)) {
-		zm_notice("fido2 credential: unexpected key or id length");
+		zm_notice("fido2 credential: unexpected type, key or id "
+		    "length");
 		r = ZM_ERR_DENIED;
 		goto out;
 	}
-	memcpy(out->pk, fido_cred_pubkey_ptr(c), ZM_FIDO_PK_LEN);
+	memcpy(out->pk, fido_cred_pubkey_ptr(c), pk_len);
 	out->id_len = fido_cred_id_len(c);
 	memcpy(out->id, fido_cred_id_ptr(c), out->id_len);
 	out->counter = fido_cred_sigcount(c);
@@ -366,8 +455,8 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 }
 
 int
-zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
-    struct zm_fido_cred *out)
+zm_fido_enroll(struct zm_fido *f, const char *user, const char *att_ca,
+    int timeout_ms, struct zm_fido_cred *out)
 {
 	struct devlist	 dl;
 	fido_dev_t	*dev = NULL;
@@ -382,7 +471,7 @@ zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
 	for (i = 0; more; i++) {
 		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
 			continue;
-		r = make_cred(dev, f->rp_id, user, out);
+		r = make_cred(dev, f->rp_id, user, att_ca, out);
 		dev_close(&dev);
 		break;
 	}
@@ -405,7 +494,7 @@ zm_fido_assertion_clear(struct zm_fido_assertion *a)
 static int
 get_assert(fido_dev_t *dev, const char *rp_id,
     const struct zm_fido_allow *allow, size_t n, int want_uv,
-    struct zm_fido_assertion *out)
+    const char *pin, struct zm_fido_assertion *out)
 {
 	fido_assert_t	*a = NULL;
 	const uint8_t	*id;
@@ -421,16 +510,30 @@ get_assert(fido_dev_t *dev, const char *rp_id,
 	    fido_assert_set_clientdata_hash(a, out->cdh, sizeof(out->cdh)) !=
 	    FIDO_OK ||
 	    fido_assert_set_up(a, FIDO_OPT_TRUE) != FIDO_OK ||
-	    fido_assert_set_uv(a, want_uv && fido_dev_has_uv(dev) ?
-	    FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
+	    /* With a PIN the pinAuth asks for UV; "uv" stays unset (CTAP2.0). */
+	    fido_assert_set_uv(a, pin == NULL && want_uv &&
+	    fido_dev_has_uv(dev) ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (fido_assert_allow_cred(a, allow[i].id, allow[i].id_len) !=
 		    FIDO_OK)
 			goto out;
-	if ((fr = fido_dev_get_assert(dev, a, NULL)) != FIDO_OK) {
+	if ((fr = fido_dev_get_assert(dev, a, pin)) != FIDO_OK) {
 		zm_debug("fido2 get assertion: %s", fido_strerr(fr));
 		r = fido_err(fr);
+		if (pin != NULL && (fr == FIDO_ERR_PIN_INVALID ||
+		    fr == FIDO_ERR_PIN_BLOCKED ||
+		    fr == FIDO_ERR_PIN_AUTH_BLOCKED ||
+		    fr == FIDO_ERR_PIN_POLICY_VIOLATION)) {
+			/* The key's own count, after this try. */
+			if (fido_dev_get_retry_count(dev, &out->pin_left) !=
+			    FIDO_OK)
+				out->pin_left = -1;
+			out->pin_status = fr == FIDO_ERR_PIN_BLOCKED ||
+			    out->pin_left == 0 ? ZM_FIDO_PIN_BLOCKED :
+			    ZM_FIDO_PIN_WRONG;
+			r = ZM_ERR_DENIED;
+		}
 		goto out;
 	}
 	r = ZM_ERR_DENIED;
@@ -470,25 +573,42 @@ get_assert(fido_dev_t *dev, const char *rp_id,
 
 int
 zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
-    size_t n, int want_uv, int timeout_ms, struct zm_fido_assertion *out)
+    size_t n, int want_uv, const char *pin, int timeout_ms,
+    struct zm_fido_assertion *out)
 {
 	struct devlist	 dl;
 	fido_dev_t	*dev = NULL;
 	size_t		 i;
-	int		 more = 1, opened = 0, r = ZM_ERR_UNAVAILABLE, v;
+	int		 more = 1, opened = 0, r = ZM_ERR_UNAVAILABLE, v, ps, pl;
 
 	if (f == NULL || allow == NULL || n == 0 || out == NULL)
 		return ZM_ERR_INVALID;
 	memset(out, 0, sizeof(*out));
+	out->pin_left = -1;
 	devlist_load(f, &dl);
 	for (i = 0; more; i++) {
 		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
 			continue;
+		/* A PIN is for a key that has one: never sent to another. */
+		if (pin != NULL && !fido_dev_has_pin(dev)) {
+			dev_close(&dev);
+			continue;
+		}
 		opened = 1;
-		v = get_assert(dev, f->rp_id, allow, n, want_uv, out);
+		v = get_assert(dev, f->rp_id, allow, n, want_uv, pin, out);
 		dev_close(&dev);
 		if (v == 0) {
 			r = 0;
+			break;
+		}
+		if (out->pin_status != ZM_FIDO_PIN_OK) {
+			/* The key counted the try: tell, and ask no other. */
+			ps = out->pin_status;
+			pl = out->pin_left;
+			zm_fido_assertion_clear(out);
+			out->pin_status = ps;
+			out->pin_left = pl;
+			r = v;
 			break;
 		}
 		zm_fido_assertion_clear(out);
@@ -503,22 +623,58 @@ zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
 }
 
 int
+zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin, int *left)
+{
+	struct devlist	 dl;
+	fido_dev_t	*dev = NULL;
+	size_t		 i;
+	int		 more = 1, r = ZM_ERR_UNAVAILABLE;
+
+	*has_pin = 0;
+	*left = -1;
+	if (f == NULL)
+		return ZM_ERR_INVALID;
+	devlist_load(f, &dl);
+	for (i = 0; more; i++) {
+		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
+			continue;
+		r = 0;
+		if (fido_dev_has_pin(dev)) {
+			*has_pin = 1;
+			if (fido_dev_get_retry_count(dev, left) != FIDO_OK)
+				*left = -1;
+			dev_close(&dev);
+			break;
+		}
+		dev_close(&dev);
+	}
+	devlist_free(&dl);
+	return r;
+}
+
+int
 zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
     const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
-    size_t sig_len, const uint8_t pk[ZM_FIDO_PK_LEN], unsigned *flags,
+    size_t sig_len, int cose, const uint8_t *pk, unsigned *flags,
     uint32_t *counter)
 {
 	fido_assert_t	*a = NULL;
 	es256_pk_t	*k = NULL;
+	eddsa_pk_t	*ek = NULL;
 	int		 fr, r = ZM_ERR_INTERNAL;
 
 	*flags = 0;
 	*counter = 0;
-	if ((a = fido_assert_new()) == NULL || (k = es256_pk_new()) == NULL) {
+	if (cose != ZM_FIDO_COSE_ES256 && cose != ZM_FIDO_COSE_EDDSA)
+		return ZM_ERR_INVALID;
+	if ((a = fido_assert_new()) == NULL || (cose == ZM_FIDO_COSE_ES256 ?
+	    (k = es256_pk_new()) == NULL : (ek = eddsa_pk_new()) == NULL)) {
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
-	if (es256_pk_from_ptr(k, pk, ZM_FIDO_PK_LEN) != FIDO_OK ||
+	if ((cose == ZM_FIDO_COSE_ES256 ?
+	    es256_pk_from_ptr(k, pk, ZM_FIDO_PK_LEN) :
+	    eddsa_pk_from_ptr(ek, pk, ZM_FIDO_EDDSA_PK_LEN)) != FIDO_OK ||
 	    fido_assert_set_count(a, 1) != FIDO_OK ||
 	    fido_assert_set_rp(a, rp_id) != FIDO_OK ||
 	    fido_assert_set_clientdata_hash(a, cdh, ZM_FIDO_CDH_LEN) !=
@@ -534,7 +690,10 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 		r = ZM_ERR_DENIED;
 		goto out;
 	}
-	if ((fr = fido_assert_verify(a, 0, COSE_ES256, k)) != FIDO_OK) {
+	/* The type is the stored one: a key cannot choose it at login. */
+	if ((fr = cose == ZM_FIDO_COSE_ES256 ?
+	    fido_assert_verify(a, 0, COSE_ES256, k) :
+	    fido_assert_verify(a, 0, COSE_EDDSA, ek)) != FIDO_OK) {
 		zm_debug("fido2 assertion does not verify: %s",
 		    fido_strerr(fr));
 		r = ZM_ERR_DENIED;
@@ -545,6 +704,7 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 	r = 0;
  out:
 	es256_pk_free(&k);
+	eddsa_pk_free(&ek);
 	fido_assert_free(&a);
 	return r;
 }
@@ -552,36 +712,54 @@ zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
 /* ---- stored form ---- */
 
 int
-zm_fido_data_encode(const uint8_t pk[ZM_FIDO_PK_LEN], const uint8_t *id,
+zm_fido_data_encode(int cose, const uint8_t *pk, const uint8_t *id,
     size_t id_len, uint8_t **out, size_t *out_len)
 {
-	uint8_t *p;
+	uint8_t	*p;
+	size_t	 pk_len;
 
 	*out = NULL;
 	*out_len = 0;
-	if (id_len == 0 || id_len > ZM_FIDO_CRED_ID_MAX)
+	if (id_len == 0 || id_len > ZM_FIDO_CRED_ID_MAX ||
+	    (cose != ZM_FIDO_COSE_ES256 && cose != ZM_FIDO_COSE_EDDSA))
 		return ZM_ERR_INVALID;
-	if ((p = malloc(1 + ZM_FIDO_PK_LEN + id_len)) == NULL)
+	pk_len = cose == ZM_FIDO_COSE_ES256 ? ZM_FIDO_PK_LEN :
+	    ZM_FIDO_EDDSA_PK_LEN;
+	if ((p = malloc(1 + pk_len + id_len)) == NULL)
 		return ZM_ERR_NOMEM;
-	p[0] = DATA_VERSION;
-	memcpy(p + 1, pk, ZM_FIDO_PK_LEN);
-	memcpy(p + 1 + ZM_FIDO_PK_LEN, id, id_len);
+	p[0] = cose == ZM_FIDO_COSE_ES256 ? DATA_ES256 : DATA_EDDSA;
+	memcpy(p + 1, pk, pk_len);
+	memcpy(p + 1 + pk_len, id, id_len);
 	*out = p;
-	*out_len = 1 + ZM_FIDO_PK_LEN + id_len;
+	*out_len = 1 + pk_len + id_len;
 	return 0;
 }
 
 int
-zm_fido_data_decode(const uint8_t *data, size_t len, const uint8_t **pk,
-    const uint8_t **id, size_t *id_len)
+zm_fido_data_decode(const uint8_t *data, size_t len, int *cose,
+    const uint8_t **pk, const uint8_t **id, size_t *id_len)
 {
-	if (data == NULL || len <= 1 + ZM_FIDO_PK_LEN ||
-	    len > 1 + ZM_FIDO_PK_LEN + ZM_FIDO_CRED_ID_MAX ||
-	    data[0] != DATA_VERSION)
+	size_t pk_len;
+
+	if (data == NULL || len < 1)
+		return ZM_ERR_INVALID;
+	switch (data[0]) {
+	case DATA_ES256:
+		*cose = ZM_FIDO_COSE_ES256;
+		pk_len = ZM_FIDO_PK_LEN;
+		break;
+	case DATA_EDDSA:
+		*cose = ZM_FIDO_COSE_EDDSA;
+		pk_len = ZM_FIDO_EDDSA_PK_LEN;
+		break;
+	default:
+		return ZM_ERR_INVALID;
+	}
+	if (len <= 1 + pk_len || len > 1 + pk_len + ZM_FIDO_CRED_ID_MAX)
 		return ZM_ERR_INVALID;
 	*pk = data + 1;
-	*id = data + 1 + ZM_FIDO_PK_LEN;
-	*id_len = len - 1 - ZM_FIDO_PK_LEN;
+	*id = data + 1 + pk_len;
+	*id_len = len - 1 - pk_len;
 	return 0;
 }
 

@@ -18,7 +18,11 @@
 #include <stdint.h>
 
 #define ZM_FIDO_CRED_ID_MAX	1024
-#define ZM_FIDO_PK_LEN		64	/* ES256 x || y */
+#define ZM_FIDO_PK_LEN		64	/* ES256 x || y (the largest kept) */
+#define ZM_FIDO_EDDSA_PK_LEN	32	/* Ed25519 */
+/* Credential types (COSE algorithm numbers, as libfido2's COSE_*). */
+#define ZM_FIDO_COSE_ES256	(-7)
+#define ZM_FIDO_COSE_EDDSA	(-8)
 #define ZM_FIDO_CDH_LEN		32
 #define ZM_FIDO_TIMEOUT_MS	30000	/* waiting for a touch */
 
@@ -28,6 +32,7 @@
 #define ZM_FIDO_F_PIN		0x04u	/* key has a client PIN set */
 #define ZM_FIDO_F_ATT_SELF	0x10u	/* packed self-attestation, verified */
 #define ZM_FIDO_F_ATT_X5C	0x20u	/* attestation certificate, signature verified */
+#define ZM_FIDO_F_ATT_CA	0x40u	/* ... and it chains to fido_attestation_ca */
 
 /* Authenticator data flags (WebAuthn). */
 #define ZM_FIDO_AD_UP		0x01u
@@ -46,21 +51,27 @@ int zm_fido_available(struct zm_fido *f);
 struct zm_fido_cred {
 	uint8_t		id[ZM_FIDO_CRED_ID_MAX];
 	size_t		id_len;
-	uint8_t		pk[ZM_FIDO_PK_LEN];
+	int		cose;		/* ZM_FIDO_COSE_ES256 or _EDDSA */
+	uint8_t		pk[ZM_FIDO_PK_LEN];	/* 64 (ES256) or 32 (EdDSA) used */
 	unsigned	flags;		/* ZM_FIDO_F_* */
 	uint32_t	counter;
 	char		fmt[16];	/* attestation format */
+	const char	*refused;	/* why the key was refused (static), or NULL */
 };
 
 /*
- * Make an ES256 credential for user on the first key that answers (user
+ * Make a credential for user on the first key that answers: EdDSA when
+ * the key's getInfo lists it, else ES256 (user
  * presence, and UV when the key has built-in UV), with a fresh random
  * user id and client-data hash; verify its attestation (packed self or
- * x5c signature).  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_TIMEOUT: no touch;
- * ZM_ERR_DENIED: the attestation does not verify.
+ * x5c signature).  With att_ca (a PEM bundle: fido_attestation_ca) the
+ * attestation must be a certificate that chains to it: self attestation
+ * is refused.  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_TIMEOUT: no touch;
+ * ZM_ERR_DENIED: the attestation does not verify or chain (out->refused
+ * says which).
  */
-int zm_fido_enroll(struct zm_fido *f, const char *user, int timeout_ms,
-    struct zm_fido_cred *out);
+int zm_fido_enroll(struct zm_fido *f, const char *user, const char *att_ca,
+    int timeout_ms, struct zm_fido_cred *out);
 
 /* One enrolled credential offered in the allow list. */
 struct zm_fido_allow {
@@ -76,38 +87,58 @@ struct zm_fido_assertion {
 	uint8_t		*sig;
 	size_t		 sig_len;
 	size_t		 which;		/* index into the allow list */
+	int		 pin_status;	/* ZM_FIDO_PIN_* when a PIN was sent */
+	int		 pin_left;	/* PIN tries left after it; -1 unknown */
 };
+
+#define ZM_FIDO_PIN_OK		0
+#define ZM_FIDO_PIN_WRONG	1	/* ZM_ERR_DENIED: the key refused the PIN */
+#define ZM_FIDO_PIN_BLOCKED	2	/* ZM_ERR_DENIED: no tries left */
 
 /*
  * Ask the keys in turn for an assertion over a fresh random client-data
  * hash, allow list = exactly allow[0..n), user presence required, UV
- * requested (want_uv) where the key offers built-in UV.  The first key
- * holding one of the credentials answers.  ZM_ERR_UNAVAILABLE: no key;
- * ZM_ERR_NOTFOUND: no key holds any of them; ZM_ERR_TIMEOUT: no touch.
+ * requested (want_uv) where the key offers built-in UV.  With pin (not
+ * NULL) UV is by the key's client PIN instead: only keys with a PIN set
+ * are asked, and a wrong or blocked PIN is ZM_ERR_DENIED with
+ * out->pin_status and out->pin_left set.  The first key holding one of
+ * the credentials answers.  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_NOTFOUND:
+ * no key holds any of them; ZM_ERR_TIMEOUT: no touch.
  */
 int zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
-    size_t n, int want_uv, int timeout_ms, struct zm_fido_assertion *out);
+    size_t n, int want_uv, const char *pin, int timeout_ms,
+    struct zm_fido_assertion *out);
+
+/*
+ * Whether a plugged-in key has a client PIN set (the first such key), and
+ * its PIN tries left (*left, -1 when the key does not say).
+ * ZM_ERR_UNAVAILABLE: no key opens.
+ */
+int zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin,
+    int *left);
 void zm_fido_assertion_clear(struct zm_fido_assertion *a);
 
 /*
- * Verify an assertion against a stored ES256 key for rp_id and cdh, with
+ * Verify an assertion against a stored key of type cose
+ * (ZM_FIDO_COSE_ES256: 64-byte x || y; _EDDSA: 32 bytes) for rp_id and cdh, with
  * user presence required; *flags and *counter are read from the signed
  * authenticator data (never from what was asked).  ZM_ERR_DENIED when the
  * signature, the rp id hash or UP do not check out.
  */
 int zm_fido_verify(const char *rp_id, const uint8_t cdh[ZM_FIDO_CDH_LEN],
     const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
-    size_t sig_len, const uint8_t pk[ZM_FIDO_PK_LEN], unsigned *flags,
+    size_t sig_len, int cose, const uint8_t *pk, unsigned *flags,
     uint32_t *counter);
 
 /*
- * The data blob of a stored fido2 token: u8 version (1) | pk (64) |
- * credential id.  decode points into data.
+ * The data blob of a stored fido2 token: u8 version | pk | credential id;
+ * version 1: ES256, pk 64 bytes; version 2: EdDSA, pk 32 bytes.  decode
+ * points into data and says the type (*cose).
  */
-int zm_fido_data_encode(const uint8_t pk[ZM_FIDO_PK_LEN], const uint8_t *id,
+int zm_fido_data_encode(int cose, const uint8_t *pk, const uint8_t *id,
     size_t id_len, uint8_t **out, size_t *out_len);
-int zm_fido_data_decode(const uint8_t *data, size_t len, const uint8_t **pk,
-    const uint8_t **id, size_t *id_len);
+int zm_fido_data_decode(const uint8_t *data, size_t len, int *cose,
+    const uint8_t **pk, const uint8_t **id, size_t *id_len);
 /* The token ident: hex credential id, or "sha256:<hex>" when that is long. */
 int zm_fido_ident(const uint8_t *id, size_t id_len, char *out,
     size_t outlen);
