@@ -24,6 +24,7 @@
 
 #include "audit.h"
 #include "card.h"
+#include "cardwatch.h"
 #include "auth_impl.h"
 #include "err.h"
 #include "fido2.h"
@@ -814,6 +815,7 @@ card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     const char *pin, struct zm_auth **state, struct zm_buf *rep)
 {
 	struct zm_proof	proof;
+	struct zm_card_where where;
 	int64_t		token_id = 0;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
@@ -825,6 +827,11 @@ card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	v = zm_card_login_finish(a->card, pin, &token_id, &left);
 	snprintf(detail, sizeof(detail), "%u APDUs",
 	    zm_card_login_apdus(a->card));
+	/* R4: remember which reader holds the card, to see it leave. */
+	if (v == ZM_OK) {
+		zm_card_login_where(a->card, &where);
+		zm_cardwatch_bind(d->cardwatch, token_id, &where);
+	}
 	/* Reset the card now: its PIN state must not outlive the proof. */
 	zm_card_login_free(a->card);
 	a->card = NULL;
