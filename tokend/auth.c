@@ -52,7 +52,17 @@ struct zm_auth {
 	char		decoy_reason[96];
 	struct zm_card_login *card;	/* card connected for the PIN prompt */
 	int		card_asked;	/* "insert your card" was shown */
+	int64_t		card_ns;	/* daemon time in the card path (bench) */
 };
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void
 auth_free(struct zm_auth *a)
@@ -750,13 +760,16 @@ card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	struct zm_buf	m;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
+	int64_t		t0;
 	int		r, v;
 
 	*state = NULL;
 	zm_card_login_free(a->card);
 	a->card = NULL;
 	a->method = ZM_METHOD_CARD;
+	t0 = mono_ns();
 	v = zm_card_login_start(d, a->user, &a->card, &left);
+	a->card_ns = mono_ns() - t0;
 	if (v == ZM_ERR_NOTFOUND && !a->card_asked) {
 		a->card_asked = 1;
 		if ((r = reply_prompt(rep, ZM_PROMPT_CARD,
@@ -820,10 +833,12 @@ card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
 	char		detail[64];
+	int64_t		t0;
 	int		r, v;
 
 	if (a->card == NULL)		/* "insert your card": look again */
 		return card_prompt(d, a, z, state, rep);
+	t0 = mono_ns();
 	v = zm_card_login_finish(a->card, pin, &token_id, &left);
 	snprintf(detail, sizeof(detail), "%u APDUs",
 	    zm_card_login_apdus(a->card));
@@ -835,6 +850,10 @@ card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	/* Reset the card now: its PIN state must not outlive the proof. */
 	zm_card_login_free(a->card);
 	a->card = NULL;
+	a->card_ns += mono_ns() - t0;
+	/* bench/zm-bench-card reads this (card work included). */
+	zm_debug("card login of %s: %s, %lld us in the daemon", a->user,
+	    detail, (long long)(a->card_ns / 1000));
 	if (v == ZM_ERR_DENIED) {
 		count = left == ZM_PIN_LEFT_UNKNOWN ? 0 : left;
 		r = count_failure(d, a, z, left == 0 ? "wrong PIN, card blocked" :
