@@ -240,6 +240,7 @@ watch_thread(void *arg)
 			rs[0].dwCurrentState = SCARD_STATE_UNAWARE;
 			if (relist(w, rs, names, &n) != 0) {
 				ctx_set(w, 0);
+				backoff_sleep(w, backoff);
 				continue;
 			}
 			rs[n].dwCurrentState = (DWORD)n << 16;
