@@ -14,6 +14,7 @@ trap 'kill -TERM $VCARD2_PID 2>/dev/null; pcsc_cleanup; zm_cleanup' EXIT
 LOCK_MARK=$ZM_DIR/locked
 cat >"$ZM_DIR/lock-session" <<EOF
 #!/bin/sh
+[ -e "$ZM_DIR/lock-fails" ] && exit 1
 echo "\$@" >>"$LOCK_MARK"
 EOF
 chmod 0755 "$ZM_DIR/lock-session"
@@ -103,6 +104,21 @@ check "R4 R15: card_removed audited with action lock, ok" \
     test "$(audit_count "$(jf event card_removed)" "$(jf result ok)" "$(jf reason lock)" "session $SID ")" -eq 1
 end_held
 rm -f "$LOCK_MARK"
+
+# ---- a lock that fails is audited as failed
+touch "$ZM_DIR/lock-fails"
+vcard_insert || bail_out "card A not back"
+start_held lgwan alice "$(password alice)" 123456 || bail_out "lgwan session did not open"
+SID=$(last_session alice)
+vcard_remove || bail_out "card A not removed"
+for i in $(seq 150); do
+	[[ $(audit_count "$(jf event card_removed)" "session $SID ") -ge 1 ]] && break
+	sleep 0.02
+done
+check "R4 R15: a lock_command that fails is audited card_removed, fail, lock" \
+    test "$(audit_count "$(jf event card_removed)" "$(jf result fail)" "$(jf reason lock)" "session $SID .*lock_command failed")" -eq 1
+end_held
+rm -f "$ZM_DIR/lock-fails" "$LOCK_MARK"
 
 # ---- none (zone kiosk)
 vcard_insert || bail_out "card A not back"
