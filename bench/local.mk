@@ -11,6 +11,9 @@ bench_zm_bench_fido_SOURCES = bench/zm-bench-fido.c
 bench_zm_bench_fido_CFLAGS = $(AM_CFLAGS) -pthread
 bench_zm_bench_fido_LDADD = tokend/libzmtokend.la -lpthread
 
+# IC card figures (script; scripts/bench --card runs it).
+EXTRA_DIST += bench/zm-bench-card
+
 bench: all
 	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)'
 .PHONY: bench

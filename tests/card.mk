@@ -11,3 +11,6 @@ EXTRA_DIST += tests/pcscd.sh
 TESTS += tests/it_card.sh
 check_SCRIPTS += tests/it_card.sh
 EXTRA_DIST += tests/it_card.sh
+TESTS += tests/it_card_removal.sh
+check_SCRIPTS += tests/it_card_removal.sh
+EXTRA_DIST += tests/it_card_removal.sh

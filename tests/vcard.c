@@ -19,7 +19,8 @@
  *
  * SIGUSR1 removes the card (closes the socket), SIGUSR2 inserts it again;
  * SIGTERM ends.  --log FILE appends one "> APDU" and one "< RESPONSE" line
- * per exchange (tests count APDUs per login).  --hostile MODE answers the
+ * per exchange (tests count APDUs per login) and "# us N", the card's own
+ * processing time (the bench subtracts it).  --hostile MODE answers the
  * signing command (and the certificate reads) badly:
  *   wrong-signature  a valid signature over other data
  *   truncated        half the response, the TLV lengths say more
@@ -753,6 +754,7 @@ serve_one(struct card *c, int fd)
 {
 	uint8_t		hdr[2], msg[MAXMSG];
 	struct rsp	*r;
+	struct timespec	t0, t1;
 	size_t		n;
 	int		rc = 0;
 
@@ -783,13 +785,17 @@ serve_one(struct card *c, int fd)
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		die("out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	apdu(c, msg, n, r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (c->log != NULL) {
 		fputs("> ", c->log);
 		hex(c->log, msg, n);
 		fputs("\n< ", c->log);
 		hex(c->log, r->b, r->n);
-		fputs("\n", c->log);
+		/* The card's own work (bench/zm-bench-card subtracts it). */
+		fprintf(c->log, "\n# us %ld\n", (long)((t1.tv_sec -
+		    t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 		fflush(c->log);
 	}
 	rc = write_msg(fd, r->b, r->n);

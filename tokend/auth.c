@@ -24,6 +24,7 @@
 
 #include "audit.h"
 #include "card.h"
+#include "cardwatch.h"
 #include "auth_impl.h"
 #include "err.h"
 #include "fido2.h"
@@ -52,7 +53,17 @@ struct zm_auth {
 	char		decoy_reason[96];
 	struct zm_card_login *card;	/* card connected for the PIN prompt */
 	int		card_asked;	/* "insert your card" was shown */
+	int64_t		card_ns;	/* daemon time in the card path (bench) */
 };
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void
 auth_free(struct zm_auth *a)
@@ -819,13 +830,16 @@ card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	struct zm_buf	m;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
+	int64_t		t0;
 	int		r, v;
 
 	*state = NULL;
 	zm_card_login_free(a->card);
 	a->card = NULL;
 	a->method = ZM_METHOD_CARD;
+	t0 = mono_ns();
 	v = zm_card_login_start(d, a->user, &a->card, &left);
+	a->card_ns = mono_ns() - t0;
 	if (v == ZM_ERR_NOTFOUND && !a->card_asked) {
 		a->card_asked = 1;
 		if ((r = reply_prompt(rep, ZM_PROMPT_CARD,
@@ -884,20 +898,32 @@ card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     const char *pin, struct zm_auth **state, struct zm_buf *rep)
 {
 	struct zm_proof	proof;
+	struct zm_card_where where;
 	int64_t		token_id = 0;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
 	char		detail[64];
+	int64_t		t0;
 	int		r, v;
 
 	if (a->card == NULL)		/* "insert your card": look again */
 		return card_prompt(d, a, z, state, rep);
+	t0 = mono_ns();
 	v = zm_card_login_finish(a->card, pin, &token_id, &left);
 	snprintf(detail, sizeof(detail), "%u APDUs",
 	    zm_card_login_apdus(a->card));
+	/* R4: remember which reader holds the card, to see it leave. */
+	if (v == ZM_OK) {
+		zm_card_login_where(a->card, &where);
+		zm_cardwatch_bind(d->cardwatch, token_id, &where);
+	}
 	/* Reset the card now: its PIN state must not outlive the proof. */
 	zm_card_login_free(a->card);
 	a->card = NULL;
+	a->card_ns += mono_ns() - t0;
+	/* bench/zm-bench-card reads this (card work included). */
+	zm_debug("card login of %s: %s, %lld us in the daemon", a->user,
+	    detail, (long long)(a->card_ns / 1000));
 	if (v == ZM_ERR_DENIED) {
 		count = left == ZM_PIN_LEFT_UNKNOWN ? 0 : left;
 		r = count_failure(d, a, z, left == 0 ? "wrong PIN, card blocked" :

@@ -50,6 +50,7 @@ struct zm_pcsc {
 	int		connected;
 	char		reader[256];
 	struct zm_card	card;
+	struct zm_card_where where;	/* for the removal watch */
 };
 
 static int
@@ -104,6 +105,34 @@ zm_pcsc_reader(const struct zm_pcsc *p)
 	return p->reader;
 }
 
+/*
+ * The reader's card event counter (pcsc-lite keeps it in the high 16 bits
+ * of dwEventState; it moves on every insertion and removal) and the ATR:
+ * the watcher (cardwatch.c) compares them with what it sees later.
+ */
+static void
+where_get(struct zm_pcsc *p, const char *name)
+{
+	SCARD_READERSTATE rs;
+
+	memset(&p->where, 0, sizeof(p->where));
+	if (snprintf(p->where.reader, sizeof(p->where.reader), "%s", name) >=
+	    (int)sizeof(p->where.reader))
+		p->where.reader[0] = '\0';	/* never matches: no watch */
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = name;
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(p->ctx, 0, &rs, 1) != SCARD_S_SUCCESS) {
+		p->where.reader[0] = '\0';
+		return;
+	}
+	p->where.counter = (uint16_t)(rs.dwEventState >> 16);
+	if (rs.cbAtr <= sizeof(p->where.atr)) {
+		memcpy(p->where.atr, rs.rgbAtr, rs.cbAtr);
+		p->where.atrlen = rs.cbAtr;
+	}
+}
+
 /* Connect to reader and select one of the wanted profiles. */
 static int
 try_reader(struct zm_pcsc *p, const char *name, unsigned want,
@@ -126,6 +155,7 @@ try_reader(struct zm_pcsc *p, const char *name, unsigned want,
 		if (r == ZM_OK) {
 			*prof = zm_card_profiles[i];
 			snprintf(p->reader, sizeof(p->reader), "%s", name);
+			where_get(p, name);
 			return ZM_OK;
 		}
 		if (r == ZM_ERR_UNAVAILABLE)
@@ -209,6 +239,15 @@ zm_card_login_free(struct zm_card_login *l)
 	for (i = 0; i < l->nkeys; i++)
 		free(l->keys[i].spki);
 	zm_freezero(l, sizeof(*l));
+}
+
+void
+zm_card_login_where(const struct zm_card_login *l, struct zm_card_where *w)
+{
+	if (l != NULL && l->pcsc != NULL)
+		*w = l->pcsc->where;
+	else
+		memset(w, 0, sizeof(*w));
 }
 
 unsigned

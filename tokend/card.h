@@ -126,6 +126,7 @@ void zm_card_digestinfo(const uint8_t h[ZM_CARD_CHAL_LEN],
 /* ---- card.c: pcsc-lite ---- */
 
 struct zm_pcsc;
+struct zm_card_where;
 /*
  * Establish a context and connect to the first reader (or the one whose
  * name contains reader) with a card that one of the wanted profiles
@@ -161,6 +162,20 @@ int zm_card_login_start(struct zm_tokend *d, const char *user,
  */
 int zm_card_login_finish(struct zm_card_login *l, const char *pin,
     int64_t *token_id, unsigned *left);
+/*
+ * Where a card was seen: its reader, the reader's card event counter at
+ * the time (pcsc-lite: high 16 bits of dwEventState) and its ATR.  The
+ * removal watch (cardwatch.c) uses it; reader[0] == '\0' when unknown.
+ */
+struct zm_card_where {
+	char		reader[128];
+	uint16_t	counter;
+	uint8_t		atr[36];
+	size_t		atrlen;
+};
+/* Where the login's card is (call before zm_card_login_free()). */
+void zm_card_login_where(const struct zm_card_login *l,
+    struct zm_card_where *w);
 /* APDUs this login sent so far. */
 unsigned zm_card_login_apdus(const struct zm_card_login *l);
 /* Resets the card (drops its PIN-verified state) and frees. */

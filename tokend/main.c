@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cardwatch.h"
 #include "conf.h"
 #include "crypto.h"
 #include "err.h"
@@ -450,6 +451,11 @@ main(int argc, char **argv)
 		fatal_msg("tickets: %s", zm_strerror(r));
 		goto out;
 	}
+	/* R4: watch the readers (a private thread; decisions stay here). */
+	if (d.cfg->pcsc && (r = zm_cardwatch_start(&d, &d.cardwatch)) != 0) {
+		fatal_msg("card watch: %s", zm_strerror(r));
+		goto out;
+	}
 	if (activated != -1)
 		lfd = activated;
 	else if ((r = zm_server_socket(d.cfg->socket, &lfd)) != 0) {
@@ -473,6 +479,9 @@ main(int argc, char **argv)
 	readyfd = -1;
 
 	r = zm_server_run(&d, lfd, sigpipe_fds[0], on_signal);
+	/* Removals seen before the stop are acted on and audited first. */
+	zm_cardwatch_stop(d.cardwatch);
+	d.cardwatch = NULL;
 	sd_notify_send("STOPPING=1");
 	ret = r == 0 ? 0 : 1;
  out:
@@ -487,6 +496,7 @@ main(int argc, char **argv)
 	}
 	if (readyfd != -1)
 		close(readyfd);	/* the parent exits with our status */
+	zm_cardwatch_stop(d.cardwatch);
 	zm_tickets_free(d.tickets);
 	zm_fido_free(d.fido);
 	zm_audit_close(d.audit);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cardwatch.h"
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
@@ -731,7 +732,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	int		 listening, n, r = ZM_ERR_INTERNAL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (pfd = calloc(ZM_MAX_CLIENTS + 2, sizeof(*pfd))) == NULL) {
+	    (pfd = calloc(ZM_MAX_CLIENTS + 3, sizeof(*pfd))) == NULL) {
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
@@ -741,6 +742,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		now = mono_ms();
 		wait = jobs_run(s, now);
 		if ((w = limits_run(s)) < wait)
+			wait = w;
+		if ((w = zm_cardwatch_run(d->cardwatch)) < wait)
 			wait = w;
 		if (s->accept_resume != 0 && now >= s->accept_resume)
 			s->accept_resume = 0;
@@ -765,7 +768,11 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			if (c->job == NULL && c->deadline - now < wait)
 				wait = c->deadline - now;
 		}
-		npfd = (nfds_t)(nc + 2);
+		/* R4: the card watcher's events, after the clients. */
+		pfd[nc + 2].fd = zm_cardwatch_fd(d->cardwatch);
+		pfd[nc + 2].events = POLLIN;
+		pfd[nc + 2].revents = 0;
+		npfd = (nfds_t)(nc + 3);
 		if (wait < 0)
 			wait = 0;	/* a deadline has passed */
 		n = poll(pfd, npfd, wait == INT64_MAX ? -1 :
@@ -779,12 +786,14 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			/* A signal: its byte is in the pipe. */
 			pfd[0].revents = POLLIN;
 			pfd[1].revents = 0;
-			for (i = 0; i < nc; i++)
+			for (i = 0; i < nc + 1; i++)
 				pfd[i + 2].revents = 0;
 		}
 		if ((pfd[0].revents & POLLIN) != 0 &&
 		    read_signals(d, sigfd, on_signal) != 0)
 			break;
+		if ((pfd[nc + 2].revents & POLLIN) != 0)
+			zm_cardwatch_read(d->cardwatch);
 		now = mono_ms();
 		/* Downwards, so removing index i (swap with last) is safe. */
 		for (i = nc; i-- > 0;) {

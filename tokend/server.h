@@ -83,6 +83,14 @@ struct zm_deferred {
 int zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
     struct zm_ending **en);
 
+/*
+ * session.c: run path with argv (no shell, stdio on /dev/null, a minimal
+ * environment), waiting up to timeout_ms (then SIGKILL).  ZM_OK only for
+ * exit status 0.  zm_loginctl(): `loginctl VERB -- ID`.
+ */
+int zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms);
+int zm_loginctl(const char *verb, const char *id);
+
 /* admin.c: revoke and disable that leave the ending to the loop. */
 int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cardwatch.h"
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
@@ -176,23 +177,16 @@ child_close_fds(void)
 #endif
 }
 
-/* `loginctl terminate-session -- ID`, without a shell, bounded in time. */
-static int
-loginctl_terminate(const char *id)
+int
+zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms)
 {
-	char		 a0[] = "loginctl", a1[] = "terminate-session";
-	char		 a2[] = "--", a3[64];
 	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
-	char		*argv[] = { a0, a1, a2, a3, NULL };
 	char		*envp[] = { e0, e1, NULL };
 	sigset_t	 all, old;
 	int64_t		 deadline;
 	pid_t		 pid, w;
 	int		 status = 0, fd;
 
-	if (!logind_id_valid(id))
-		return ZM_ERR_INVALID;
-	memcpy(a3, id, strlen(id) + 1);
 	/* No handler of ours may run in the child before exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -211,7 +205,7 @@ loginctl_terminate(const char *id)
 			dup2(fd, 2);
 		}
 		child_close_fds();
-		execve(LOGINCTL_PATH, argv, envp);
+		execve(path, argv, envp);
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -219,28 +213,42 @@ loginctl_terminate(const char *id)
 		zm_err("fork: %s", strerror(errno));
 		return ZM_ERR_IO;
 	}
-	deadline = mono_ms() + LOGINCTL_TIMEOUT_MS;
+	deadline = mono_ms() + timeout_ms;
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
 	    (w == -1 && errno == EINTR)) {
 		if (mono_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 				;
-			zm_err("loginctl terminate-session %s: timed out", id);
+			zm_err("%s: timed out", path);
 			return ZM_ERR_TIMEOUT;
 		}
-		sleep_ms(POLL_MS);
+		sleep_ms(1);
 	}
 	if (w == -1) {
 		zm_err("waitpid: %s", strerror(errno));
 		return ZM_ERR_IO;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		zm_warn("loginctl terminate-session %s: exit status %d", id,
+		zm_warn("%s: exit status %d", path,
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return ZM_ERR_IO;
 	}
 	return ZM_OK;
+}
+
+/* `loginctl VERB -- ID` (terminate-session, lock-session), no shell. */
+int
+zm_loginctl(const char *verb, const char *id)
+{
+	char	 a0[] = "loginctl", a1[32], a2[] = "--", a3[64];
+	char	*argv[] = { a0, a1, a2, a3, NULL };
+
+	if (!logind_id_valid(id) || strlen(verb) >= sizeof(a1))
+		return ZM_ERR_INVALID;
+	memcpy(a1, verb, strlen(verb) + 1);
+	memcpy(a3, id, strlen(id) + 1);
+	return zm_run_argv(LOGINCTL_PATH, argv, LOGINCTL_TIMEOUT_MS);
 }
 
 /* First step for one session: logind, or SIGHUP to its process. */
@@ -249,7 +257,8 @@ end_start(struct ending *e)
 {
 	struct zm_session *s = e->s;
 
-	if (s->logind_id[0] != '\0' && loginctl_terminate(s->logind_id) == 0) {
+	if (s->logind_id[0] != '\0' &&
+	    zm_loginctl("terminate-session", s->logind_id) == 0) {
 		e->state = E_ENDED;
 		return;
 	}
@@ -717,6 +726,8 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	if (zm_audit_event(d->audit, "session_open", s.user, s.zone, "ok",
 	    s.rhost[0] ? s.rhost : "", methods_s, NULL, token, detail, 0) != 0)
 		zm_err("audit write failed");
+	/* R4: a card pulled between the login and now. */
+	zm_cardwatch_session_opened(d->cardwatch, &s);
 	return reply_session(reply, s.id);
 }
 

@@ -29,6 +29,7 @@ struct zm_store;
 struct zm_audit;
 struct zm_ticket_table;
 struct zm_fido;
+struct zm_cardwatch;
 
 struct zm_tokend {
 	struct zm_config	*cfg;
@@ -37,6 +38,7 @@ struct zm_tokend {
 	struct zm_key		 key;
 	struct zm_ticket_table	*tickets;
 	struct zm_fido		*fido;		/* FIDO2 keys (fido2.c) */
+	struct zm_cardwatch	*cardwatch;	/* card removal (cardwatch.c) */
 	int			 debug;
 	unsigned		 end_grace_ms;	/* SIGHUP -> SIGTERM grace (default 2000) */
 };
