@@ -35,7 +35,8 @@ _zm_login_env
 WAVE=${ZM_CONC_WAVE:-50}
 todo=$(seq 0 $((N - 1)))
 retried=0
-for round in 1 2 3 4 5 6 7 8 9 10; do
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	# shellcheck disable=SC2086 # a list of numbers
 	set -- $todo
 	[[ $# -gt 0 ]] || break
 	while [[ $# -gt 0 ]]; do

@@ -71,7 +71,6 @@ run "$ZM_AUDIT" -c "$SCONF" verify
 expect_rc 0 "the hand-written log is a valid chain"
 run "$ZM_AUDIT" -c "$SCONF" report
 expect_rc 0 "report over the hand-written log: exit 0"
-R1=$OUT
 
 # row LABEL COLUMN: the value of COLUMN in the tally row LABEL of the
 # first (ZONE) or second (USER) table, chosen by TABLE.
@@ -205,7 +204,7 @@ run_login --no-session tcallow alice "$(password alice)" "$CODE"
 expect_match '^auth: PAM_SUCCESS' "alice logs in with a temporary code"
 
 # office_days = a day that is not today: every login today is outside.
-tomorrow=$(LC_ALL=C date -d tomorrow +%a | tr 'A-Z' 'a-z')
+tomorrow=$(LC_ALL=C date -d tomorrow +%a | tr '[:upper:]' '[:lower:]')
 OCONF=$ZM_DIR/off.conf
 sed -e "s/^name = test-term\$/&\noffice_days = $tomorrow/" "$ZM_CONF" >"$OCONF"
 chmod 0644 "$OCONF"
