@@ -187,6 +187,9 @@ zm_config_defaults(struct zm_config **out)
 	memcpy(c->terminal_name, host, sizeof(c->terminal_name) - 1);
 	c->terminal_name[sizeof(c->terminal_name) - 1] = '\0';
 	c->lock_command = NULL;
+	c->office_start = ZM_OFFICE_START_DEFAULT;
+	c->office_end = ZM_OFFICE_END_DEFAULT;
+	c->office_days = ZM_OFFICE_DAYS_DEFAULT;
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		zm_zone_init(&c->zones[i], builtin[i]);
 	c->n_zones = i;

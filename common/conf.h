@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ZM_DEFAULT_CONF		SYSCONFDIR "/zonemfa/zonemfa.conf"
 #define ZM_NAME_MAX		64	/* user, group, zone, terminal names */
@@ -69,6 +70,9 @@ struct zm_config {
 	char		zone[ZM_NAME_MAX];	/* this terminal's zone */
 	char		terminal_name[ZM_NAME_MAX]; /* default: host name */
 	char		*lock_command;		/* NULL when unset */
+	int		office_start;		/* minutes after local midnight */
+	int		office_end;		/* minutes, > office_start */
+	unsigned	office_days;		/* bit N = struct tm wday N */
 	/* [zone NAME] */
 	struct zm_zone	zones[ZM_MAX_ZONES];
 	size_t		n_zones;
@@ -106,6 +110,16 @@ void zm_config_free(struct zm_config *c);
 
 /* The zone named NAME, or NULL. */
 const struct zm_zone *zm_config_zone(const struct zm_config *c, const char *name);
+
+/*
+ * 1 when the local time tm falls inside the configured office hours
+ * (office_days, office_start <= time < office_end), else 0.  Used by the
+ * audit report to flag logins outside office hours (R15).
+ */
+int zm_office_hours_in(const struct zm_config *c, const struct tm *tm);
+/* "08:30-17:30 mon tue wed thu fri" for report headers. */
+void zm_office_hours_format(const struct zm_config *c, char *out,
+    size_t outlen);
 
 /* "30m" -> 1800.  Accepts Ns, Nm, Nh, Nd (and a bare "0"). */
 int zm_duration_parse(const char *s, int64_t *secs);

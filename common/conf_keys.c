@@ -24,6 +24,11 @@ static const char *const method_names[] = {
 	"card", "fido2", "totp", "tempcode",
 };
 
+/* Bit i is struct tm's tm_wday i. */
+static const char *const day_names[] = {
+	"sun", "mon", "tue", "wed", "thu", "fri", "sat",
+};
+
 static int
 isblank_c(char ch)
 {
@@ -303,10 +308,56 @@ check_lock_command(struct zm_cfp *p, const char *key, const char *val)
 	return 0;
 }
 
+/* "HH:MM" (two digits each, 00:00 to 24:00) -> minutes after midnight. */
+static int
+parse_hhmm(const char *s, size_t len, int *out)
+{
+	int h, m;
+
+	if (len != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' ||
+	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '9' ||
+	    s[4] < '0' || s[4] > '9')
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (m > 59 || h > 24 || (h == 24 && m != 0))
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+/*
+ * "08:30-17:30".  A window across midnight is refused rather than
+ * guessed at: a report that silently flags the wrong logins is worse
+ * than a config error.
+ */
+static void
+set_office_hours(struct zm_cfp *p, const char *key, const char *val)
+{
+	const char	*dash = strchr(val, '-');
+	int		 a, b;
+
+	if (dash == NULL || parse_hhmm(val, (size_t)(dash - val), &a) != 0 ||
+	    parse_hhmm(dash + 1, strlen(dash + 1), &b) != 0 || a == 24 * 60) {
+		zm_conf_err(p, "%s: expected HH:MM-HH:MM such as 08:30-17:30 "
+		    "(00:00 to 24:00), got '%s'", key, val);
+		return;
+	}
+	if (b <= a) {
+		zm_conf_err(p, "%s: the end %.5s is not after the start %.*s "
+		    "(a window across midnight is not supported)", key,
+		    dash + 1, (int)(dash - val), val);
+		return;
+	}
+	p->c->office_start = a;
+	p->c->office_end = b;
+}
+
 void
 zm_conf_set_terminal(struct zm_cfp *p, int k, const char *key, const char *val)
 {
-	struct zm_config *c = p->c;
+	struct zm_config	*c = p->c;
+	unsigned		 u;
 
 	switch (k) {
 	case TM_ZONE:
@@ -332,6 +383,19 @@ zm_conf_set_terminal(struct zm_cfp *p, int k, const char *key, const char *val)
 	case TM_LOCK_COMMAND:
 		if (check_lock_command(p, key, val) == 0)
 			(void)set_str(p, &c->lock_command, val);
+		break;
+	case TM_OFFICE_HOURS:
+		set_office_hours(p, key, val);
+		break;
+	case TM_OFFICE_DAYS:
+		if (parse_set(p, key, val, day_names, 7, "day",
+		    "mon, tue, wed, thu, fri, sat or sun", &u) != 0)
+			break;
+		if (u == 0)
+			zm_conf_err(p, "%s: expected at least one day "
+			    "(mon tue wed thu fri sat sun)", key);
+		else
+			c->office_days = u;
 		break;
 	}
 }
@@ -485,3 +549,41 @@ zm_conf_set_zone(struct zm_cfp *p, int k, const char *key, const char *val)
 	}
 }
 
+
+int
+zm_office_hours_in(const struct zm_config *c, const struct tm *tm)
+{
+	int min;
+
+	if (tm->tm_wday < 0 || tm->tm_wday > 6 ||
+	    (c->office_days & (1u << tm->tm_wday)) == 0)
+		return 0;
+	min = tm->tm_hour * 60 + tm->tm_min;
+	return min >= c->office_start && min < c->office_end;
+}
+
+void
+zm_office_hours_format(const struct zm_config *c, char *out, size_t outlen)
+{
+	size_t	i, len;
+	int	n;
+
+	n = snprintf(out, outlen, "%02d:%02d-%02d:%02d", c->office_start / 60,
+	    c->office_start % 60, c->office_end / 60, c->office_end % 60);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return;
+	}
+	/* Monday first, as people write it. */
+	for (i = 1; i <= 7; i++) {
+		if ((c->office_days & (1u << (i % 7))) == 0)
+			continue;
+		len = strlen(out);
+		n = snprintf(out + len, outlen - len, " %s", day_names[i % 7]);
+		if (n < 0 || (size_t)n >= outlen - len) {
+			out[len] = '\0';
+			return;
+		}
+	}
+}

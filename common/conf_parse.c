@@ -27,7 +27,7 @@ static const char *const tokend_keys[TK__N] = {
 };
 
 static const char *const terminal_keys[TM__N] = {
-	"zone", "name", "lock_command",
+	"zone", "name", "lock_command", "office_hours", "office_days",
 };
 
 static const char *const zone_keys[ZK__N] = {

@@ -154,5 +154,8 @@ void cli_sanitize(const char *s, char *out, size_t outlen);
 /* dormant.c: accounts dormant or dormant within DAYS (NULL: default). */
 int audit_dormant(const struct zm_config *cfg, const char *zone,
     const char *days);
+/* report.c: the report over the records of f (already verified). */
+int audit_report(const struct zm_config *cfg, FILE *f, const char *path,
+    int64_t since, const char *user);
 
 #endif

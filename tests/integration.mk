@@ -15,6 +15,7 @@ IT_TESTS = \
 	tests/it_sod.sh \
 	tests/it_temppw.sh \
 	tests/it_auditlog.sh \
+	tests/it_report.sh \
 	tests/it_concurrency.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)

@@ -155,6 +155,10 @@ test_defaults(void **state)
 	assert_int_equal(strncmp(c->terminal_name, host,
 	    strlen(c->terminal_name)), 0);
 	assert_null(c->lock_command);
+	/* R15: office hours 08:30-17:30, Monday to Friday. */
+	assert_int_equal(c->office_start, 8 * 60 + 30);
+	assert_int_equal(c->office_end, 17 * 60 + 30);
+	assert_int_equal(c->office_days, 0x3e);
 	assert_int_equal(c->debug, 0);
 	check_builtin_zones(c);
 	zm_config_free(c);
@@ -513,6 +517,36 @@ static const struct badval badvals[] = {
 	{ "terminal", "lock_command", "/bin/lock %d", "unknown escape '%d'" },
 	{ "terminal", "lock_command", "/bin/lock %%", "unknown escape '%%'" },
 	{ "terminal", "lock_command", "/bin/lock %", "'%' at the end" },
+	{ "terminal", "office_hours", "", "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "8:30-17:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:30-",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:30 - 17:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:60-17:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:30-24:01",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:30-25:00",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "24:00-24:00",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "-8:30-17:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "08:3a-17:30",
+	  "office_hours: expected HH:MM-HH:MM" },
+	{ "terminal", "office_hours", "17:30-08:30",
+	  "office_hours: the end 08:30 is not after the start 17:30" },
+	{ "terminal", "office_hours", "09:00-09:00",
+	  "office_hours: the end 09:00 is not after the start 09:00" },
+	{ "terminal", "office_days", "", "office_days: expected at least one" },
+	{ "terminal", "office_days", "mon monday",
+	  "office_days: unknown day 'monday'" },
+	{ "terminal", "office_days", "Mon", "office_days: unknown day 'Mon'" },
+	{ "terminal", "office_days", "fri fri", "day 'fri' listed twice" },
 	{ "zone z", "require", "", "require: expected at least one of" },
 	{ "zone z", "require", "knowledge magic",
 	  "require: unknown factor class 'magic'" },
@@ -674,6 +708,71 @@ test_err_all_collected(void **state)
 	parse_bad(text, w, sizeof(w) / sizeof(w[0]));
 }
 
+/* R15: which local times the report counts as office hours. */
+static void
+test_office_hours(void **state)
+{
+	struct zm_config	*c;
+	struct tm		 tm;
+	char			 buf[64];
+
+	c = parse_ok("[terminal]\noffice_hours = 07:00-24:00\n"
+	    "office_days = sun sat wed\n");
+	assert_int_equal(c->office_start, 7 * 60);
+	assert_int_equal(c->office_end, 24 * 60);
+	assert_int_equal(c->office_days, (1u << 0) | (1u << 3) | (1u << 6));
+	zm_office_hours_format(c, buf, sizeof(buf));
+	assert_string_equal(buf, "07:00-24:00 wed sat sun");
+	zm_config_free(c);
+
+	/* The defaults; a window is half-open: 17:30 itself is outside. */
+	c = parse_ok("");
+	zm_office_hours_format(c, buf, sizeof(buf));
+	assert_string_equal(buf, "08:30-17:30 mon tue wed thu fri");
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_wday = 1;
+	tm.tm_hour = 8;
+	tm.tm_min = 29;
+	assert_int_equal(zm_office_hours_in(c, &tm), 0);
+	tm.tm_min = 30;
+	assert_int_equal(zm_office_hours_in(c, &tm), 1);
+	tm.tm_hour = 17;
+	tm.tm_min = 29;
+	assert_int_equal(zm_office_hours_in(c, &tm), 1);
+	tm.tm_min = 30;
+	assert_int_equal(zm_office_hours_in(c, &tm), 0);
+	tm.tm_hour = 12;
+	tm.tm_wday = 5;		/* Friday noon: in */
+	assert_int_equal(zm_office_hours_in(c, &tm), 1);
+	tm.tm_wday = 6;		/* Saturday noon: out */
+	assert_int_equal(zm_office_hours_in(c, &tm), 0);
+	tm.tm_wday = 0;		/* Sunday noon: out */
+	assert_int_equal(zm_office_hours_in(c, &tm), 0);
+	tm.tm_wday = 7;		/* nonsense: never "in" */
+	assert_int_equal(zm_office_hours_in(c, &tm), 0);
+	/* A short buffer is cut, never overrun. */
+	zm_office_hours_format(c, buf, 8);
+	assert_string_equal(buf, "");
+	zm_office_hours_format(c, buf, 16);
+	assert_string_equal(buf, "08:30-17:30 mon");
+	zm_config_free(c);
+
+	/* Each key set alone keeps the other's default. */
+	c = parse_ok("[terminal]\noffice_days = sat\n");
+	assert_int_equal(c->office_start, 8 * 60 + 30);
+	assert_int_equal(c->office_days, 1u << 6);
+	zm_config_free(c);
+	c = parse_ok("[terminal]\noffice_hours = 00:00-00:01\n");
+	assert_int_equal(c->office_start, 0);
+	assert_int_equal(c->office_end, 1);
+	assert_int_equal(c->office_days, 0x3e);
+	zm_config_free(c);
+	/* Duplicate key reported at its own line. */
+	parse_bad1("[terminal]\noffice_hours = 08:00-17:00\n"
+	    "office_hours = 09:00-18:00\n", NAME ":3: ",
+	    "duplicate key 'office_hours'");
+}
+
 static void
 test_parse_args(void **state)
 {
@@ -720,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_err_privileged_limit),
 		cmocka_unit_test(test_err_too_many_zones),
 		cmocka_unit_test(test_err_all_collected),
+		cmocka_unit_test(test_office_hours),
 		cmocka_unit_test(test_parse_args),
 	};
 

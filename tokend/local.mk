@@ -9,6 +9,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/audit.c tokend/audit.h \
 	tokend/auth.c tokend/auth_impl.h tokend/auth_fido2.c tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
+	tokend/clock.c tokend/clock.h \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
 	tokend/server.h \
 	tokend/card.c tokend/card.h tokend/card_apdu.c tokend/card_key.c \

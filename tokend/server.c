@@ -25,6 +25,7 @@
 
 #include "audit.h"
 #include "cardwatch.h"
+#include "clock.h"
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
@@ -71,6 +72,9 @@ struct server {
 	/* R9: privileged session limits (limits.c) */
 	int64_t			 limit_next;	/* wall clock s; 0: check now */
 	struct zm_ending	*limit_en;	/* sessions being ended */
+	/* R16: clock synchronisation (clock.c) */
+	struct zm_clock		 clock;
+	int64_t			 clock_next;	/* monotonic ms, 0: check now */
 };
 
 typedef int (*peer_fn)(struct zm_tokend *, const struct zm_peer *,
@@ -667,6 +671,21 @@ limits_run(struct server *s)
 	    (s->limit_next - now) * 1000;
 }
 
+/*
+ * R16: ask the kernel about the clock at start and every
+ * ZM_CLOCK_CHECK_S; the hourly repeat runs on the monotonic clock, the
+ * wall clock being what is in doubt.  Returns ms until the next check.
+ */
+static int64_t
+clock_run(struct server *s, int64_t now_ms)
+{
+	if (s->clock_next != 0 && now_ms < s->clock_next)
+		return s->clock_next - now_ms;
+	zm_clock_check(s->d, &s->clock, now_ms / 1000);
+	s->clock_next = now_ms + ZM_CLOCK_CHECK_S * 1000;
+	return ZM_CLOCK_CHECK_S * 1000;
+}
+
 /* Returns non-zero when a signal asked the loop to stop. */
 static int
 read_signals(struct zm_tokend *d, int sigfd, zm_signal_fn on_signal)
@@ -744,6 +763,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		if ((w = limits_run(s)) < wait)
 			wait = w;
 		if ((w = zm_cardwatch_run(d->cardwatch)) < wait)
+			wait = w;
+		if ((w = clock_run(s, now)) < wait)
 			wait = w;
 		if (s->accept_resume != 0 && now >= s->accept_resume)
 			s->accept_resume = 0;

@@ -1,0 +1,575 @@
+/*
+ * report.c - `zonemfa-audit report`: the regular analysis of the audit
+ * log the policies ask for (R15), per zone and per user, and the lists a
+ * security committee reads record by record: logins outside office hours,
+ * privileged sessions and how long they lasted (R9), lockouts (R13),
+ * attempts with revoked or suspended tokens (R5, R6) and uses of helpdesk
+ * temporary codes (R17).
+ *
+ * Times are shown in the local time of the machine running the report,
+ * which is also the time office_hours (zonemfa.conf(5)) is judged in.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auditrec.h"
+#include "cli.h"
+#include "conf.h"
+#include "err.h"
+
+/* ---- per zone / per user counters ---- */
+
+enum { C_LOGIN, C_OFFHOURS, C_FAIL, C_LOCK, C_REFUSED, C_REVTOK,
+    C_TEMPCODE, C_ENROL, C_REVOKE, C_SOPEN, C_SEND, C_PRIV, NCOUNTERS };
+
+static const char *const counter_names[NCOUNTERS] = {
+	"LOGINS", "OFF-HOURS", "FAILURES", "LOCKOUTS", "REFUSED",
+	"REVOKED-TOKEN", "TEMPCODE", "ENROLMENTS", "REVOCATIONS",
+	"SESSIONS-OPENED", "SESSIONS-ENDED", "PRIV-SESSIONS"
+};
+
+struct tally {
+	char		name[64];
+	uint64_t	c[NCOUNTERS];
+};
+
+struct tallies {
+	struct tally	*v;
+	size_t		 n, cap;
+};
+
+static struct tally *
+tally_get(struct tallies *t, const char *name)
+{
+	struct tally	*nv;
+	size_t		 i, ncap;
+
+	if (name[0] == '\0')
+		name = "-";
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].name, name) == 0)
+			return &t->v[i];
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		if ((nv = reallocarray(t->v, ncap, sizeof(*nv))) == NULL)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+	cli_sanitize(name, t->v[t->n].name, sizeof(t->v[t->n].name));
+	return &t->v[t->n++];
+}
+
+/* ---- record lists: a small table of sanitised text cells ---- */
+
+#define TCOLS	6
+
+struct table {
+	const char	*title;
+	const char	*head[TCOLS];
+	size_t		 ncol;
+	char		*(*row)[TCOLS];
+	size_t		 n, cap;
+};
+
+static void
+table_free(struct table *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->n; i++)
+		for (j = 0; j < t->ncol; j++)
+			free(t->row[i][j]);
+	free(t->row);
+	t->row = NULL;
+	t->n = t->cap = 0;
+}
+
+/* Appends one row of t->ncol strings (NULL or "" shown as "-"). */
+static int
+table_add(struct table *t, ...)
+{
+	va_list		 ap;
+	char		*(*nv)[TCOLS], clean[256];
+	const char	*s;
+	size_t		 j, ncap;
+	int		 r = ZM_OK;
+
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		if ((nv = reallocarray(t->row, ncap, sizeof(*nv))) == NULL)
+			return ZM_ERR_NOMEM;
+		t->row = nv;
+		t->cap = ncap;
+	}
+	va_start(ap, t);
+	for (j = 0; j < t->ncol; j++) {
+		s = va_arg(ap, const char *);
+		/* Fields come from a file that may have been tampered with. */
+		cli_sanitize(s != NULL && s[0] != '\0' ? s : "-", clean,
+		    sizeof(clean));
+		if ((t->row[t->n][j] = strdup(clean)) == NULL)
+			r = ZM_ERR_NOMEM;
+	}
+	va_end(ap);
+	t->n++;	/* a NULL cell is freed like the others */
+	return r;
+}
+
+static void
+table_print(const struct table *t)
+{
+	size_t i, j, w[TCOLS];
+
+	printf("\n%s: %zu\n", t->title, t->n);
+	if (t->n == 0)
+		return;
+	for (j = 0; j < t->ncol; j++) {
+		w[j] = strlen(t->head[j]);
+		for (i = 0; i < t->n; i++)
+			if (t->row[i][j] != NULL && strlen(t->row[i][j]) > w[j])
+				w[j] = strlen(t->row[i][j]);
+	}
+	for (i = 0; i <= t->n; i++) {
+		printf("  ");
+		for (j = 0; j < t->ncol; j++) {
+			const char *s = i == 0 ? t->head[j] :
+			    t->row[i - 1][j] != NULL ? t->row[i - 1][j] : "?";
+
+			if (j + 1 < t->ncol)
+				printf("%-*s  ", (int)w[j], s);
+			else
+				printf("%s\n", s);
+		}
+	}
+}
+
+/* ---- privileged sessions: open records waiting for their end ---- */
+
+struct psess {
+	uint64_t	id;
+	int64_t		opened;
+	char		user[64], zone[64], terminal[64];
+	int64_t		ended;		/* 0: no end record seen */
+	int		by_daemon;	/* a session_end gave how */
+	char		how[128];
+};
+
+struct psessions {
+	struct psess	*v;
+	size_t		 n, cap;
+};
+
+/* "session 12 pid ..." -> 12; 0 when the detail names no session. */
+static uint64_t
+detail_session(const char *detail)
+{
+	unsigned long long	 id;
+	char			*end;
+	const char		*s;
+
+	if (strncmp(detail, "session ", 8) != 0)
+		return 0;
+	s = detail + 8;
+	if (*s < '1' || *s > '9')
+		return 0;
+	errno = 0;
+	id = strtoull(s, &end, 10);
+	if (errno != 0 || (*end != '\0' && *end != ' ' && *end != ':'))
+		return 0;
+	return (uint64_t)id;
+}
+
+/* 1 when the space-separated word w is in s. */
+static int
+has_word(const char *s, const char *w)
+{
+	size_t		 wl = strlen(w);
+	const char	*p;
+
+	for (p = s; (p = strstr(p, w)) != NULL; p += wl)
+		if ((p == s || p[-1] == ' ') && (p[wl] == '\0' || p[wl] == ' '))
+			return 1;
+	return 0;
+}
+
+static int
+psess_open(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
+    int64_t t)
+{
+	struct psess	*nv, *p;
+	size_t		 ncap;
+
+	if (ps->n == ps->cap) {
+		ncap = ps->cap ? ps->cap * 2 : 16;
+		if ((nv = reallocarray(ps->v, ncap, sizeof(*nv))) == NULL)
+			return ZM_ERR_NOMEM;
+		ps->v = nv;
+		ps->cap = ncap;
+	}
+	p = &ps->v[ps->n++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->opened = t;
+	snprintf(p->user, sizeof(p->user), "%s", r->user);
+	snprintf(p->zone, sizeof(p->zone), "%s", r->zone);
+	snprintf(p->terminal, sizeof(p->terminal), "%s", r->terminal);
+	return ZM_OK;
+}
+
+/*
+ * The first end record of a privileged session gives its length.  When
+ * the daemon ends a session (limit, revocation) the process it signals
+ * often logs out before the daemon writes its own session_end, so a
+ * session_end that follows a logout still says why it ended.
+ */
+static void
+psess_end(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
+    int64_t t)
+{
+	size_t	i;
+	int	by_daemon = strcmp(r->event, "session_end") == 0;
+
+	for (i = ps->n; i > 0; i--) {
+		struct psess *p = &ps->v[i - 1];
+
+		if (p->id != id || strcmp(p->user, r->user) != 0)
+			continue;
+		if (p->ended != 0 && (p->by_daemon || !by_daemon))
+			return;
+		if (p->ended == 0)
+			p->ended = t > p->opened ? t : p->opened;
+		p->by_daemon = by_daemon;
+		/* logout, session_limit, revoked, disabled, ... */
+		snprintf(p->how, sizeof(p->how), "%s", r->reason[0] != '\0' ?
+		    r->reason : r->event);
+		return;
+	}
+}
+
+/* ---- the report ---- */
+
+struct report {
+	const struct zm_config	*cfg;
+	struct tallies		 zones, users;
+	struct psessions	 ps;
+	struct table		 offhours, priv, locks, revtok, tempcode;
+};
+
+/* "2026-11-22T01:02:03.456Z" -> seconds. */
+static int
+rec_time(const char *s, int64_t *out)
+{
+	struct tm	tm;
+	time_t		t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return ZM_ERR_INVALID;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return ZM_ERR_INVALID;
+	*out = (int64_t)t;
+	return ZM_OK;
+}
+
+static void
+local_time(int64_t t, char *out, size_t outlen)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, outlen, "%lld", (long long)t);
+}
+
+/* "until 2026-11-22T01:32:03Z" -> local time; "until a helpdesk unlock". */
+static void
+lock_until(const char *detail, char *out, size_t outlen)
+{
+	int64_t t;
+
+	if (strncmp(detail, "until ", 6) == 0 &&
+	    rec_time(detail + 6, &t) == ZM_OK)
+		local_time(t, out, outlen);
+	else if (strstr(detail, "helpdesk") != NULL)
+		snprintf(out, outlen, "%s", _("helpdesk unlock"));
+	else
+		snprintf(out, outlen, "%s", detail);
+}
+
+static void
+fmt_length(int64_t secs, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%lld:%02lld:%02lld", (long long)(secs / 3600),
+	    (long long)(secs / 60 % 60), (long long)(secs % 60));
+}
+
+/* Which counter a record feeds, or -1. */
+static int
+classify(const struct zm_audit_rec *r)
+{
+	int ok = strcmp(r->result, "ok") == 0;
+
+	if (strcmp(r->event, "auth") == 0) {
+		if (ok)
+			return C_LOGIN;
+		/* Someone tried a token that was revoked or suspended. */
+		if (strstr(r->reason, "revoked") != NULL ||
+		    strstr(r->reason, "suspended") != NULL)
+			return C_REVTOK;
+		if (strcmp(r->result, "fail") == 0)
+			return C_FAIL;
+		if (strcmp(r->result, "refused") == 0)
+			return C_REFUSED;
+		return -1;	/* aborted conversations are no failure */
+	}
+	/* A FIDO key whose counter went back: suspended at once. */
+	if (strcmp(r->event, "clone_suspected") == 0)
+		return C_REVTOK;
+	/* The daemon writes a "lock" record when failures lock an account. */
+	if (strcmp(r->event, "lock") == 0)
+		return ok ? C_LOCK : -1;
+	if (strcmp(r->event, "account") == 0)
+		return strcmp(r->result, "refused") == 0 ? C_REFUSED : -1;
+	/* R17: every use of a helpdesk temporary code. */
+	if (strcmp(r->event, "tempcode_use") == 0)
+		return C_TEMPCODE;
+	if (strcmp(r->event, "enrol") == 0)
+		return ok ? C_ENROL : -1;
+	if (strcmp(r->event, "revoke") == 0)
+		return ok ? C_REVOKE : -1;
+	if (strcmp(r->event, "session_open") == 0)
+		return ok ? C_SOPEN : -1;
+	/* A logout, or a session ended by revocation or a time limit. */
+	if (strcmp(r->event, "session_close") == 0 ||
+	    strcmp(r->event, "session_end") == 0)
+		return ok ? C_SEND : -1;
+	return -1;
+}
+
+static int
+count(struct report *rp, const struct zm_audit_rec *r, int c)
+{
+	struct tally *tz, *tu;
+
+	if ((tz = tally_get(&rp->zones, r->zone)) == NULL ||
+	    (tu = tally_get(&rp->users, r->user)) == NULL)
+		return ZM_ERR_NOMEM;
+	tz->c[c]++;
+	tu->c[c]++;
+	return ZM_OK;
+}
+
+/* One record: counters and, where it belongs to one, a list row. */
+static int
+report_rec(struct report *rp, const struct zm_audit_rec *r, int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		when[32], until[256];
+	uint64_t	id;
+	int		c, ret;
+
+	if ((c = classify(r)) < 0)
+		return ZM_OK;
+	/* Refused tempcode attempts are listed but are no use. */
+	if ((c != C_TEMPCODE || strcmp(r->result, "ok") == 0) &&
+	    (ret = count(rp, r, c)) != ZM_OK)
+		return ret;
+	local_time(t, when, sizeof(when));
+	switch (c) {
+	case C_LOGIN:
+		if (localtime_r(&tt, &tm) == NULL ||
+		    zm_office_hours_in(rp->cfg, &tm))
+			break;
+		if ((ret = count(rp, r, C_OFFHOURS)) != ZM_OK)
+			return ret;
+		return table_add(&rp->offhours, when, r->user, r->zone,
+		    r->terminal, r->methods);
+	case C_LOCK:
+		lock_until(r->detail, until, sizeof(until));
+		return table_add(&rp->locks, when, r->user, r->zone, until,
+		    r->reason);
+	case C_REVTOK:
+		return table_add(&rp->revtok, when, r->user, r->zone, r->event,
+		    r->reason);
+	case C_TEMPCODE:
+		return table_add(&rp->tempcode, when, r->user, r->zone,
+		    r->terminal, r->result, r->reason);
+	case C_SOPEN:
+		if (!has_word(r->detail, "privileged") ||
+		    (id = detail_session(r->detail)) == 0)
+			break;
+		if ((ret = count(rp, r, C_PRIV)) != ZM_OK)
+			return ret;
+		return psess_open(&rp->ps, r, id, t);
+	case C_SEND:
+		if ((id = detail_session(r->detail)) != 0)
+			psess_end(&rp->ps, r, id, t);
+		break;
+	}
+	return ZM_OK;
+}
+
+static int
+report_priv_rows(struct report *rp)
+{
+	char	opened[32], len[32], sid[24];
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < rp->ps.n; i++) {
+		const struct psess *p = &rp->ps.v[i];
+
+		local_time(p->opened, opened, sizeof(opened));
+		snprintf(sid, sizeof(sid), "%llu", (unsigned long long)p->id);
+		if (p->ended != 0)
+			fmt_length(p->ended - p->opened, len, sizeof(len));
+		else
+			snprintf(len, sizeof(len), "%s", _("open"));
+		if ((r = table_add(&rp->priv, opened, p->user, p->zone, sid,
+		    len, p->ended != 0 ? p->how : _("no end recorded"))) !=
+		    ZM_OK)
+			return r;
+	}
+	return ZM_OK;
+}
+
+static void
+print_tallies(const char *title, struct tallies *t)
+{
+	struct tally	 total;
+	size_t		 w[NCOUNTERS], wn, i, j, k;
+	char		 num[32];
+
+	memset(&total, 0, sizeof(total));
+	snprintf(total.name, sizeof(total.name), "%s", _("TOTAL"));
+	/* Sorted by name: insertion sort, the lists are short. */
+	for (i = 1; i < t->n; i++) {
+		struct tally tmp = t->v[i];
+
+		for (k = i; k > 0 && strcmp(t->v[k - 1].name, tmp.name) > 0; k--)
+			t->v[k] = t->v[k - 1];
+		t->v[k] = tmp;
+	}
+	for (i = 0; i < t->n; i++)
+		for (j = 0; j < NCOUNTERS; j++)
+			total.c[j] += t->v[i].c[j];
+	wn = strlen(title);
+	if (strlen(total.name) > wn)
+		wn = strlen(total.name);
+	for (i = 0; i < t->n; i++)
+		if (strlen(t->v[i].name) > wn)
+			wn = strlen(t->v[i].name);
+	for (j = 0; j < NCOUNTERS; j++) {
+		w[j] = strlen(counter_names[j]);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)total.c[j]);
+		if (strlen(num) > w[j])
+			w[j] = strlen(num);
+	}
+	printf("%-*s", (int)wn, title);
+	for (j = 0; j < NCOUNTERS; j++)
+		printf("  %*s", (int)w[j], counter_names[j]);
+	putchar('\n');
+	for (i = 0; i <= t->n; i++) {
+		const struct tally *row = i < t->n ? &t->v[i] : &total;
+
+		printf("%-*s", (int)wn, row->name);
+		for (j = 0; j < NCOUNTERS; j++)
+			printf("  %*llu", (int)w[j], (unsigned long long)row->c[j]);
+		putchar('\n');
+	}
+}
+
+int
+audit_report(const struct zm_config *cfg, FILE *f, const char *path,
+    int64_t since, const char *user)
+{
+	struct report		 rp;
+	struct zm_audit_rec	 rec;
+	char			*line = NULL, office[96], title[160];
+	size_t			 cap = 0, len;
+	ssize_t			 k;
+	uint64_t		 used = 0, skipped = 0;
+	int64_t			 t;
+	int			 r = ZM_ERR_INTERNAL;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.cfg = cfg;
+	zm_office_hours_format(cfg, office, sizeof(office));
+	snprintf(title, sizeof(title),
+	    _("Logins outside office hours (%s, local time)"), office);
+	rp.offhours = (struct table){ title, { _("TIME"), _("USER"),
+	    _("ZONE"), _("TERMINAL"), _("METHODS") }, 5, NULL, 0, 0 };
+	rp.priv = (struct table){ _("Privileged sessions"), { _("OPENED"),
+	    _("USER"), _("ZONE"), _("SESSION"), _("LENGTH"), _("ENDED BY") },
+	    6, NULL, 0, 0 };
+	rp.locks = (struct table){ _("Lockouts"), { _("TIME"), _("USER"),
+	    _("ZONE"), _("UNTIL"), _("REASON") }, 5, NULL, 0, 0 };
+	rp.revtok = (struct table){
+	    _("Attempts with revoked or suspended tokens"), { _("TIME"),
+	    _("USER"), _("ZONE"), _("EVENT"), _("REASON") }, 5, NULL, 0, 0 };
+	rp.tempcode = (struct table){ _("Temporary code uses and attempts"), { _("TIME"),
+	    _("USER"), _("ZONE"), _("TERMINAL"), _("RESULT"), _("REASON") },
+	    6, NULL, 0, 0 };
+
+	while ((k = getline(&line, &cap, f)) != -1) {
+		len = (size_t)k;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > ZM_AUDIT_MAX_LINE ||
+		    zm_auditrec_parse(line, len, &rec) != ZM_OK ||
+		    rec_time(rec.time, &t) != ZM_OK) {
+			skipped++;
+			continue;
+		}
+		if (t < since || (user != NULL && strcmp(rec.user, user) != 0))
+			continue;
+		used++;
+		if ((r = report_rec(&rp, &rec, t)) != ZM_OK)
+			goto out;
+	}
+	if (ferror(f)) {
+		cli_warnx(_("cannot read audit log %s: %s"), path,
+		    strerror(errno));
+		r = ZM_ERR_IO;
+		goto out;
+	}
+	if ((r = report_priv_rows(&rp)) != ZM_OK)
+		goto out;
+	if (skipped > 0)
+		cli_warnx(_("%llu unreadable records skipped"),
+		    (unsigned long long)skipped);
+	printf(_("%llu records considered\n\n"), (unsigned long long)used);
+	print_tallies(_("ZONE"), &rp.zones);
+	putchar('\n');
+	print_tallies(_("USER"), &rp.users);
+	table_print(&rp.offhours);
+	table_print(&rp.priv);
+	table_print(&rp.locks);
+	table_print(&rp.revtok);
+	table_print(&rp.tempcode);
+	r = ZM_OK;
+ out:
+	if (r != ZM_OK && r != ZM_ERR_IO)
+		cli_warnx("%s", zm_strerror(r));
+	free(line);
+	free(rp.zones.v);
+	free(rp.users.v);
+	free(rp.ps.v);
+	table_free(&rp.offhours);
+	table_free(&rp.priv);
+	table_free(&rp.locks);
+	table_free(&rp.revtok);
+	table_free(&rp.tempcode);
+	return r;
+}
