@@ -13,6 +13,9 @@
  * generic DENIED, after a (decoy) prompt where needed: an outsider cannot
  * tell a missing account from a locked one or one without tokens.  The
  * audit record keeps the true reason.
+ *
+ * The IC card step is in auth_card.c, the FIDO2 key's in auth_fido2.c;
+ * what they share with this file is declared in auth_impl.h.
  */
 #include <config.h>
 
@@ -24,7 +27,6 @@
 
 #include "audit.h"
 #include "card.h"
-#include "cardwatch.h"
 #include "auth_impl.h"
 #include "err.h"
 #include "fido2.h"
@@ -38,35 +40,8 @@
 
 #define CODE_MAX	64	/* longest answer looked at (codes: 6, 8; key PIN: 63) */
 
-struct zm_auth {
-	char		user[ZM_NAME_MAX];
-	char		zone[ZM_NAME_MAX];
-	char		from[128];	/* rhost, else tty: "last login from" */
-	char		origin[160];	/* service, tty, rhost for the audit */
-	unsigned	proven;		/* ZM_CLASS_* so far */
-	unsigned	avail;		/* ZM_METHOD_* still usable */
-	unsigned	used;		/* ZM_METHOD_* tried or proven */
-	unsigned	method;		/* what the open PROMPT asks for */
-	int		fido_pin;	/* FIDO2 prompt asks for the key's PIN */
-	int		generic;	/* password = none and nothing proven */
-	int		decoy;		/* prompt only so refusals look alike */
-	char		decoy_reason[96];
-	struct zm_card_login *card;	/* card connected for the PIN prompt */
-	int		card_asked;	/* "insert your card" was shown */
-	int64_t		card_ns;	/* daemon time in the card path (bench) */
-};
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-auth_free(struct zm_auth *a)
+void
+zm_auth_free(struct zm_auth *a)
 {
 	if (a == NULL)
 		return;
@@ -126,8 +101,8 @@ token_method(int kind)
 /* ---- replies ---- */
 
 /* Roll the reply back to where it was when building a message failed. */
-static int
-reply_fail(struct zm_buf *rep, size_t mark, int r)
+int
+zm_auth_reply_fail(struct zm_buf *rep, size_t mark, int r)
 {
 	zm_wipe(rep->data + mark, rep->len - mark);
 	rep->len = mark;
@@ -135,9 +110,9 @@ reply_fail(struct zm_buf *rep, size_t mark, int r)
 }
 
 /* RESULT with optional TIME and COUNT (NULL: absent). */
-static int
-reply_result(struct zm_buf *rep, int status, int msgid, const int64_t *t,
-    const uint32_t *count)
+int
+zm_auth_reply_result(struct zm_buf *rep, int status, int msgid,
+    const int64_t *t, const uint32_t *count)
 {
 	size_t	mark = rep->len;
 	int	r;
@@ -151,12 +126,9 @@ reply_result(struct zm_buf *rep, int status, int msgid, const int64_t *t,
 	    (count != NULL &&
 	    (r = zm_msg_add_u32(rep, ZM_T_COUNT, *count)) != 0) ||
 	    (r = zm_msg_end(rep)) != 0)
-		return reply_fail(rep, mark, r);
+		return zm_auth_reply_fail(rep, mark, r);
 	return 0;
 }
-
-#define reply_simple(rep, status, msgid) \
-	reply_result((rep), (status), (msgid), NULL, NULL)
 
 /* LOCKED with TIME = until, 0 for "until a helpdesk unlock". */
 static int
@@ -164,15 +136,12 @@ reply_locked(struct zm_buf *rep, int64_t until)
 {
 	int64_t t = until == -1 ? 0 : until;
 
-	return reply_result(rep, ZM_ST_LOCKED, until == -1 ?
+	return zm_auth_reply_result(rep, ZM_ST_LOCKED, until == -1 ?
 	    ZM_MSG_LOCKED_HELPDESK : ZM_MSG_LOCKED_UNTIL, &t, NULL);
 }
 
-#define reply_prompt(rep, prompt, msgid) \
-	reply_prompt_n((rep), (prompt), (msgid), NULL)
-
-static int
-reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
+int
+zm_auth_reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
     const uint32_t *count)
 {
 	size_t	mark = rep->len;
@@ -185,7 +154,7 @@ reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
 	    (count != NULL &&
 	    (r = zm_msg_add_u32(rep, ZM_T_COUNT, *count)) != 0) ||
 	    (r = zm_msg_end(rep)) != 0)
-		return reply_fail(rep, mark, r);
+		return zm_auth_reply_fail(rep, mark, r);
 	return 0;
 }
 
@@ -207,7 +176,7 @@ reply_ok(struct zm_buf *rep, const char *ticket,
 	    (uint64_t)prev->last_logout)) != 0 ||
 	    (r = zm_msg_add_u32(rep, ZM_T_COUNT2, prev->failures_since)) != 0 ||
 	    (r = zm_msg_end(rep)) != 0)
-		return reply_fail(rep, mark, r);
+		return zm_auth_reply_fail(rep, mark, r);
 	return 0;
 }
 
@@ -239,10 +208,10 @@ audit_ev(struct zm_tokend *d, const char *event, const char *user,
 }
 
 /* Event "auth" of conversation a; the detail says where it came from. */
-static int
-aud(struct zm_tokend *d, const struct zm_auth *a, const struct zm_zone *z,
-    const char *result, const char *reason, int64_t token_id,
-    const char *detail)
+int
+zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
+    const struct zm_zone *z, const char *result, const char *reason,
+    int64_t token_id, const char *detail)
 {
 	char buf[256];
 
@@ -260,8 +229,8 @@ internal(struct zm_tokend *d, const struct zm_auth *a,
     const struct zm_zone *z, struct zm_buf *rep, const char *what, int err)
 {
 	zm_err("%s for %s: %s", what, a->user, zm_strerror(err));
-	aud(d, a, z, "error", what, 0, "");
-	return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+	zm_auth_aud(d, a, z, "error", what, 0, "");
+	return zm_auth_reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
 }
 
 /* ---- checks shared by AUTH_BEGIN and ACCOUNT ---- */
@@ -286,7 +255,7 @@ request_target(struct zm_tokend *d, const struct zm_peer *peer,
 		user[0] = '\0';
 		audit_ev(d, event, "", "", NULL, 0, "refused",
 		    "invalid user name", 0, "");
-		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		return r != 0 ? r : 1;
 	}
 	/* Read before the permission check so a refusal names the zone. */
@@ -298,13 +267,14 @@ request_target(struct zm_tokend *d, const struct zm_peer *peer,
 		    (unsigned long)peer->uid, strcmp(event, "auth") == 0 ?
 		    "authenticate" : "check", user);
 		audit_ev(d, event, user, zone, NULL, 0, "refused", reason, 0, "");
-		r = reply_simple(rep, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED);
+		r = zm_auth_reply_simple(rep, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED);
 		return r != 0 ? r : 1;
 	}
 	if (r != 0 || (*zp = zm_config_zone(d->cfg, zone)) == NULL) {
 		audit_ev(d, event, user, zone, NULL, 0, "refused",
 		    "unknown zone", 0, "");
-		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_UNKNOWN_ZONE);
+		r = zm_auth_reply_simple(rep, ZM_ST_INVALID,
+		    ZM_MSG_UNKNOWN_ZONE);
 		return r != 0 ? r : 1;
 	}
 	return 0;
@@ -367,15 +337,18 @@ reply_status(struct zm_buf *rep, int status, const struct zm_user_state *us)
 {
 	switch (status) {
 	case ZM_ST_DISABLED:
-		return reply_simple(rep, ZM_ST_DISABLED, ZM_MSG_DISABLED);
+		return zm_auth_reply_simple(rep, ZM_ST_DISABLED,
+		    ZM_MSG_DISABLED);
 	case ZM_ST_LOCKED:
 		return reply_locked(rep, us->locked_until);
 	case ZM_ST_DORMANT:
-		return reply_simple(rep, ZM_ST_DORMANT, ZM_MSG_DORMANT);
+		return zm_auth_reply_simple(rep, ZM_ST_DORMANT, ZM_MSG_DORMANT);
 	case ZM_ST_REVOKED:
-		return reply_simple(rep, ZM_ST_REVOKED, ZM_MSG_TOKEN_REVOKED);
+		return zm_auth_reply_simple(rep, ZM_ST_REVOKED,
+		    ZM_MSG_TOKEN_REVOKED);
 	default:
-		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+		    ZM_MSG_INTERNAL);
 	}
 }
 
@@ -447,14 +420,16 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		return internal(d, a, z, rep, "store error recording success",
 		    r);
 	/* No record, no login: the audit trail is part of the decision. */
-	if (aud(d, a, z, "ok", token_id > 0 ? "verified" :
+	if (zm_auth_aud(d, a, z, "ok", token_id > 0 ? "verified" :
 	    "zone satisfied by password", token_id, "") != 0)
-		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+		    ZM_MSG_INTERNAL);
 	if ((r = zm_ticket_issue(d->tickets, a->user, token_id, a->used,
 	    ticket)) != 0) {
 		zm_err("cannot issue a ticket for %s: %s", a->user,
 		    zm_strerror(r));
-		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+		    ZM_MSG_INTERNAL);
 	}
 	r = reply_ok(rep, ticket, &prev);
 	zm_wipe(ticket, sizeof(ticket));
@@ -465,14 +440,13 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  * Ask for the next method or finish.  Takes a: either *state holds it
  * (a PROMPT was appended) or it is freed.
  */
-static int card_prompt(struct zm_tokend *, struct zm_auth *,
-    const struct zm_zone *, struct zm_auth **, struct zm_buf *);
 static int fido_prompt(struct zm_tokend *, struct zm_auth *,
     const struct zm_zone *, struct zm_auth **, struct zm_buf *);
 
-static int
-advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    int64_t token_id, struct zm_auth **state, struct zm_buf *rep)
+int
+zm_auth_advance(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, int64_t token_id, struct zm_auth **state,
+    struct zm_buf *rep)
 {
 	unsigned	method = 0;
 	int		r;
@@ -491,22 +465,22 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		r = finish_ok(d, a, z, token_id, rep);
 	else if (r != 0 && (a->used & ZM_METHOD_FIDO2) != 0) {
 		/* The key answered without the UV the zone needs. */
-		aud(d, a, z, "fail", "security key gave no user verification",
-		    token_id, "");
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+		zm_auth_aud(d, a, z, "fail",
+		    "security key gave no user verification", token_id, "");
+		r = zm_auth_reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
 	} else if (r != 0) {
 		/* Checked before the first prompt; a reload can change it. */
-		aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
-		r = reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+		zm_auth_aud(d, a, z, "fail", "zone cannot be satisfied", 0, "");
+		r = zm_auth_reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
 	} else if (method == ZM_METHOD_CARD) {
-		return card_prompt(d, a, z, state, rep);
+		return zm_auth_card_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_FIDO2) {
 		return fido_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE) {
 		a->method = method;
 		if ((r = method == ZM_METHOD_TOTP ?
-		    reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP) :
-		    reply_prompt(rep, ZM_PROMPT_TEMPCODE,
+		    zm_auth_reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP) :
+		    zm_auth_reply_prompt(rep, ZM_PROMPT_TEMPCODE,
 		    ZM_MSG_ENTER_TEMPCODE)) == 0) {
 			*state = a;
 			return 0;
@@ -514,9 +488,9 @@ advance(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	} else {
 		/* token_method() offers nothing else yet. */
 		zm_err("no conversation for method 0x%x", method);
-		r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		r = zm_auth_reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
 	}
-	auth_free(a);
+	zm_auth_free(a);
 	return r;
 }
 
@@ -530,8 +504,9 @@ decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
 	a->decoy = 1;
 	snprintf(a->decoy_reason, sizeof(a->decoy_reason), "%s", reason);
 	a->method = ZM_METHOD_TOTP;
-	if ((r = reply_prompt(rep, ZM_PROMPT_OTP, ZM_MSG_ENTER_OTP)) != 0) {
-		auth_free(a);
+	if ((r = zm_auth_reply_prompt(rep, ZM_PROMPT_OTP,
+	    ZM_MSG_ENTER_OTP)) != 0) {
+		zm_auth_free(a);
 		return r;
 	}
 	*state = a;
@@ -544,9 +519,11 @@ refuse_status(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     const struct zm_user_state *us, int status, const char *why,
     struct zm_buf *rep)
 {
-	aud(d, a, z, "refused", why, 0, a->generic ? "generic reply" : "");
+	zm_auth_aud(d, a, z, "refused", why, 0,
+	    a->generic ? "generic reply" : "");
 	if (a->generic)
-		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+		return zm_auth_reply_simple(rep, ZM_ST_DENIED,
+		    ZM_MSG_AUTH_FAILED);
 	return reply_status(rep, status, us);
 }
 
@@ -576,8 +553,8 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	if (get_opt_str(req, ZM_T_SERVICE, service, sizeof(service)) != 0 ||
 	    get_opt_str(req, ZM_T_TTY, tty, sizeof(tty)) != 0 ||
 	    get_opt_str(req, ZM_T_RHOST, rhost, sizeof(rhost)) != 0) {
-		aud(d, a, z, "refused", "malformed request", 0, "");
-		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		zm_auth_aud(d, a, z, "refused", "malformed request", 0, "");
+		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		goto out;
 	}
 	snprintf(a->from, sizeof(a->from), "%s",
@@ -613,23 +590,23 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 			why = "no security key plugged in";
 			if (a->generic)
 				return decoy(a, why, state, rep);
-			aud(d, a, z, "fail", why, 0, "");
-			r = reply_simple(rep, ZM_ST_DENIED,
+			zm_auth_aud(d, a, z, "fail", why, 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
 			    ZM_MSG_KEY_NOT_FOUND);
 			goto out;
 		}
 		why = all_revoked ? "all tokens revoked" : "no usable token";
 		if (a->generic)
 			return decoy(a, why, state, rep);
-		aud(d, a, z, "fail", why, 0, "");
-		r = all_revoked ?
-		    reply_simple(rep, ZM_ST_REVOKED, ZM_MSG_TOKEN_REVOKED) :
-		    reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+		zm_auth_aud(d, a, z, "fail", why, 0, "");
+		r = all_revoked ? zm_auth_reply_simple(rep, ZM_ST_REVOKED,
+		    ZM_MSG_TOKEN_REVOKED) :
+		    zm_auth_reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
 		goto out;
 	}
-	return advance(d, a, z, 0, state, rep);
+	return zm_auth_advance(d, a, z, 0, state, rep);
  out:
-	auth_free(a);
+	zm_auth_free(a);
 	return r;
 }
 
@@ -704,9 +681,10 @@ verify_totp(struct zm_tokend *d, const char *user, const char *code,
 }
 
 /* A wrong or replayed code: count it, lock at the limit, say what is left. */
-static int
-count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    const char *reason, int msgid, const uint32_t *count, struct zm_buf *rep)
+int
+zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const char *reason, int msgid,
+    const uint32_t *count, struct zm_buf *rep)
 {
 	uint32_t	max, failures = 0, left;
 	int64_t		until = 0, now = zm_now();
@@ -723,7 +701,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    r);
 	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
 	    "%s", failures, max, privileged ? " (privileged)" : "");
-	aud(d, a, z, "fail", reason, 0, detail);
+	zm_auth_aud(d, a, z, "fail", reason, 0, detail);
 	if (until == -1 || until > now) {
 		time_t t = (time_t)until;
 
@@ -736,14 +714,15 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    privileged ? "too many failures (privileged limit)" :
 		    "too many failures", 0, detail);
 		if (a->generic)
-			return reply_simple(rep, ZM_ST_DENIED,
+			return zm_auth_reply_simple(rep, ZM_ST_DENIED,
 			    ZM_MSG_AUTH_FAILED);
 		return reply_locked(rep, until);
 	}
 	if (a->generic)
-		return reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+		return zm_auth_reply_simple(rep, ZM_ST_DENIED,
+		    ZM_MSG_AUTH_FAILED);
 	left = failures < max ? max - failures : 0;
-	return reply_result(rep, ZM_ST_DENIED, msgid, NULL,
+	return zm_auth_reply_result(rep, ZM_ST_DENIED, msgid, NULL,
 	    count != NULL ? count : &left);
 }
 
@@ -755,7 +734,7 @@ count_failure(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  * when the zone still lacks knowledge and a key has a client PIN: UV by
  * PIN is knowledge (SPEC "How proofs count"), so such a key alone meets
  * knowledge + possession.  A blocked PIN is said before anything is
- * typed.  Takes a (like advance()).
+ * typed.  Takes a (like zm_auth_advance()).
  */
 static int
 fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
@@ -771,9 +750,9 @@ fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		v = zm_fido_pin_state(d->fido, ZM_FIDO_TIMEOUT_MS, &has_pin,
 		    &left);
 		if (v == ZM_ERR_UNAVAILABLE) {
-			aud(d, a, z, "fail", "no security key plugged in", 0,
-			    "");
-			r = reply_simple(rep, ZM_ST_DENIED,
+			zm_auth_aud(d, a, z, "fail",
+			    "no security key plugged in", 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
 			    ZM_MSG_KEY_NOT_FOUND);
 			goto out;
 		}
@@ -782,8 +761,9 @@ fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 			goto out;
 		}
 		if (has_pin && left == 0) {
-			aud(d, a, z, "fail", "security key PIN blocked", 0, "");
-			r = reply_simple(rep, ZM_ST_DENIED,
+			zm_auth_aud(d, a, z, "fail", "security key PIN blocked",
+			    0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
 			    ZM_MSG_KEY_PIN_BLOCKED);
 			goto out;
 		}
@@ -791,170 +771,14 @@ fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	}
 	count = left > 0 ? (uint32_t)left : 0;
 	/* Touch: the module says so and answers at once (empty answer). */
-	if ((r = a->fido_pin ? reply_prompt_n(rep, ZM_PROMPT_PIN,
+	if ((r = a->fido_pin ? zm_auth_reply_prompt_n(rep, ZM_PROMPT_PIN,
 	    ZM_MSG_ENTER_KEY_PIN, left > 0 ? &count : NULL) :
-	    reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) != 0)
+	    zm_auth_reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) != 0)
 		goto out;
 	*state = a;
 	return 0;
  out:
-	auth_free(a);
-	return r;
-}
-
-/* ---- IC card: insert, PIN, signature over a fresh challenge ---- */
-
-static int
-reply_info(struct zm_buf *rep, int msgid)
-{
-	size_t	mark = rep->len;
-	int	r;
-
-	if ((r = zm_msg_begin(rep, ZM_REP_INFO)) != 0 ||
-	    (r = zm_msg_add_u32(rep, ZM_T_MSG, (uint32_t)msgid)) != 0 ||
-	    (r = zm_msg_end(rep)) != 0)
-		return reply_fail(rep, mark, r);
-	return 0;
-}
-
-/*
- * Connect to the user's card and ask for its PIN, telling the tries left
- * (the card's counter, queried first).  No card: ask once to insert it;
- * then, or when pcscd is away, the next method if the zone can still be
- * satisfied, else a refusal that says why.  Takes a (like advance()).
- */
-static int
-card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    struct zm_auth **state, struct zm_buf *rep)
-{
-	struct zm_buf	m;
-	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
-	uint32_t	count;
-	int64_t		t0;
-	int		r, v;
-
-	*state = NULL;
-	zm_card_login_free(a->card);
-	a->card = NULL;
-	a->method = ZM_METHOD_CARD;
-	t0 = mono_ns();
-	v = zm_card_login_start(d, a->user, &a->card, &left);
-	a->card_ns = mono_ns() - t0;
-	if (v == ZM_ERR_NOTFOUND && !a->card_asked) {
-		a->card_asked = 1;
-		if ((r = reply_prompt(rep, ZM_PROMPT_CARD,
-		    ZM_MSG_INSERT_CARD)) != 0)
-			goto out;
-		*state = a;
-		return 0;
-	}
-	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_UNAVAILABLE) {
-		a->avail &= ~ZM_METHOD_CARD;
-		if ((zm_policy_reachable(z, a->proven, a->avail) &
-		    z->require) == z->require)
-			return advance(d, a, z, 0, state, rep);
-		aud(d, a, z, "fail", v == ZM_ERR_NOTFOUND ?
-		    "no enrolled card in a reader" : "pcscd unavailable", 0,
-		    "");
-		r = reply_simple(rep, ZM_ST_DENIED, v == ZM_ERR_NOTFOUND ?
-		    ZM_MSG_CARD_NOT_FOUND : ZM_MSG_CARD_UNAVAILABLE);
-		goto out;
-	}
-	if (v != 0) {
-		aud(d, a, z, "fail", "card error", 0, zm_strerror(v));
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED);
-		goto out;
-	}
-	if (left == 0) {
-		aud(d, a, z, "fail", "card PIN blocked", 0, "");
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_PIN_BLOCKED);
-		goto out;
-	}
-	/*
-	 * One try left: warn before the PIN is sent.  zm_msg_begin() starts
-	 * its buffer afresh: each message is built apart and appended.
-	 */
-	zm_buf_init(&m, ZM_MSG_MAX);
-	count = left;
-	if ((left == 1 && ((r = reply_info(&m, ZM_MSG_PIN_LAST_TRY)) != 0 ||
-	    (r = zm_reply_append(rep, &m)) != 0)) ||
-	    (r = reply_prompt_n(&m, ZM_PROMPT_PIN, ZM_MSG_ENTER_PIN,
-	    left == ZM_PIN_LEFT_UNKNOWN ? NULL : &count)) != 0 ||
-	    (r = zm_reply_append(rep, &m)) != 0) {
-		zm_buf_free(&m);
-		goto out;
-	}
-	zm_buf_free(&m);
-	*state = a;
-	return 0;
- out:
-	auth_free(a);
-	return r;
-}
-
-/* The answer to a card prompt: Enter after inserting, or the PIN. */
-static int
-card_answer(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    const char *pin, struct zm_auth **state, struct zm_buf *rep)
-{
-	struct zm_proof	proof;
-	struct zm_card_where where;
-	int64_t		token_id = 0;
-	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
-	uint32_t	count;
-	char		detail[64];
-	int64_t		t0;
-	int		r, v;
-
-	if (a->card == NULL)		/* "insert your card": look again */
-		return card_prompt(d, a, z, state, rep);
-	t0 = mono_ns();
-	v = zm_card_login_finish(a->card, pin, &token_id, &left);
-	snprintf(detail, sizeof(detail), "%u APDUs",
-	    zm_card_login_apdus(a->card));
-	/* R4: remember which reader holds the card, to see it leave. */
-	if (v == ZM_OK) {
-		zm_card_login_where(a->card, &where);
-		zm_cardwatch_bind(d->cardwatch, token_id, &where);
-	}
-	/* Reset the card now: its PIN state must not outlive the proof. */
-	zm_card_login_free(a->card);
-	a->card = NULL;
-	a->card_ns += mono_ns() - t0;
-	/* bench/zm-bench-card reads this (card work included). */
-	zm_debug("card login of %s: %s, %lld us in the daemon", a->user,
-	    detail, (long long)(a->card_ns / 1000));
-	if (v == ZM_ERR_DENIED) {
-		count = left == ZM_PIN_LEFT_UNKNOWN ? 0 : left;
-		r = count_failure(d, a, z, left == 0 ? "wrong PIN, card blocked" :
-		    "wrong PIN", left == 0 ? ZM_MSG_PIN_BLOCKED :
-		    ZM_MSG_PIN_TRIES_LEFT, &count, rep);
-		goto out;
-	}
-	if (v == ZM_ERR_UNAVAILABLE) {
-		/* Pulled out mid-way: not a failed proof. */
-		aud(d, a, z, "fail", "card removed during the login", 0, detail);
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_NOT_FOUND);
-		goto out;
-	}
-	if (v != 0) {
-		/* A forged or foreign card, or one that answers nonsense. */
-		count = 0;
-		r = count_failure(d, a, z, v == ZM_ERR_NOTFOUND ?
-		    "card signature does not verify with an enrolled key" :
-		    "card answered nonsense", ZM_MSG_CARD_REFUSED, &count, rep);
-		goto out;
-	}
-	memset(&proof, 0, sizeof(proof));
-	proof.method = ZM_METHOD_CARD;
-	proof.pin_verified = 1;		/* the card checked it: knowledge */
-	a->used |= ZM_METHOD_CARD;
-	a->proven |= zm_policy_classes(z, &proof);
-	a->avail &= ~ZM_METHOD_CARD;
-	a->generic = 0;
-	return advance(d, a, z, token_id, state, rep);
- out:
-	auth_free(a);
+	zm_auth_free(a);
 	return r;
 }
 
@@ -985,22 +809,23 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 	if (req->type != ZM_REQ_AUTH_ANSWER) {
-		aud(d, a, z, "error", "protocol error: expected an answer", 0,
-		    "");
-		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		zm_auth_aud(d, a, z, "error",
+		    "protocol error: expected an answer", 0, "");
+		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		goto out;
 	}
 	if (zm_msg_get_u32(req, ZM_T_FLAGS, &flags) == 0 &&
 	    (flags & ZM_ANSWER_NONE)) {
 		/* The conversation failed or timed out: not a failure. */
-		aud(d, a, z, "aborted", "no answer", 0, "");
-		r = reply_simple(rep, ZM_ST_ABORTED, ZM_MSG_NONE);
+		zm_auth_aud(d, a, z, "aborted", "no answer", 0, "");
+		r = zm_auth_reply_simple(rep, ZM_ST_ABORTED, ZM_MSG_NONE);
 		goto out;
 	}
 	v = zm_msg_get_str(req, ZM_T_ANSWER, code, sizeof(code));
 	if (v == ZM_ERR_NOTFOUND || v == ZM_ERR_PROTO) {
-		aud(d, a, z, "error", "protocol error: no answer", 0, "");
-		r = reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
+		zm_auth_aud(d, a, z, "error", "protocol error: no answer", 0,
+		    "");
+		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		goto out;
 	}
 	if (v != 0)		/* too long to be a code: a wrong one */
@@ -1008,8 +833,9 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	a->used |= a->method;
 
 	if (a->decoy) {
-		aud(d, a, z, "fail", a->decoy_reason, 0, "decoy prompt");
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+		zm_auth_aud(d, a, z, "fail", a->decoy_reason, 0,
+		    "decoy prompt");
+		r = zm_auth_reply_simple(rep, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
 		goto out;
 	}
 	/* Locked or disabled by a parallel conversation meanwhile? */
@@ -1023,7 +849,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	}
 
 	if (a->method == ZM_METHOD_CARD) {
-		r = card_answer(d, a, z, code, state, rep);
+		r = zm_auth_card_answer(d, a, z, code, state, rep);
 		zm_wipe(code, sizeof(code));
 		return r;
 	}
@@ -1033,9 +859,9 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 			/* CTAP2 PINs have 4+ characters: spare the key a try. */
 			zm_wipe(code, sizeof(code));
 			count = 0;
-			r = count_failure(d, a, z, "security key PIN too short "
-			    "(not sent to the key)", ZM_MSG_KEY_PIN_WRONG,
-			    &count, rep);
+			r = zm_auth_count_failure(d, a, z,
+			    "security key PIN too short (not sent to the key)",
+			    ZM_MSG_KEY_PIN_WRONG, &count, rep);
 			goto out;
 		}
 		/* UV only where the zone still lacks what UV can prove. */
@@ -1046,7 +872,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		zm_wipe(code, sizeof(code));
 		if (v == ZM_ERR_DENIED && pin_status != ZM_FIDO_PIN_OK) {
 			count = pin_left > 0 ? (uint32_t)pin_left : 0;
-			r = count_failure(d, a, z,
+			r = zm_auth_count_failure(d, a, z,
 			    pin_status == ZM_FIDO_PIN_BLOCKED ?
 			    "wrong security key PIN, PIN blocked" :
 			    "wrong security key PIN",
@@ -1056,7 +882,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 			goto out;
 		}
 		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+			r = zm_auth_count_failure(d, a, z, v == ZM_ERR_REPLAY ?
 			    "signature counter did not increase (clone "
 			    "suspected)" : "security key refused",
 			    v == ZM_ERR_REPLAY ? ZM_MSG_TOKEN_REVOKED :
@@ -1065,10 +891,11 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		}
 		if (v == ZM_ERR_UNAVAILABLE || v == ZM_ERR_TIMEOUT) {
 			/* Nobody touched a key: like no answer, not a failure. */
-			aud(d, a, z, "aborted", v == ZM_ERR_TIMEOUT ?
+			zm_auth_aud(d, a, z, "aborted", v == ZM_ERR_TIMEOUT ?
 			    "no touch" : "no security key", 0, "");
-			r = reply_simple(rep, ZM_ST_ABORTED, v == ZM_ERR_TIMEOUT ?
-			    ZM_MSG_TOUCH_KEY : ZM_MSG_KEY_NOT_FOUND);
+			r = zm_auth_reply_simple(rep, ZM_ST_ABORTED,
+			    v == ZM_ERR_TIMEOUT ? ZM_MSG_TOUCH_KEY :
+			    ZM_MSG_KEY_NOT_FOUND);
 			goto out;
 		}
 	} else {
@@ -1086,11 +913,12 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		    v == 0 ? "ok" : "fail", v == 0 ? "used" :
 		    v == ZM_ERR_REPLAY ? "code already used" :
 		    "verification error", token_id, a->origin) != 0 && v == 0) {
-			r = reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+			r = zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+			    ZM_MSG_INTERNAL);
 			goto out;
 		}
 		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-			r = count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+			r = zm_auth_count_failure(d, a, z, v == ZM_ERR_REPLAY ?
 			    "code already used" : "wrong code",
 			    v == ZM_ERR_REPLAY ? ZM_MSG_CODE_USED :
 			    ZM_MSG_WRONG_CODE, NULL, rep);
@@ -1107,10 +935,10 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	a->proven |= zm_policy_classes(z, &proof);
 	a->avail &= ~a->method;
 	a->generic = 0;
-	return advance(d, a, z, token_id, state, rep);
+	return zm_auth_advance(d, a, z, token_id, state, rep);
  out:
 	zm_wipe(code, sizeof(code));
-	auth_free(a);
+	zm_auth_free(a);
 	return r;
 }
 
@@ -1120,9 +948,9 @@ zm_auth_abort(struct zm_tokend *d, struct zm_auth *a)
 	if (a == NULL)
 		return;
 	if (d != NULL)
-		aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
+		zm_auth_aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
 		    "connection closed before an answer", 0, "");
-	auth_free(a);
+	zm_auth_free(a);
 }
 
 /* ---- ACCOUNT ---- */
@@ -1151,7 +979,8 @@ zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 		zm_err("store error checking %s: %s", user, zm_strerror(r));
 		audit_ev(d, "account", user, zone, NULL, 0, "error",
 		    "store error", 0, "");
-		return reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
+		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+		    ZM_MSG_INTERNAL);
 	}
 	/* Only revoked tokens left, in a zone that needs one: refused. */
 	if (status == ZM_ST_OK && all_revoked &&
@@ -1160,7 +989,7 @@ zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 		why = "all tokens revoked";
 	}
 	if (status == ZM_ST_OK)
-		return reply_simple(rep, ZM_ST_OK, ZM_MSG_NONE);
+		return zm_auth_reply_simple(rep, ZM_ST_OK, ZM_MSG_NONE);
 	audit_ev(d, "account", user, zone, NULL, 0, "refused", why, 0, "");
 	return reply_status(rep, status, &us);
 }

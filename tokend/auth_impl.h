@@ -1,18 +1,89 @@
 /*
- * auth_impl.h - internals of auth.c and ticket.c shared with their unit
- * tests.  Not part of the daemon's interface (tokend.h).
+ * auth_impl.h - internals of auth.c, auth_card.c, auth_fido2.c and
+ * ticket.c, shared between them and with their unit tests.  Not part of
+ * the daemon's interface (tokend.h).
  */
 #ifndef ZM_AUTH_IMPL_H
 #define ZM_AUTH_IMPL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"		/* ZM_NAME_MAX */
+
+struct zm_buf;
+struct zm_card_login;
+struct zm_proof;
 struct zm_ticket_table;
 struct zm_tokend;
-struct zm_proof;
+struct zm_zone;
 
 #define ZM_TICKET_CAP	4096	/* outstanding tickets; the oldest is evicted */
 #define ZM_TICKET_TTL	600	/* seconds from auth to session open */
+
+/* One authentication conversation, from AUTH_BEGIN to its RESULT. */
+struct zm_auth {
+	char		user[ZM_NAME_MAX];
+	char		zone[ZM_NAME_MAX];
+	char		from[128];	/* rhost, else tty: "last login from" */
+	char		origin[160];	/* service, tty, rhost for the audit */
+	unsigned	proven;		/* ZM_CLASS_* so far */
+	unsigned	avail;		/* ZM_METHOD_* still usable */
+	unsigned	used;		/* ZM_METHOD_* tried or proven */
+	unsigned	method;		/* what the open PROMPT asks for */
+	int		fido_pin;	/* FIDO2 prompt asks for the key's PIN */
+	int		generic;	/* password = none and nothing proven */
+	int		decoy;		/* prompt only so refusals look alike */
+	char		decoy_reason[96];
+	struct zm_card_login *card;	/* card connected for the PIN prompt */
+	int		card_asked;	/* "insert your card" was shown */
+	int64_t		card_ns;	/* daemon time in the card path (bench) */
+};
+
+/*
+ * auth.c: what the method steps (auth_card.c) share with the conversation.
+ * A function that "takes a" leaves it either in *state (a PROMPT was
+ * appended) or freed.
+ */
+void zm_auth_free(struct zm_auth *a);	/* NULL: nothing */
+
+/*
+ * Replies appended to rep; on an error rep is rolled back to where it was
+ * (zm_auth_reply_fail(): back to mark, returns r).
+ */
+int zm_auth_reply_fail(struct zm_buf *rep, size_t mark, int r);
+int zm_auth_reply_result(struct zm_buf *rep, int status, int msgid,
+    const int64_t *t, const uint32_t *count);
+int zm_auth_reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
+    const uint32_t *count);
+#define zm_auth_reply_simple(rep, status, msgid) \
+	zm_auth_reply_result((rep), (status), (msgid), NULL, NULL)
+#define zm_auth_reply_prompt(rep, prompt, msgid) \
+	zm_auth_reply_prompt_n((rep), (prompt), (msgid), NULL)
+
+/* Audit event "auth" of conversation a. */
+int zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
+    const struct zm_zone *z, const char *result, const char *reason,
+    int64_t token_id, const char *detail);
+/* A failed proof: counted, locked at the limit, replied to. */
+int zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const char *reason, int msgid,
+    const uint32_t *count, struct zm_buf *rep);
+/* The next method's prompt, or the end of the conversation.  Takes a. */
+int zm_auth_advance(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, int64_t token_id, struct zm_auth **state,
+    struct zm_buf *rep);
+
+/*
+ * auth_card.c: the IC card step.  zm_auth_card_prompt() asks to insert the
+ * card or for its PIN; zm_auth_card_answer() takes the answer (pin: the
+ * PIN, or empty after inserting).  Both take a.
+ */
+int zm_auth_card_prompt(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, struct zm_auth **state, struct zm_buf *rep);
+int zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const char *pin, struct zm_auth **state,
+    struct zm_buf *rep);
 
 /* zm_ticket_issue / zm_ticket_take with an explicit clock (tests). */
 int zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,

@@ -2,12 +2,14 @@ noinst_LTLIBRARIES += tokend/libzmtokend.la
 tokend_libzmtokend_la_SOURCES = \
 	tokend/tokend.h \
 	tokend/store.c tokend/store.h tokend/store_impl.h tokend/store_sqlite.c \
+	tokend/store_sqlite_db.c tokend/store_sqlite_impl.h \
 	tokend/crypto.c tokend/crypto.h \
 	tokend/totp.c tokend/totp.h \
 	tokend/fido2.c tokend/fido2.h \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
-	tokend/auth.c tokend/auth_impl.h tokend/auth_fido2.c tokend/ticket.c \
+	tokend/auth.c tokend/auth_impl.h tokend/auth_card.c tokend/auth_fido2.c \
+	tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
