@@ -173,5 +173,40 @@ vcard_stop
 run_login mynumber alice "$(password alice)" ""
 expect_match '^auth: PAM_AUTH_ERR' "no card: refused"
 
+# ---- ID-only cards (R2): a FeliCa IDm or a MIFARE UID is never a proof.
+# The PC/SC Part 3 storage-card ATR gives them away: no APDU reaches them.
+for kind in felica mifare; do
+	vcard_start "$ZM_DIR/card-$kind" --profile "$kind" || bail_out "$kind card not seen"
+	n0=$(apdu_count)
+	run_login mynumber carol "$(password carol)" 1234
+	expect_match '^auth: PAM_AUTH_ERR' "R2: carol's login with only a $kind card in the reader is refused"
+	expect_match 'only offers an ID number' "R2: the login refusal says why: an ID-only card ($kind)"
+	card_enrol hd1 hd2 123456
+	expect_rc 1 "R2: a $kind card cannot be enrolled"
+	expect_match 'ID-only card cannot be used' "R2: the enrolment refusal says why: an ID-only card ($kind)"
+	check "R2: the $kind card's ID was never read (no APDU sent to it)" test "$(apdu_count)" -eq "$n0"
+	vcard_stop
+done
+check "R2 R15: the ID-only refusals are audited 'id-only card' (2 logins, 2 enrolments)" \
+    test "$(audit_count "$(jf reason 'id-only card')")" -eq 4
+# The same MIFARE card behind an ordinary contact ATR: it is connected to,
+# answers no SELECT and is refused as not supported; its UID (GET DATA FF
+# CA) is never asked for, so it cannot stand in for a proof.
+vcard_start "$ZM_DIR/card-mifare" --atr 3B8880015A4D504956000001FE ||
+    bail_out "mifare card (contact ATR) not seen"
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_AUTH_ERR' "R2: a card with no PIV/JPKI application is refused at login"
+check "R15: the login refusal is audited as not a supported card" \
+    test "$(audit_count "$(jf event auth)" "$(jf user carol)" 'not a supported card')" -eq 1
+card_enrol hd1 hd2 123456
+expect_rc 1 "R2: a card with no PIV/JPKI application cannot be enrolled"
+check "R15: the enrolment refusal is audited as not a supported card" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user hd2)" "$(jf reason 'not a supported card')")" -eq 1
+check "R2: no UID was ever asked for (no GET DATA FF CA in the APDU log)" \
+    test "$(grep -c '^> FFCA' "$ZM_DIR/apdu.log")" -eq 0
+run as_user hd1 zm_enroll list hd2
+expect_no_match 'card' "R2: nothing was bound to hd2 (no card token)"
+vcard_stop
+
 stop_daemon_ok
 done_testing

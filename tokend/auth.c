@@ -860,9 +860,11 @@ card_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 		    ZM_MSG_CARD_NOT_FOUND : ZM_MSG_CARD_UNAVAILABLE);
 		goto out;
 	}
-	if (v != 0) {
-		aud(d, a, z, "fail", "card error", 0, zm_strerror(v));
-		r = reply_simple(rep, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED);
+	if (v != 0) {	/* an ID-only card is refused saying why (R2) */
+		aud(d, a, z, "fail", v == ZM_ERR_IDONLY ? "id-only card" :
+		    "card error", 0, zm_strerror(v));
+		r = reply_simple(rep, ZM_ST_DENIED, v == ZM_ERR_IDONLY ?
+		    ZM_MSG_CARD_ID_ONLY : ZM_MSG_CARD_REFUSED);
 		goto out;
 	}
 	if (left == 0) {

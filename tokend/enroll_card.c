@@ -222,6 +222,14 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 	}
 	v = zm_pcsc_open(e.reader[0] ? e.reader : NULL, 0, &pcsc, &prof,
 	    &card);
+	if (v == ZM_ERR_IDONLY || v == ZM_ERR_UNSUPPORTED) {
+		/* R2: an ID (FeliCa IDm, MIFARE UID) is never bound. */
+		r = refuse(d, peer, &e, ZM_ST_DENIED, v == ZM_ERR_IDONLY ?
+		    ZM_MSG_CARD_ID_ONLY : ZM_MSG_CARD_REFUSED, 0,
+		    v == ZM_ERR_IDONLY ? "id-only card" :
+		    "not a supported card", reply);
+		goto out;
+	}
 	if (v != 0) {
 		r = refuse(d, peer, &e, v == ZM_ERR_NOTFOUND ? ZM_ST_NOTFOUND :
 		    ZM_ST_INTERNAL, v == ZM_ERR_NOTFOUND ?
