@@ -208,5 +208,30 @@ run as_user hd1 zm_enroll list hd2
 expect_no_match 'card' "R2: nothing was bound to hd2 (no card token)"
 vcard_stop
 
+# ---- PIV RSA-2048 (R1 R2): the 256-byte challenge goes by command
+# chaining (CLA 10), the 264-byte answer comes back by GET RESPONSE.
+vcard_start "$ZM_DIR/cardR" --profile piv --alg rsa || bail_out "PIV RSA card not seen"
+card_enrol hd1 hd2 123456
+expect_rc 0 "R3: hd1 enrols a PIV RSA-2048 card for hd2"
+expect_match '\(card, piv [0-9a-f]{32}\)' "the PIV RSA card is enrolled with its card UUID"
+n0=$(apdu_count)
+run_login mynumber hd2 "$(password hd2)" 123456
+expect_match '^auth: PAM_SUCCESS' "R1 R2: PIV RSA-2048 login at mynumber succeeds"
+n1=$(apdu_count)
+apdus=$((n1 - n0))
+# SELECT, VERIFY (counter), VERIFY, GENERAL AUTHENTICATE x2, GET RESPONSE.
+check "a PIV RSA-2048 login takes $apdus APDUs (6: chaining + GET RESPONSE, no certificate re-read)" \
+    test "$apdus" -eq 6
+tail -n $((3 * apdus)) "$ZM_DIR/apdu.log" | grep -q '^> 1087079A'
+check "the login chains GENERAL AUTHENTICATE (CLA 10, RSA-2048 07, slot 9A)" test $? -eq 0
+tail -n $((3 * apdus)) "$ZM_DIR/apdu.log" | grep -q '^> 00C00000'
+check "the login fetches the signature with GET RESPONSE" test $? -eq 0
+vcard_stop
+vcard_start "$ZM_DIR/cardR" --hostile wrong-signature || bail_out "PIV RSA card (hostile) not seen"
+run_login mynumber hd2 "$(password hd2)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: a PIV RSA card whose signature does not verify is refused"
+vcard_stop
+run as_user hd1 zm_enroll unlock hd2
+
 stop_daemon_ok
 done_testing
