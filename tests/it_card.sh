@@ -233,5 +233,65 @@ expect_match '^auth: PAM_AUTH_ERR' "R2: a PIV RSA card whose signature does not 
 vcard_stop
 run as_user hd1 zm_enroll unlock hd2
 
+# ---- card_ca (R2): the card certificate must chain to it and be valid,
+# at enrolment (read from the card) and at every login (the certificate
+# kept at enrolment: a login reads none).
+# with_card_ca [PEM]: restart the daemon with card_ca = PEM (none: unset).
+with_card_ca() {
+	stop_daemon
+	sed -i '/^card_ca = /d' "$ZM_CONF"
+	if [[ -n ${1:-} ]]; then
+		sed -i "s|^pcsc = yes\$|&\ncard_ca = $1|" "$ZM_CONF"
+	fi
+	start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+}
+CA1=$ZM_DIR/ca1.pem
+CA2=$ZM_DIR/ca2.pem
+vcard_start "$ZM_DIR/cardS" --profile piv --alg ec || bail_out "card S not seen"
+card_enrol hd1 adm1 123456
+expect_rc 0 "hd1 enrols adm1's self-signed PIV card while card_ca is unset"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "adm1's self-signed card logs in while card_ca is unset"
+vcard_stop
+# CA1 and CA2 are made by the first card that names them.
+vcard_start "$ZM_DIR/cardC1" --profile piv --alg ec --issuer "$CA1" || bail_out "card C1 not seen"
+with_card_ca "$CA1"
+run as_user hd1 zm_enroll unlock alice
+card_enrol hd1 alice 123456
+expect_rc 0 "R2: with card_ca set, a card issued by that CA is enrolled"
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_SUCCESS' "R2: with card_ca set, the card issued by it logs in"
+vcard_stop
+vcard_start "$ZM_DIR/cardS" || bail_out "card S not seen"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: card_ca set after enrolment: adm1's self-signed card is refused at login"
+check "R15: the login refusal is audited: the certificate does not chain to card_ca" \
+    test "$(audit_count "$(jf event auth)" "$(jf user adm1)" "$(jf result fail)" 'does not chain to card_ca')" -eq 1
+vcard_stop
+vcard_start "$ZM_DIR/cardO" --profile piv --alg ec --issuer "$CA2" || bail_out "card O not seen"
+card_enrol hd1 bob 123456
+expect_rc 1 "R2: a card issued by another CA is not enrolled"
+check "R15: the refusal is audited: does not chain to card_ca" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf reason 'certificate does not chain to card_ca or expired')")" -eq 1
+vcard_stop
+vcard_start "$ZM_DIR/cardE" --profile piv --alg ec --issuer "$CA1" --expired || bail_out "card E not seen"
+card_enrol hd1 bob 123456
+expect_rc 1 "R2: a card whose certificate (issued by card_ca) has expired is not enrolled"
+check "R15: the expired certificate's refusal is audited" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf reason 'certificate does not chain to card_ca or expired')")" -eq 2
+vcard_stop
+# card_ca changed to another CA: alice's CA1 card is refused at login.
+vcard_start "$ZM_DIR/cardC1" --issuer "$CA1" || bail_out "card C1 not seen"
+with_card_ca "$CA2"
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: card_ca replaced by another CA: the card enrolled under the old one is refused at login"
+vcard_stop
+# Control: without card_ca the self-signed card works again.
+with_card_ca ""
+vcard_start "$ZM_DIR/cardS" || bail_out "card S not seen"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "card_ca unset again: adm1's card logs in (the refusal was the CA's)"
+vcard_stop
+
 stop_daemon_ok
 done_testing

@@ -23,6 +23,9 @@
  * Responses longer than 256 bytes are chained with 61 xx / GET RESPONSE.
  * --atr HEX replaces the answer to reset (say, an ID-only card behind an
  * ordinary ATR, to see that its UID is never asked for nor accepted).
+ * The card certificate is self-signed, or with --issuer CA issued by a
+ * test CA whose certificate (PEM, for card_ca) is CA and key CA.key, made
+ * on first use; --expired makes it one that expired yesterday.
  *
  * SIGUSR1 removes the card (closes the socket), SIGUSR2 inserts it again;
  * SIGTERM ends.  --log FILE appends one "> APDU" and one "< RESPONSE" line
@@ -37,7 +40,7 @@
  * usage: vcard --port PORT --state FILE
  *              [--profile piv|jpki|felica|mifare|none] [--alg ec|rsa]
  *              [--pin PIN] [--log FILE] [--pidfile FILE] [--hostile MODE]
- *              [--removed] [--atr HEX]
+ *              [--removed] [--atr HEX] [--issuer CA] [--expired]
  */
 #include <config.h>
 
@@ -63,6 +66,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define MAXMSG		4096
 #define CHUNK		256
@@ -115,6 +119,8 @@ struct card {
 	size_t		 pendlen, pendoff;
 	enum hostile	 hostile;
 	FILE		*log;
+	const char	*issuer;	/* test CA (PEM path), or self-signed */
+	int		 expired;
 };
 
 static volatile sig_atomic_t sig_remove, sig_insert, sig_term;
@@ -230,11 +236,77 @@ state_load(struct card *c)
 	return 0;
 }
 
+/* The test CA at path (certificate) and path.key, made if absent. */
+static void
+load_ca(const char *path, X509 **cert, EVP_PKEY **key)
+{
+	X509V3_CTX	 v3;
+	X509_EXTENSION	*ext;
+	X509_NAME	*n;
+	const char	*base;
+	char		 kpath[4200], tmp[4300], cn[60];
+	uint8_t		 rnd[2];
+	FILE		*f;
+
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+	if ((f = fopen(path, "r")) != NULL) {
+		*cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		if (*cert == NULL || (f = fopen(kpath, "r")) == NULL)
+			die("cannot read the CA");
+		*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+		if (*key == NULL)
+			die("cannot read the CA key");
+		return;
+	}
+	if ((*key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (*cert = X509_new()) == NULL)
+		die("CA generation");
+	X509_set_version(*cert, 2);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		die("RAND_bytes");
+	ASN1_INTEGER_set_uint64(X509_get_serialNumber(*cert),
+	    (uint64_t)rnd[0] << 16 | (uint64_t)rnd[1] << 8 | 1);
+	X509_gmtime_adj(X509_getm_notBefore(*cert), -86400L * 365 * 3);
+	X509_gmtime_adj(X509_getm_notAfter(*cert), 86400L * 3650);
+	X509_set_pubkey(*cert, *key);
+	n = X509_get_subject_name(*cert);
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	snprintf(cn, sizeof(cn), "zonemfa test CA %s", base);
+	if (X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const uint8_t *)cn, -1, -1, 0) != 1)
+		die("CA name");
+	X509_set_issuer_name(*cert, n);
+	X509V3_set_ctx(&v3, *cert, *cert, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	    "critical,CA:TRUE")) == NULL || X509_add_ext(*cert, ext, -1) != 1)
+		die("CA extension");
+	X509_EXTENSION_free(ext);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+	    "critical,keyCertSign,cRLSign")) == NULL ||
+	    X509_add_ext(*cert, ext, -1) != 1)
+		die("CA extension");
+	X509_EXTENSION_free(ext);
+	if (X509_sign(*cert, *key, EVP_sha256()) == 0)
+		die("X509_sign (CA)");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", kpath);
+	if ((f = fopen(tmp, "w")) == NULL || PEM_write_PrivateKey(f, *key,
+	    NULL, NULL, 0, NULL, NULL) != 1 || fclose(f) != 0 ||
+	    rename(tmp, kpath) != 0)
+		die("cannot write the CA key");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL || PEM_write_X509(f, *cert) != 1 ||
+	    fclose(f) != 0 || rename(tmp, path) != 0)
+		die("cannot write the CA certificate");
+}
+
 static void
 make_cert(struct card *c)
 {
-	X509		*x;
+	X509		*x, *ca = NULL;
 	X509_NAME	*n;
+	EVP_PKEY	*cakey = NULL;
 	char		 cn[80];
 	uint8_t		*p = NULL;
 	int		 i;
@@ -245,8 +317,13 @@ make_cert(struct card *c)
 	ASN1_INTEGER_set_uint64(X509_get_serialNumber(x),
 	    ((uint64_t)c->guid[0] << 24 | (uint64_t)c->guid[1] << 16 |
 	    (uint64_t)c->guid[2] << 8 | c->guid[3]) + 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650);
+	if (c->expired) {
+		X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 365 * 2);
+		X509_gmtime_adj(X509_getm_notAfter(x), -86400);
+	} else {
+		X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+		X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650);
+	}
 	X509_set_pubkey(x, c->key);
 	n = X509_get_subject_name(x);
 	i = snprintf(cn, sizeof(cn), "zonemfa test %s card %02x%02x%02x%02x",
@@ -256,9 +333,15 @@ make_cert(struct card *c)
 		die("cn");
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (uint8_t *)cn, -1,
 	    -1, 0);
-	X509_set_issuer_name(x, n);
-	if (X509_sign(x, c->key, EVP_sha256()) == 0)
+	if (c->issuer != NULL) {
+		load_ca(c->issuer, &ca, &cakey);
+		X509_set_issuer_name(x, X509_get_subject_name(ca));
+	} else
+		X509_set_issuer_name(x, n);
+	if (X509_sign(x, cakey != NULL ? cakey : c->key, EVP_sha256()) == 0)
 		die("X509_sign");
+	X509_free(ca);
+	EVP_PKEY_free(cakey);
 	if ((c->certlen = i2d_X509(x, &p)) <= 0)
 		die("i2d_X509");
 	c->cert = p;
@@ -937,6 +1020,8 @@ main(int argc, char **argv)
 		{ "hostile", required_argument, NULL, 'H' },
 		{ "removed", no_argument, NULL, 'r' },
 		{ "atr", required_argument, NULL, 'A' },
+		{ "issuer", required_argument, NULL, 'I' },
+		{ "expired", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct card c;
@@ -990,6 +1075,12 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			atr = optarg;
+			break;
+		case 'I':
+			c.issuer = optarg;
+			break;
+		case 'E':
+			c.expired = 1;
 			break;
 		default:
 			die("usage: vcard --port PORT --state FILE [...]");

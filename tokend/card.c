@@ -294,17 +294,22 @@ zm_card_login_apdus(const struct zm_card_login *l)
 	return l != NULL && l->card != NULL ? l->card->napdu : 0;
 }
 
-/* The user's active card tokens: the profiles wanted, and their keys. */
+/*
+ * The user's active card tokens: the profiles wanted, and their keys.
+ * With card_ca set, a card whose certificate (kept at enrolment) does not
+ * chain to it or has expired is left out and counted in *untrusted.
+ */
 static int
 load_keys(struct zm_tokend *d, const char *user, struct zm_card_login *l,
-    unsigned *want)
+    unsigned *want, unsigned *untrusted)
 {
 	struct zm_token	*t = NULL;
-	const uint8_t	*spki;
-	size_t		 n = 0, i, slen;
+	const uint8_t	*spki, *cert;
+	size_t		 n = 0, i, slen, clen;
 	int		 prof, key, r;
 
 	*want = 0;
+	*untrusted = 0;
 	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
 		return r;
 	for (i = 0; i < n && l->nkeys < sizeof(l->keys) / sizeof(l->keys[0]);
@@ -312,9 +317,19 @@ load_keys(struct zm_tokend *d, const char *user, struct zm_card_login *l,
 		if (t[i].kind != ZM_TOK_CARD || t[i].state != ZM_TS_ACTIVE)
 			continue;
 		if (zm_card_data_decode(t[i].data, t[i].data_len, &prof, &key,
-		    &spki, &slen) != 0 || zm_card_profile_by_id(prof) == NULL) {
+		    &spki, &slen, &cert, &clen) != 0 ||
+		    zm_card_profile_by_id(prof) == NULL) {
 			zm_err("card token %" PRId64 " of %s: bad data",
 			    t[i].id, user);
+			continue;
+		}
+		/* Enrolled before certificates were kept: cannot be checked. */
+		if (d->cfg->card_ca != NULL && (cert == NULL ||
+		    zm_card_cert_check(cert, clen, d->cfg->card_ca) != 0)) {
+			zm_warn("card token %" PRId64 " of %s: certificate "
+			    "does not chain to card_ca or expired", t[i].id,
+			    user);
+			(*untrusted)++;
 			continue;
 		}
 		if ((l->keys[l->nkeys].spki = malloc(slen)) == NULL) {
@@ -338,17 +353,17 @@ zm_card_login_start(struct zm_tokend *d, const char *user,
     struct zm_card_login **out, unsigned *left)
 {
 	struct zm_card_login	*l;
-	unsigned		 want = 0;
+	unsigned		 want = 0, untrusted = 0;
 	int			 r;
 
 	*out = NULL;
 	*left = ZM_PIN_LEFT_UNKNOWN;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ZM_ERR_NOMEM;
-	if ((r = load_keys(d, user, l, &want)) != 0)
+	if ((r = load_keys(d, user, l, &want, &untrusted)) != 0)
 		goto out;
 	if (want == 0) {
-		r = ZM_ERR_NOTFOUND;
+		r = untrusted > 0 ? ZM_ERR_UNTRUSTED : ZM_ERR_NOTFOUND;
 		goto out;
 	}
 	if ((r = zm_pcsc_open(NULL, want, &l->pcsc, &l->prof, &l->card)) != 0)

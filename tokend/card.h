@@ -115,11 +115,18 @@ int zm_card_cert_check(const uint8_t *cert, size_t n, const char *ca_file);
 int zm_card_sig_verify(const uint8_t *spki, size_t spki_len, int key,
     const uint8_t chal[ZM_CARD_CHAL_LEN], const uint8_t *sig,
     size_t siglen);
-/* The token data blob: u8 version 1 | u8 profile | u8 key | u16 len | SPKI. */
+/*
+ * The token data blob: u8 version | u8 profile | u8 key | u16 len | SPKI,
+ * and from version 2 u16 len | certificate (DER), kept so that card_ca
+ * is checked at every login without reading the card's certificate.
+ * Version 1 blobs decode with *cert NULL.
+ */
 int zm_card_data_encode(int profile, int key, const uint8_t *spki,
-    size_t spki_len, struct zm_buf *out);
+    size_t spki_len, const uint8_t *cert, size_t cert_len,
+    struct zm_buf *out);
 int zm_card_data_decode(const uint8_t *p, size_t n, int *profile, int *key,
-    const uint8_t **spki, size_t *spki_len);
+    const uint8_t **spki, size_t *spki_len, const uint8_t **cert,
+    size_t *cert_len);
 /* Hex of the certificate's serial number (the JPKI card ident). */
 int zm_card_cert_serial(const uint8_t *cert, size_t n, char *out,
     size_t outlen);
@@ -156,7 +163,9 @@ struct zm_card_login;
  * select it and query the PIN retry counter (*left, ZM_PIN_LEFT_UNKNOWN
  * when the card does not say).  ZM_ERR_NOTFOUND: no such card present;
  * ZM_ERR_UNAVAILABLE: pcscd cannot be reached; ZM_ERR_IDONLY,
- * ZM_ERR_UNSUPPORTED: only cards of no use are (zm_pcsc_open()).
+ * ZM_ERR_UNSUPPORTED: only cards of no use are (zm_pcsc_open());
+ * ZM_ERR_UNTRUSTED: card_ca is set and the certificate of every card of
+ * the user (kept at enrolment) fails it (no longer chains, or expired).
  */
 int zm_card_login_start(struct zm_tokend *d, const char *user,
     struct zm_card_login **out, unsigned *left);
