@@ -24,6 +24,9 @@ static const char *const names[ZM_ERR__MAX] = {
 	[ZM_ERR_REVOKED] = "token revoked or suspended",
 	[ZM_ERR_TIMEOUT] = "timed out",
 	[ZM_ERR_DENIED] = "verification failed",
+	[ZM_ERR_IDONLY] = "ID-only card (FeliCa IDm, MIFARE UID): not a proof",
+	[ZM_ERR_UNSUPPORTED] = "not a supported card (no PIV or JPKI application)",
+	[ZM_ERR_UNTRUSTED] = "card certificate does not chain to card_ca or expired",
 };
 
 const char *

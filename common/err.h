@@ -27,6 +27,9 @@ enum zm_err {
 	ZM_ERR_REVOKED,		/* token revoked, replaced or suspended */
 	ZM_ERR_TIMEOUT,
 	ZM_ERR_DENIED,		/* a proof did not verify */
+	ZM_ERR_IDONLY,		/* an ID-only card (FeliCa, MIFARE): no key, no proof */
+	ZM_ERR_UNSUPPORTED,	/* a card no profile knows (no PIV, no JPKI) */
+	ZM_ERR_UNTRUSTED,	/* certificate does not chain to card_ca, or expired */
 	ZM_ERR__MAX
 };
 

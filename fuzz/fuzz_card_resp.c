@@ -59,8 +59,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)zm_tlv_find(data, size, 0x53, &v, &len);
 	(void)zm_tlv_find(data, size, 0x5fc102, &v, &len);
 	(void)zm_der_len(data, size, &len);
+	(void)zm_card_atr_id_only(data, size);
 	(void)zm_card_split_sw(data, size, &dl, &sw);
-	(void)zm_card_data_decode(data, size, &prof, &key, &spki, &len);
+	(void)zm_card_data_decode(data, size, &prof, &key, &spki, &len, &v,
+	    &dl);
 	for (i = 0; i < 2; i++) {
 		zm_cur_init(&f.c, data, size);
 		memset(&card, 0, sizeof(card));

@@ -173,5 +173,125 @@ vcard_stop
 run_login mynumber alice "$(password alice)" ""
 expect_match '^auth: PAM_AUTH_ERR' "no card: refused"
 
+# ---- ID-only cards (R2): a FeliCa IDm or a MIFARE UID is never a proof.
+# The PC/SC Part 3 storage-card ATR gives them away: no APDU reaches them.
+for kind in felica mifare; do
+	vcard_start "$ZM_DIR/card-$kind" --profile "$kind" || bail_out "$kind card not seen"
+	n0=$(apdu_count)
+	run_login mynumber carol "$(password carol)" 1234
+	expect_match '^auth: PAM_AUTH_ERR' "R2: carol's login with only a $kind card in the reader is refused"
+	expect_match 'only offers an ID number' "R2: the login refusal says why: an ID-only card ($kind)"
+	card_enrol hd1 hd2 123456
+	expect_rc 1 "R2: a $kind card cannot be enrolled"
+	expect_match 'ID-only card cannot be used' "R2: the enrolment refusal says why: an ID-only card ($kind)"
+	check "R2: the $kind card's ID was never read (no APDU sent to it)" test "$(apdu_count)" -eq "$n0"
+	vcard_stop
+done
+check "R2 R15: the ID-only refusals are audited 'id-only card' (2 logins, 2 enrolments)" \
+    test "$(audit_count "$(jf reason 'id-only card')")" -eq 4
+# The same MIFARE card behind an ordinary contact ATR: it is connected to,
+# answers no SELECT and is refused as not supported; its UID (GET DATA FF
+# CA) is never asked for, so it cannot stand in for a proof.
+vcard_start "$ZM_DIR/card-mifare" --atr 3B8880015A4D504956000001FE ||
+    bail_out "mifare card (contact ATR) not seen"
+run_login mynumber carol "$(password carol)" 1234
+expect_match '^auth: PAM_AUTH_ERR' "R2: a card with no PIV/JPKI application is refused at login"
+check "R15: the login refusal is audited as not a supported card" \
+    test "$(audit_count "$(jf event auth)" "$(jf user carol)" 'not a supported card')" -eq 1
+card_enrol hd1 hd2 123456
+expect_rc 1 "R2: a card with no PIV/JPKI application cannot be enrolled"
+check "R15: the enrolment refusal is audited as not a supported card" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user hd2)" "$(jf reason 'not a supported card')")" -eq 1
+check "R2: no UID was ever asked for (no GET DATA FF CA in the APDU log)" \
+    test "$(grep -c '^> FFCA' "$ZM_DIR/apdu.log")" -eq 0
+run as_user hd1 zm_enroll list hd2
+expect_no_match 'card' "R2: nothing was bound to hd2 (no card token)"
+vcard_stop
+
+# ---- PIV RSA-2048 (R1 R2): the 256-byte challenge goes by command
+# chaining (CLA 10), the 264-byte answer comes back by GET RESPONSE.
+vcard_start "$ZM_DIR/cardR" --profile piv --alg rsa || bail_out "PIV RSA card not seen"
+card_enrol hd1 hd2 123456
+expect_rc 0 "R3: hd1 enrols a PIV RSA-2048 card for hd2"
+expect_match '\(card, piv [0-9a-f]{32}\)' "the PIV RSA card is enrolled with its card UUID"
+n0=$(apdu_count)
+run_login mynumber hd2 "$(password hd2)" 123456
+expect_match '^auth: PAM_SUCCESS' "R1 R2: PIV RSA-2048 login at mynumber succeeds"
+n1=$(apdu_count)
+apdus=$((n1 - n0))
+# SELECT, VERIFY (counter), VERIFY, GENERAL AUTHENTICATE x2, GET RESPONSE.
+check "a PIV RSA-2048 login takes $apdus APDUs (6: chaining + GET RESPONSE, no certificate re-read)" \
+    test "$apdus" -eq 6
+tail -n $((3 * apdus)) "$ZM_DIR/apdu.log" | grep -q '^> 1087079A'
+check "the login chains GENERAL AUTHENTICATE (CLA 10, RSA-2048 07, slot 9A)" test $? -eq 0
+tail -n $((3 * apdus)) "$ZM_DIR/apdu.log" | grep -q '^> 00C00000'
+check "the login fetches the signature with GET RESPONSE" test $? -eq 0
+vcard_stop
+vcard_start "$ZM_DIR/cardR" --hostile wrong-signature || bail_out "PIV RSA card (hostile) not seen"
+run_login mynumber hd2 "$(password hd2)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: a PIV RSA card whose signature does not verify is refused"
+vcard_stop
+run as_user hd1 zm_enroll unlock hd2
+
+# ---- card_ca (R2): the card certificate must chain to it and be valid,
+# at enrolment (read from the card) and at every login (the certificate
+# kept at enrolment: a login reads none).
+# with_card_ca [PEM]: restart the daemon with card_ca = PEM (none: unset).
+with_card_ca() {
+	stop_daemon
+	sed -i '/^card_ca = /d' "$ZM_CONF"
+	if [[ -n ${1:-} ]]; then
+		sed -i "s|^pcsc = yes\$|&\ncard_ca = $1|" "$ZM_CONF"
+	fi
+	start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+}
+CA1=$ZM_DIR/ca1.pem
+CA2=$ZM_DIR/ca2.pem
+vcard_start "$ZM_DIR/cardS" --profile piv --alg ec || bail_out "card S not seen"
+card_enrol hd1 adm1 123456
+expect_rc 0 "hd1 enrols adm1's self-signed PIV card while card_ca is unset"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "adm1's self-signed card logs in while card_ca is unset"
+vcard_stop
+# CA1 and CA2 are made by the first card that names them.
+vcard_start "$ZM_DIR/cardC1" --profile piv --alg ec --issuer "$CA1" || bail_out "card C1 not seen"
+with_card_ca "$CA1"
+run as_user hd1 zm_enroll unlock alice
+card_enrol hd1 alice 123456
+expect_rc 0 "R2: with card_ca set, a card issued by that CA is enrolled"
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_SUCCESS' "R2: with card_ca set, the card issued by it logs in"
+vcard_stop
+vcard_start "$ZM_DIR/cardS" || bail_out "card S not seen"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: card_ca set after enrolment: adm1's self-signed card is refused at login"
+check "R15: the login refusal is audited: the certificate does not chain to card_ca" \
+    test "$(audit_count "$(jf event auth)" "$(jf user adm1)" "$(jf result fail)" 'does not chain to card_ca')" -eq 1
+vcard_stop
+vcard_start "$ZM_DIR/cardO" --profile piv --alg ec --issuer "$CA2" || bail_out "card O not seen"
+card_enrol hd1 bob 123456
+expect_rc 1 "R2: a card issued by another CA is not enrolled"
+check "R15: the refusal is audited: does not chain to card_ca" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf reason 'certificate does not chain to card_ca or expired')")" -eq 1
+vcard_stop
+vcard_start "$ZM_DIR/cardE" --profile piv --alg ec --issuer "$CA1" --expired || bail_out "card E not seen"
+card_enrol hd1 bob 123456
+expect_rc 1 "R2: a card whose certificate (issued by card_ca) has expired is not enrolled"
+check "R15: the expired certificate's refusal is audited" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user bob)" "$(jf reason 'certificate does not chain to card_ca or expired')")" -eq 2
+vcard_stop
+# card_ca changed to another CA: alice's CA1 card is refused at login.
+vcard_start "$ZM_DIR/cardC1" --issuer "$CA1" || bail_out "card C1 not seen"
+with_card_ca "$CA2"
+run_login mynumber alice "$(password alice)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "R2: card_ca replaced by another CA: the card enrolled under the old one is refused at login"
+vcard_stop
+# Control: without card_ca the self-signed card works again.
+with_card_ca ""
+vcard_start "$ZM_DIR/cardS" || bail_out "card S not seen"
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "card_ca unset again: adm1's card logs in (the refusal was the CA's)"
+vcard_stop
+
 stop_daemon_ok
 done_testing

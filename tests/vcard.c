@@ -15,7 +15,17 @@
  *         certificate (READ BINARY), EF 0018 PIN (4 digits, 3 tries), EF
  *         0017 key, COMPUTE DIGITAL SIGNATURE 80 2A 00 80 over a DigestInfo
  *         (RSA-2048 PKCS#1 v1.5)
+ *   felica, mifare  ID-only cards as a contactless reader shows them (PC/SC
+ *         Part 3 storage-card ATR 3B 8F 80 01 80 4F 0C A0 00 00 03 06 SS NN
+ *         NN 00 00 00 00 TCK): they answer only GET DATA UID (FF CA 00 00
+ *         00) with their IDm / UID; no application, no key
+ *   none  an ISO card with no PIV or JPKI application (SELECT: 6A 82)
  * Responses longer than 256 bytes are chained with 61 xx / GET RESPONSE.
+ * --atr HEX replaces the answer to reset (say, an ID-only card behind an
+ * ordinary ATR, to see that its UID is never asked for nor accepted).
+ * The card certificate is self-signed, or with --issuer CA issued by a
+ * test CA whose certificate (PEM, for card_ca) is CA and key CA.key, made
+ * on first use; --expired makes it one that expired yesterday.
  *
  * SIGUSR1 removes the card (closes the socket), SIGUSR2 inserts it again;
  * SIGTERM ends.  --log FILE appends one "> APDU" and one "< RESPONSE" line
@@ -27,9 +37,10 @@
  *   bad-sw           the data followed by 6F 00
  *   oversized        a response far over any sane size
  *
- * usage: vcard --port PORT --state FILE [--profile piv|jpki] [--alg ec|rsa]
+ * usage: vcard --port PORT --state FILE
+ *              [--profile piv|jpki|felica|mifare|none] [--alg ec|rsa]
  *              [--pin PIN] [--log FILE] [--pidfile FILE] [--hostile MODE]
- *              [--removed]
+ *              [--removed] [--atr HEX] [--issuer CA] [--expired]
  */
 #include <config.h>
 
@@ -55,6 +66,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #define MAXMSG		4096
 #define CHUNK		256
@@ -71,10 +83,25 @@ static const uint8_t atr_piv[] = { 0x3b, 0x88, 0x80, 0x01, 'Z', 'M', 'P',
     'I', 'V', 0x00, 0x00, 0x01, 0x7e };
 static const uint8_t atr_jpki[] = { 0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31,
     0xfe, 0x45, 0x14 };
+/* PC/SC Part 3 storage cards: SS 11 / NN 00 3B FeliCa, SS 03 / 00 01 MIFARE
+ * Classic 1K; the last byte (TCK) is computed in card_atr(). */
+static const uint8_t atr_felica[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
+    0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06, 0x11, 0x00, 0x3b, 0x00, 0x00, 0x00,
+    0x00, 0x00 };
+static const uint8_t atr_mifare[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
+    0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,
+    0x00, 0x00 };
+static const uint8_t atr_none[] = { 0x3b, 0x88, 0x80, 0x01, 'Z', 'M', 'N',
+    'O', 'N', 'E', 0x00, 0x00, 0x7f };
+
+enum kind { K_APP, K_FELICA, K_MIFARE, K_NONE };
 
 struct card {
 	int		 jpki;
+	enum kind	 kind;		/* K_APP: piv or jpki */
 	int		 rsa;
+	uint8_t		 atr[36];
+	size_t		 atrlen;
 	char		 state[4096];
 	char		 pin[16];
 	unsigned	 tries;
@@ -92,6 +119,8 @@ struct card {
 	size_t		 pendlen, pendoff;
 	enum hostile	 hostile;
 	FILE		*log;
+	const char	*issuer;	/* test CA (PEM path), or self-signed */
+	int		 expired;
 };
 
 static volatile sig_atomic_t sig_remove, sig_insert, sig_term;
@@ -130,6 +159,33 @@ hex(FILE *f, const uint8_t *p, size_t n)
 
 /* ---- state ---- */
 
+static const char *
+kind_name(const struct card *c)
+{
+	switch (c->kind) {
+	case K_FELICA:	return "felica";
+	case K_MIFARE:	return "mifare";
+	case K_NONE:	return "none";
+	default:	return c->jpki ? "jpki" : "piv";
+	}
+}
+
+static void
+set_kind(struct card *c, const char *profile)
+{
+	c->jpki = strcmp(profile, "jpki") == 0;
+	if (strcmp(profile, "felica") == 0)
+		c->kind = K_FELICA;
+	else if (strcmp(profile, "mifare") == 0)
+		c->kind = K_MIFARE;
+	else if (strcmp(profile, "none") == 0)
+		c->kind = K_NONE;
+	else if (c->jpki || strcmp(profile, "piv") == 0)
+		c->kind = K_APP;
+	else
+		die("unknown profile");
+}
+
 static void
 state_save(const struct card *c)
 {
@@ -141,7 +197,7 @@ state_save(const struct card *c)
 	if ((f = fopen(tmp, "w")) == NULL)
 		die("cannot write the state file");
 	fprintf(f, "profile %s\nalg %s\npin %s\ntries %u\nguid ",
-	    c->jpki ? "jpki" : "piv", c->rsa ? "rsa" : "ec", c->pin, c->tries);
+	    kind_name(c), c->rsa ? "rsa" : "ec", c->pin, c->tries);
 	for (i = 0; i < 16; i++)
 		fprintf(f, "%02x", c->guid[i]);
 	fprintf(f, "\n");
@@ -161,7 +217,7 @@ state_load(struct card *c)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "profile %15s", prof) == 1)
-			c->jpki = strcmp(prof, "jpki") == 0;
+			set_kind(c, prof);
 		else if (sscanf(line, "alg %15s", alg) == 1)
 			c->rsa = strcmp(alg, "rsa") == 0;
 		else if (sscanf(line, "pin %15s", c->pin) == 1)
@@ -180,11 +236,77 @@ state_load(struct card *c)
 	return 0;
 }
 
+/* The test CA at path (certificate) and path.key, made if absent. */
+static void
+load_ca(const char *path, X509 **cert, EVP_PKEY **key)
+{
+	X509V3_CTX	 v3;
+	X509_EXTENSION	*ext;
+	X509_NAME	*n;
+	const char	*base;
+	char		 kpath[4200], tmp[4300], cn[60];
+	uint8_t		 rnd[2];
+	FILE		*f;
+
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+	if ((f = fopen(path, "r")) != NULL) {
+		*cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		if (*cert == NULL || (f = fopen(kpath, "r")) == NULL)
+			die("cannot read the CA");
+		*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+		if (*key == NULL)
+			die("cannot read the CA key");
+		return;
+	}
+	if ((*key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (*cert = X509_new()) == NULL)
+		die("CA generation");
+	X509_set_version(*cert, 2);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		die("RAND_bytes");
+	ASN1_INTEGER_set_uint64(X509_get_serialNumber(*cert),
+	    (uint64_t)rnd[0] << 16 | (uint64_t)rnd[1] << 8 | 1);
+	X509_gmtime_adj(X509_getm_notBefore(*cert), -86400L * 365 * 3);
+	X509_gmtime_adj(X509_getm_notAfter(*cert), 86400L * 3650);
+	X509_set_pubkey(*cert, *key);
+	n = X509_get_subject_name(*cert);
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	snprintf(cn, sizeof(cn), "zonemfa test CA %s", base);
+	if (X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const uint8_t *)cn, -1, -1, 0) != 1)
+		die("CA name");
+	X509_set_issuer_name(*cert, n);
+	X509V3_set_ctx(&v3, *cert, *cert, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	    "critical,CA:TRUE")) == NULL || X509_add_ext(*cert, ext, -1) != 1)
+		die("CA extension");
+	X509_EXTENSION_free(ext);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+	    "critical,keyCertSign,cRLSign")) == NULL ||
+	    X509_add_ext(*cert, ext, -1) != 1)
+		die("CA extension");
+	X509_EXTENSION_free(ext);
+	if (X509_sign(*cert, *key, EVP_sha256()) == 0)
+		die("X509_sign (CA)");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", kpath);
+	if ((f = fopen(tmp, "w")) == NULL || PEM_write_PrivateKey(f, *key,
+	    NULL, NULL, 0, NULL, NULL) != 1 || fclose(f) != 0 ||
+	    rename(tmp, kpath) != 0)
+		die("cannot write the CA key");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL || PEM_write_X509(f, *cert) != 1 ||
+	    fclose(f) != 0 || rename(tmp, path) != 0)
+		die("cannot write the CA certificate");
+}
+
 static void
 make_cert(struct card *c)
 {
-	X509		*x;
+	X509		*x, *ca = NULL;
 	X509_NAME	*n;
+	EVP_PKEY	*cakey = NULL;
 	char		 cn[80];
 	uint8_t		*p = NULL;
 	int		 i;
@@ -195,8 +317,13 @@ make_cert(struct card *c)
 	ASN1_INTEGER_set_uint64(X509_get_serialNumber(x),
 	    ((uint64_t)c->guid[0] << 24 | (uint64_t)c->guid[1] << 16 |
 	    (uint64_t)c->guid[2] << 8 | c->guid[3]) + 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650);
+	if (c->expired) {
+		X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 365 * 2);
+		X509_gmtime_adj(X509_getm_notAfter(x), -86400);
+	} else {
+		X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+		X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650);
+	}
 	X509_set_pubkey(x, c->key);
 	n = X509_get_subject_name(x);
 	i = snprintf(cn, sizeof(cn), "zonemfa test %s card %02x%02x%02x%02x",
@@ -206,9 +333,15 @@ make_cert(struct card *c)
 		die("cn");
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (uint8_t *)cn, -1,
 	    -1, 0);
-	X509_set_issuer_name(x, n);
-	if (X509_sign(x, c->key, EVP_sha256()) == 0)
+	if (c->issuer != NULL) {
+		load_ca(c->issuer, &ca, &cakey);
+		X509_set_issuer_name(x, X509_get_subject_name(ca));
+	} else
+		X509_set_issuer_name(x, n);
+	if (X509_sign(x, cakey != NULL ? cakey : c->key, EVP_sha256()) == 0)
 		die("X509_sign");
+	X509_free(ca);
+	EVP_PKEY_free(cakey);
 	if ((c->certlen = i2d_X509(x, &p)) <= 0)
 		die("i2d_X509");
 	c->cert = p;
@@ -224,7 +357,7 @@ card_init(struct card *c, const char *profile, const char *alg,
 
 	snprintf(kpath, sizeof(kpath), "%s.key", c->state);
 	if (state_load(c) != 0) {
-		c->jpki = profile != NULL && strcmp(profile, "jpki") == 0;
+		set_kind(c, profile != NULL ? profile : "piv");
 		c->rsa = c->jpki || (alg != NULL && strcmp(alg, "rsa") == 0);
 		snprintf(c->pin, sizeof(c->pin), "%s",
 		    pin != NULL ? pin : c->jpki ? "1234" : "123456");
@@ -248,6 +381,45 @@ card_init(struct card *c, const char *profile, const char *alg,
 		fclose(f);
 	}
 	make_cert(c);
+}
+
+/* The answer to reset: the profile's, or --atr HEX. */
+static void
+card_atr(struct card *c, const char *hexatr)
+{
+	const uint8_t	*a;
+	size_t		 n, i;
+	unsigned	 v;
+
+	if (hexatr != NULL) {
+		n = strlen(hexatr);
+		if (n < 4 || n % 2 != 0 || n / 2 > sizeof(c->atr))
+			die("bad --atr");
+		for (i = 0; i < n / 2; i++) {
+			if (sscanf(hexatr + 2 * i, "%2x", &v) != 1)
+				die("bad --atr");
+			c->atr[i] = (uint8_t)v;
+		}
+		c->atrlen = n / 2;
+		return;
+	}
+	switch (c->kind) {
+	case K_FELICA:	a = atr_felica; n = sizeof(atr_felica); break;
+	case K_MIFARE:	a = atr_mifare; n = sizeof(atr_mifare); break;
+	case K_NONE:	a = atr_none; n = sizeof(atr_none); break;
+	default:
+		a = c->jpki ? atr_jpki : atr_piv;
+		n = c->jpki ? sizeof(atr_jpki) : sizeof(atr_piv);
+		break;
+	}
+	memcpy(c->atr, a, n);
+	c->atrlen = n;
+	if (c->kind != K_APP) {
+		/* TCK: the XOR of T0 .. the last historical byte. */
+		c->atr[n - 1] = 0;
+		for (i = 1; i < n - 1; i++)
+			c->atr[n - 1] ^= c->atr[i];
+	}
 }
 
 /* ---- responses ---- */
@@ -602,6 +774,19 @@ apdu(struct card *c, const uint8_t *a, size_t n, struct rsp *r)
 	}
 	if (ins != 0xc0)
 		c->pendlen = c->pendoff = 0;
+	if (c->kind != K_APP) {
+		/* PC/SC Part 3 GET DATA: the UID (IDm), the card's only data. */
+		if ((c->kind == K_FELICA || c->kind == K_MIFARE) &&
+		    cla == 0xff && ins == 0xca && p1 == 0x00 && p2 == 0x00 &&
+		    lc == 0) {
+			put(r, c->guid, c->kind == K_FELICA ? 8 : 4);
+			put_sw(r, 0x9000);
+		} else if (ins == 0xa4)
+			put_sw(r, 0x6a82);
+		else
+			put_sw(r, c->kind == K_NONE ? 0x6d00 : 0x6a81);
+		return;
+	}
 	if (ins == 0xa4 && p1 == 0x04) {
 		c->app = APP_NONE;
 		c->ef = 0;
@@ -776,9 +961,7 @@ serve_one(struct card *c, int fd)
 			c->chainlen = c->pendlen = c->pendoff = 0;
 			return 0;
 		case 0x04:
-			return c->jpki ? write_msg(fd, atr_jpki,
-			    sizeof(atr_jpki)) : write_msg(fd, atr_piv,
-			    sizeof(atr_piv));
+			return write_msg(fd, c->atr, c->atrlen);
 		default:
 			return 0;
 		}
@@ -836,11 +1019,14 @@ main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'i' },
 		{ "hostile", required_argument, NULL, 'H' },
 		{ "removed", no_argument, NULL, 'r' },
+		{ "atr", required_argument, NULL, 'A' },
+		{ "issuer", required_argument, NULL, 'I' },
+		{ "expired", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct card c;
 	const char	*profile = NULL, *alg = NULL, *pin = NULL;
-	const char	*pidfile = NULL;
+	const char	*pidfile = NULL, *atr = NULL;
 	struct sigaction sa;
 	struct pollfd	 pfd[2];
 	char		 drain[64];
@@ -887,6 +1073,15 @@ main(int argc, char **argv)
 		case 'r':
 			inserted = 0;
 			break;
+		case 'A':
+			atr = optarg;
+			break;
+		case 'I':
+			c.issuer = optarg;
+			break;
+		case 'E':
+			c.expired = 1;
+			break;
 		default:
 			die("usage: vcard --port PORT --state FILE [...]");
 		}
@@ -894,6 +1089,7 @@ main(int argc, char **argv)
 	if (port <= 0 || port > 65535 || c.state[0] == '\0')
 		die("usage: vcard --port PORT --state FILE [...]");
 	card_init(&c, profile, alg, pin);
+	card_atr(&c, atr);
 	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
 		die("pipe");
 	memset(&sa, 0, sizeof(sa));

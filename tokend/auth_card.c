@@ -92,8 +92,11 @@ zm_auth_card_prompt(struct zm_tokend *d, struct zm_auth *a,
 		goto out;
 	}
 	if (v != 0) {
-		zm_auth_aud(d, a, z, "fail", "card error", 0, zm_strerror(v));
+		/* An ID-only card is refused saying why (R2). */
+		zm_auth_aud(d, a, z, "fail", v == ZM_ERR_IDONLY ?
+		    "id-only card" : "card error", 0, zm_strerror(v));
 		r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+		    v == ZM_ERR_IDONLY ? ZM_MSG_CARD_ID_ONLY :
 		    ZM_MSG_CARD_REFUSED);
 		goto out;
 	}

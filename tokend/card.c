@@ -133,14 +133,38 @@ where_get(struct zm_pcsc *p, const char *name)
 	}
 }
 
-/* Connect to reader and select one of the wanted profiles. */
+/* What the readers hold, to say why when no wanted card answers. */
+#define SEEN_IDONLY		0x1	/* a storage card: an ID, no key */
+#define SEEN_UNSUPPORTED	0x2	/* a card no profile selects */
+#define SEEN_OTHER		0x4	/* a card of a profile not wanted */
+
+/*
+ * Connect to reader and select one of the wanted profiles.  An ID-only
+ * card (by its ATR) is never connected to: nothing it answers would be
+ * a proof.  When no wanted profile selects, the others are tried only
+ * to tell an unsupported card from one of another profile (*seen).
+ */
 static int
 try_reader(struct zm_pcsc *p, const char *name, unsigned want,
-    const struct zm_card_profile **prof)
+    const struct zm_card_profile **prof, unsigned *seen)
 {
-	size_t	i;
-	int	r;
+	SCARD_READERSTATE rs;
+	const char	*idonly;
+	size_t		 i;
+	int		 r, other = 0;
 
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = name;
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(p->ctx, 0, &rs, 1) != SCARD_S_SUCCESS ||
+	    (rs.dwEventState & SCARD_STATE_PRESENT) == 0)
+		return ZM_ERR_NOTFOUND;
+	if (rs.cbAtr <= sizeof(rs.rgbAtr) &&
+	    (idonly = zm_card_atr_id_only(rs.rgbAtr, rs.cbAtr)) != NULL) {
+		zm_info("%s: %s: an ID-only card, refused", name, idonly);
+		*seen |= SEEN_IDONLY;
+		return ZM_ERR_NOTFOUND;
+	}
 	if (SCardConnect(p->ctx, name, SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->h, &p->proto) !=
 	    SCARD_S_SUCCESS)
@@ -159,8 +183,14 @@ try_reader(struct zm_pcsc *p, const char *name, unsigned want,
 			return ZM_OK;
 		}
 		if (r == ZM_ERR_UNAVAILABLE)
-			break;
+			goto out;
 	}
+	for (i = 0; want != 0 && zm_card_profiles[i] != NULL && !other; i++)
+		if ((want & (1u << zm_card_profiles[i]->id)) == 0 &&
+		    zm_card_profiles[i]->select(&p->card) == ZM_OK)
+			other = 1;
+	*seen |= other ? SEEN_OTHER : SEEN_UNSUPPORTED;
+ out:
 	(void)SCardDisconnect(p->h, SCARD_LEAVE_CARD);
 	p->connected = 0;
 	return ZM_ERR_NOTFOUND;
@@ -174,6 +204,7 @@ zm_pcsc_open(const char *reader, unsigned want, struct zm_pcsc **out,
 	char		*names = NULL, *n;
 	DWORD		 len = SCARD_AUTOALLOCATE;
 	LONG		 rv;
+	unsigned	 seen = 0;
 	int		 r = ZM_ERR_NOTFOUND;
 
 	*out = NULL;
@@ -196,8 +227,15 @@ zm_pcsc_open(const char *reader, unsigned want, struct zm_pcsc **out,
 	for (n = names; *n != '\0'; n += strlen(n) + 1) {
 		if (reader != NULL && strstr(n, reader) == NULL)
 			continue;
-		if ((r = try_reader(p, n, want, prof)) == ZM_OK)
+		if ((r = try_reader(p, n, want, prof, &seen)) == ZM_OK)
 			break;
+	}
+	/* No wanted card: say why when every card there is of no use. */
+	if (r == ZM_ERR_NOTFOUND && (seen & SEEN_OTHER) == 0) {
+		if (seen & SEEN_UNSUPPORTED)
+			r = ZM_ERR_UNSUPPORTED;
+		else if (seen & SEEN_IDONLY)
+			r = ZM_ERR_IDONLY;
 	}
  out:
 	if (names != NULL)
@@ -256,17 +294,22 @@ zm_card_login_apdus(const struct zm_card_login *l)
 	return l != NULL && l->card != NULL ? l->card->napdu : 0;
 }
 
-/* The user's active card tokens: the profiles wanted, and their keys. */
+/*
+ * The user's active card tokens: the profiles wanted, and their keys.
+ * With card_ca set, a card whose certificate (kept at enrolment) does not
+ * chain to it or has expired is left out and counted in *untrusted.
+ */
 static int
 load_keys(struct zm_tokend *d, const char *user, struct zm_card_login *l,
-    unsigned *want)
+    unsigned *want, unsigned *untrusted)
 {
 	struct zm_token	*t = NULL;
-	const uint8_t	*spki;
-	size_t		 n = 0, i, slen;
+	const uint8_t	*spki, *cert;
+	size_t		 n = 0, i, slen, clen;
 	int		 prof, key, r;
 
 	*want = 0;
+	*untrusted = 0;
 	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
 		return r;
 	for (i = 0; i < n && l->nkeys < sizeof(l->keys) / sizeof(l->keys[0]);
@@ -274,9 +317,19 @@ load_keys(struct zm_tokend *d, const char *user, struct zm_card_login *l,
 		if (t[i].kind != ZM_TOK_CARD || t[i].state != ZM_TS_ACTIVE)
 			continue;
 		if (zm_card_data_decode(t[i].data, t[i].data_len, &prof, &key,
-		    &spki, &slen) != 0 || zm_card_profile_by_id(prof) == NULL) {
+		    &spki, &slen, &cert, &clen) != 0 ||
+		    zm_card_profile_by_id(prof) == NULL) {
 			zm_err("card token %" PRId64 " of %s: bad data",
 			    t[i].id, user);
+			continue;
+		}
+		/* Enrolled before certificates were kept: cannot be checked. */
+		if (d->cfg->card_ca != NULL && (cert == NULL ||
+		    zm_card_cert_check(cert, clen, d->cfg->card_ca) != 0)) {
+			zm_warn("card token %" PRId64 " of %s: certificate "
+			    "does not chain to card_ca or expired", t[i].id,
+			    user);
+			(*untrusted)++;
 			continue;
 		}
 		if ((l->keys[l->nkeys].spki = malloc(slen)) == NULL) {
@@ -300,17 +353,17 @@ zm_card_login_start(struct zm_tokend *d, const char *user,
     struct zm_card_login **out, unsigned *left)
 {
 	struct zm_card_login	*l;
-	unsigned		 want = 0;
+	unsigned		 want = 0, untrusted = 0;
 	int			 r;
 
 	*out = NULL;
 	*left = ZM_PIN_LEFT_UNKNOWN;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ZM_ERR_NOMEM;
-	if ((r = load_keys(d, user, l, &want)) != 0)
+	if ((r = load_keys(d, user, l, &want, &untrusted)) != 0)
 		goto out;
 	if (want == 0) {
-		r = ZM_ERR_NOTFOUND;
+		r = untrusted > 0 ? ZM_ERR_UNTRUSTED : ZM_ERR_NOTFOUND;
 		goto out;
 	}
 	if ((r = zm_pcsc_open(NULL, want, &l->pcsc, &l->prof, &l->card)) != 0)

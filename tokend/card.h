@@ -95,6 +95,11 @@ int zm_tlv_find(const uint8_t *p, size_t n, unsigned tag,
     const uint8_t **val, size_t *len);
 /* Length of a DER SEQUENCE from its first bytes (header included). */
 int zm_der_len(const uint8_t *p, size_t n, size_t *total);
+/*
+ * An ATR of a PC/SC Part 3 storage card (MIFARE, FeliCa: an ID, no key):
+ * its name ("FeliCa", "MIFARE Classic 1K", "storage card"), else NULL.
+ */
+const char *zm_card_atr_id_only(const uint8_t *atr, size_t n);
 
 /* ---- card_key.c: keys, signatures, the token data blob ---- */
 
@@ -110,11 +115,18 @@ int zm_card_cert_check(const uint8_t *cert, size_t n, const char *ca_file);
 int zm_card_sig_verify(const uint8_t *spki, size_t spki_len, int key,
     const uint8_t chal[ZM_CARD_CHAL_LEN], const uint8_t *sig,
     size_t siglen);
-/* The token data blob: u8 version 1 | u8 profile | u8 key | u16 len | SPKI. */
+/*
+ * The token data blob: u8 version | u8 profile | u8 key | u16 len | SPKI,
+ * and from version 2 u16 len | certificate (DER), kept so that card_ca
+ * is checked at every login without reading the card's certificate.
+ * Version 1 blobs decode with *cert NULL.
+ */
 int zm_card_data_encode(int profile, int key, const uint8_t *spki,
-    size_t spki_len, struct zm_buf *out);
+    size_t spki_len, const uint8_t *cert, size_t cert_len,
+    struct zm_buf *out);
 int zm_card_data_decode(const uint8_t *p, size_t n, int *profile, int *key,
-    const uint8_t **spki, size_t *spki_len);
+    const uint8_t **spki, size_t *spki_len, const uint8_t **cert,
+    size_t *cert_len);
 /* Hex of the certificate's serial number (the JPKI card ident). */
 int zm_card_cert_serial(const uint8_t *cert, size_t n, char *out,
     size_t outlen);
@@ -131,7 +143,9 @@ struct zm_card_where;
  * Establish a context and connect to the first reader (or the one whose
  * name contains reader) with a card that one of the wanted profiles
  * (mask of 1 << id; 0: any) selects.  ZM_ERR_UNAVAILABLE: no pcscd;
- * ZM_ERR_NOTFOUND: no such card.
+ * ZM_ERR_NOTFOUND: no such card.  When no card of another profile is
+ * there either: ZM_ERR_UNSUPPORTED if a card answers no profile's
+ * SELECT, else ZM_ERR_IDONLY if an ID-only card (by its ATR) is present.
  */
 int zm_pcsc_open(const char *reader, unsigned want, struct zm_pcsc **out,
     const struct zm_card_profile **prof, struct zm_card **card);
@@ -148,7 +162,10 @@ struct zm_card_login;
  * Connect to a card of a profile the user has an active card token of,
  * select it and query the PIN retry counter (*left, ZM_PIN_LEFT_UNKNOWN
  * when the card does not say).  ZM_ERR_NOTFOUND: no such card present;
- * ZM_ERR_UNAVAILABLE: pcscd cannot be reached.
+ * ZM_ERR_UNAVAILABLE: pcscd cannot be reached; ZM_ERR_IDONLY,
+ * ZM_ERR_UNSUPPORTED: only cards of no use are (zm_pcsc_open());
+ * ZM_ERR_UNTRUSTED: card_ca is set and the certificate of every card of
+ * the user (kept at enrolment) fails it (no longer chains, or expired).
  */
 int zm_card_login_start(struct zm_tokend *d, const char *user,
     struct zm_card_login **out, unsigned *left);

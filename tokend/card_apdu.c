@@ -187,3 +187,62 @@ zm_der_len(const uint8_t *p, size_t n, size_t *total)
 	*total = (n - c.left) + len;
 	return ZM_OK;
 }
+
+/*
+ * PC/SC Part 3 storage cards (MIFARE, FeliCa, ...): a contactless reader
+ * gives them the ATR 3B 8F 80 01 80 4F 0C A0 00 00 03 06 SS NN NN 00 00
+ * 00 00 TCK, the historical bytes naming the PC/SC workgroup's RID, the
+ * standard SS and the card NN NN.  Such a card has an ID (UID, IDm) and
+ * memory, no key: nothing it says is a proof.
+ */
+static const struct {
+	uint16_t	 nn;
+	const char	*name;
+} storage_names[] = {
+	{ 0x0001, "MIFARE Classic 1K" },
+	{ 0x0002, "MIFARE Classic 4K" },
+	{ 0x0003, "MIFARE Ultralight" },
+	{ 0x0026, "MIFARE Mini" },
+	{ 0x003a, "MIFARE Ultralight C" },
+	{ 0x003b, "FeliCa" },
+};
+
+const char *
+zm_card_atr_id_only(const uint8_t *atr, size_t n)
+{
+	static const uint8_t rid[] = { 0xa0, 0x00, 0x00, 0x03, 0x06 };
+	struct zm_cur	 c;
+	const uint8_t	*h;
+	uint8_t		 ts, t0, td, y, k;
+	size_t		 i, skip;
+	uint16_t	 nn;
+
+	zm_cur_init(&c, atr, n);
+	if (zm_cur_get_u8(&c, &ts) != 0 || zm_cur_get_u8(&c, &t0) != 0)
+		return NULL;
+	k = t0 & 0x0f;
+	y = t0 >> 4;
+	/* Interface bytes: TA/TB/TC by the bits of Y, TD chains on. */
+	for (;;) {
+		skip = (size_t)((y & 1) + (y >> 1 & 1) + (y >> 2 & 1));
+		if (zm_cur_take(&c, &h, skip) != 0)
+			return NULL;
+		if ((y & 0x08) == 0)
+			break;
+		if (zm_cur_get_u8(&c, &td) != 0)
+			return NULL;
+		y = td >> 4;
+	}
+	if (zm_cur_take(&c, &h, k) != 0)
+		return NULL;
+	/* 80 | 4F len RID SS NN NN ... */
+	if (k < 3 + sizeof(rid) + 3 || h[0] != 0x80 || h[1] != 0x4f ||
+	    h[2] < sizeof(rid) + 3 || h[2] > k - 3 ||
+	    memcmp(h + 3, rid, sizeof(rid)) != 0)
+		return NULL;
+	nn = (uint16_t)(h[3 + sizeof(rid) + 1] << 8 | h[3 + sizeof(rid) + 2]);
+	for (i = 0; i < sizeof(storage_names) / sizeof(storage_names[0]); i++)
+		if (storage_names[i].nn == nn)
+			return storage_names[i].name;
+	return "storage card";
+}

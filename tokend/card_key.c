@@ -16,7 +16,8 @@
 #include "card.h"
 #include "err.h"
 
-#define DATA_VERSION	1
+#define DATA_VERSION_SPKI	1	/* the key only */
+#define DATA_VERSION	2	/* the key and the certificate */
 
 static X509 *
 cert_parse(const uint8_t *cert, size_t n)
@@ -165,39 +166,52 @@ zm_card_sig_verify(const uint8_t *spki, size_t spki_len, int key,
 
 int
 zm_card_data_encode(int profile, int key, const uint8_t *spki,
-    size_t spki_len, struct zm_buf *out)
+    size_t spki_len, const uint8_t *cert, size_t cert_len,
+    struct zm_buf *out)
 {
 	int r;
 
-	if (spki_len == 0 || spki_len > ZM_CARD_SPKI_MAX)
+	if (spki_len == 0 || spki_len > ZM_CARD_SPKI_MAX || cert == NULL ||
+	    cert_len == 0 || cert_len > ZM_CARD_CERT_MAX)
 		return ZM_ERR_INVALID;
 	if ((r = zm_buf_put_u8(out, DATA_VERSION)) != 0 ||
 	    (r = zm_buf_put_u8(out, (uint8_t)profile)) != 0 ||
 	    (r = zm_buf_put_u8(out, (uint8_t)key)) != 0 ||
 	    (r = zm_buf_put_u16(out, (uint16_t)spki_len)) != 0 ||
-	    (r = zm_buf_put(out, spki, spki_len)) != 0)
+	    (r = zm_buf_put(out, spki, spki_len)) != 0 ||
+	    (r = zm_buf_put_u16(out, (uint16_t)cert_len)) != 0 ||
+	    (r = zm_buf_put(out, cert, cert_len)) != 0)
 		return r;
 	return ZM_OK;
 }
 
 int
 zm_card_data_decode(const uint8_t *p, size_t n, int *profile, int *key,
-    const uint8_t **spki, size_t *spki_len)
+    const uint8_t **spki, size_t *spki_len, const uint8_t **cert,
+    size_t *cert_len)
 {
 	struct zm_cur	c;
 	uint8_t		v, pr, k;
-	uint16_t	len;
+	uint16_t	len, clen = 0;
 
+	*cert = NULL;
 	zm_cur_init(&c, p, n);
-	if (zm_cur_get_u8(&c, &v) != 0 || v != DATA_VERSION ||
+	if (zm_cur_get_u8(&c, &v) != 0 ||
+	    (v != DATA_VERSION && v != DATA_VERSION_SPKI) ||
 	    zm_cur_get_u8(&c, &pr) != 0 || zm_cur_get_u8(&c, &k) != 0 ||
 	    zm_cur_get_u16(&c, &len) != 0 || len == 0 ||
-	    len > ZM_CARD_SPKI_MAX || zm_cur_take(&c, spki, len) != 0 ||
-	    c.left != 0)
+	    len > ZM_CARD_SPKI_MAX || zm_cur_take(&c, spki, len) != 0)
+		return ZM_ERR_INVALID;
+	if (v == DATA_VERSION && (zm_cur_get_u16(&c, &clen) != 0 ||
+	    clen == 0 || clen > ZM_CARD_CERT_MAX ||
+	    zm_cur_take(&c, cert, clen) != 0))
+		return ZM_ERR_INVALID;
+	if (c.left != 0)
 		return ZM_ERR_INVALID;
 	*profile = pr;
 	*key = k;
 	*spki_len = len;
+	*cert_len = clen;
 	return ZM_OK;
 }
 

@@ -108,30 +108,32 @@ parse(const struct zm_peer *peer, const struct zm_msg *req, struct enrol *e)
 	return ZM_OK;
 }
 
-/* The card proves PIN and key; fills spki/key.  Replies on refusal (1). */
+/*
+ * The card proves PIN and key; fills cert/spki/key.  Replies on refusal
+ * (1).
+ */
 static int
 prove(struct zm_tokend *d, const struct zm_peer *peer, struct enrol *e,
     const struct zm_card_profile *prof, struct zm_card *card,
-    struct zm_buf *spki, int *key, struct zm_buf *reply)
+    struct zm_buf *cert, struct zm_buf *spki, int *key, struct zm_buf *reply)
 {
-	struct zm_buf	cert, sig;
+	struct zm_buf	sig;
 	struct zm_token	old;
 	uint8_t		chal[ZM_CARD_CHAL_LEN];
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	int		r, v;
 
-	zm_buf_init(&cert, ZM_CARD_CERT_MAX);
 	zm_buf_init(&sig, 1024);
 	memset(&old, 0, sizeof(old));
-	if ((v = prof->read_cert(card, &cert, e->ident)) != 0 ||
-	    (v = zm_card_cert_spki(cert.data, cert.len, spki, key)) != 0) {
+	if ((v = prof->read_cert(card, cert, e->ident)) != 0 ||
+	    (v = zm_card_cert_spki(cert->data, cert->len, spki, key)) != 0) {
 		zm_warn("enrol: card certificate unusable: %s", zm_strerror(v));
 		r = refuse(d, peer, e, ZM_ST_INVALID, ZM_MSG_CARD_REFUSED, 0,
 		    "card certificate unreadable or key type not supported",
 		    reply);
 		goto refused;
 	}
-	if ((v = zm_card_cert_check(cert.data, cert.len,
+	if ((v = zm_card_cert_check(cert->data, cert->len,
 	    d->cfg->card_ca)) != 0) {
 		r = refuse(d, peer, e, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED, 0,
 		    "certificate does not chain to card_ca or expired", reply);
@@ -176,7 +178,6 @@ prove(struct zm_tokend *d, const struct zm_peer *peer, struct enrol *e,
  out:
 	zm_wipe(chal, sizeof(chal));
 	zm_token_clear(&old);
-	zm_buf_free(&cert);
 	zm_buf_free(&sig);
 	return r;
 }
@@ -188,7 +189,7 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 	const struct zm_card_profile	*prof = NULL;
 	struct zm_card			*card = NULL;
 	struct zm_pcsc			*pcsc = NULL;
-	struct zm_buf			 spki, data;
+	struct zm_buf			 cert, spki, data;
 	struct zm_token			 t;
 	struct enrol			 e;
 	int64_t				*ids = NULL;
@@ -198,8 +199,9 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 
 	memset(&e, 0, sizeof(e));
 	memset(&t, 0, sizeof(t));
+	zm_buf_init(&cert, ZM_CARD_CERT_MAX);
 	zm_buf_init(&spki, ZM_CARD_SPKI_MAX);
-	zm_buf_init(&data, ZM_CARD_SPKI_MAX + 16);
+	zm_buf_init(&data, ZM_CARD_SPKI_MAX + ZM_CARD_CERT_MAX + 16);
 	e.event = "enrol";
 	if (parse(peer, req, &e) != 0) {
 		r = zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
@@ -222,6 +224,14 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 	}
 	v = zm_pcsc_open(e.reader[0] ? e.reader : NULL, 0, &pcsc, &prof,
 	    &card);
+	if (v == ZM_ERR_IDONLY || v == ZM_ERR_UNSUPPORTED) {
+		/* R2: an ID (FeliCa IDm, MIFARE UID) is never bound. */
+		r = refuse(d, peer, &e, ZM_ST_DENIED, v == ZM_ERR_IDONLY ?
+		    ZM_MSG_CARD_ID_ONLY : ZM_MSG_CARD_REFUSED, 0,
+		    v == ZM_ERR_IDONLY ? "id-only card" :
+		    "not a supported card", reply);
+		goto out;
+	}
 	if (v != 0) {
 		r = refuse(d, peer, &e, v == ZM_ERR_NOTFOUND ? ZM_ST_NOTFOUND :
 		    ZM_ST_INTERNAL, v == ZM_ERR_NOTFOUND ?
@@ -230,12 +240,13 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 		    "pcscd cannot be reached", reply);
 		goto out;
 	}
-	if ((r = prove(d, peer, &e, prof, card, &spki, &key, reply)) != 0) {
+	if ((r = prove(d, peer, &e, prof, card, &cert, &spki, &key,
+	    reply)) != 0) {
 		r = r == 1 ? 0 : r;
 		goto out;
 	}
 	if ((r = zm_card_data_encode(prof->id, key, spki.data, spki.len,
-	    &data)) != 0)
+	    cert.data, cert.len, &data)) != 0)
 		goto out;
 	t.kind = ZM_TOK_CARD;
 	t.state = ZM_TS_ACTIVE;
@@ -281,6 +292,7 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 	zm_pcsc_close(pcsc);
 	zm_wipe(&e, sizeof(e));
 	free(ids);
+	zm_buf_free(&cert);
 	zm_buf_free(&spki);
 	zm_buf_free(&data);
 	return r;
