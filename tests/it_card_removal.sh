@@ -75,6 +75,8 @@ else
 	not_ok "R4: pulling the card ends the session (logout)"
 fi
 expect_match 'SESSION ENDED signal=1' "the session process got SIGHUP (the session-ending path)"
+wait_audit 1 "$(jf event card_removed)" "session $SID reader " || true
+wait_audit 1 "$(jf event session_end)" "session $SID " || true
 check "R4 R15: the removal is audited: card_removed, ok, logout, session $SID" \
     test "$(audit_count "$(jf event card_removed)" "$(jf user alice)" "$(jf result ok)" \
     "$(jf reason logout)" "session $SID reader ")" -eq 1
@@ -100,6 +102,7 @@ OUT=$(cat "$LOCK_MARK" 2>/dev/null)
 CMD="cat $LOCK_MARK"
 expect_match "^alice --session $SID\$" "lock_command got %u = alice and %s = session $SID, split on spaces"
 if held_alive; then ok "a lock leaves the session running"; else not_ok "a lock leaves the session running"; fi
+wait_audit 1 "$(jf event card_removed)" "session $SID " || true
 check "R4 R15: card_removed audited with action lock, ok" \
     test "$(audit_count "$(jf event card_removed)" "$(jf result ok)" "$(jf reason lock)" "session $SID ")" -eq 1
 end_held
@@ -132,6 +135,7 @@ vcard_remove || bail_out "card A not removed"
 sleep 1
 if held_alive; then ok "card_removal = none: the session goes on"; else not_ok "card_removal = none: the session goes on"; fi
 check "card_removal = none: no lock command" test ! -e "$LOCK_MARK"
+wait_audit 1 "$(jf event card_removed)" "session $SID " || true
 check "card_removal = none is audited too (action none)" \
     test "$(audit_count "$(jf event card_removed)" "$(jf reason none)" "session $SID ")" -eq 1
 end_held

@@ -52,10 +52,7 @@ if ((t1 - t0 >= LIMIT - 1 && t1 - t0 <= LIMIT + 4)); then
 else
 	not_ok "R9: it ended about ${LIMIT}s after it opened ($((t1 - t0))s)"
 fi
-for _ in $(seq 50); do	# the record follows the holder's exit
-	[[ $(audit_count "$(jf event session_end)" "$(jf user carol)") -ge 1 ]] && break
-	sleep 0.1
-done
+wait_audit 1 "$(jf event session_end)" "$(jf user carol)" || true	# follows the holder's exit
 check "R9/R15: the end is audited (session_end, reason session_limit)" \
     test "$(audit_count "$(jf event session_end)" "$(jf user carol)" \
     "$(jf result ok)" "$(jf reason session_limit)")" -eq 1
@@ -85,12 +82,9 @@ else
 	not_ok "R9: after the restart the daemon still ends carol's session at the limit"
 fi
 # The holder is gone once signalled; the daemon records the end right
-# after it sees that (slower under the sanitizers): give it a moment.
-for _ in $(seq 50); do
-	[[ $(audit_count "$(jf event session_end)" "$(jf user carol)" \
-	    "$(jf reason session_limit)") -ge 2 ]] && break
-	sleep 0.1
-done
+# after it sees that (slower under the sanitizers).
+wait_audit 2 "$(jf event session_end)" "$(jf user carol)" \
+    "$(jf reason session_limit)" || true
 check "R9/R15: the second end is audited too" \
     test "$(audit_count "$(jf event session_end)" "$(jf user carol)" \
     "$(jf reason session_limit)")" -eq 2

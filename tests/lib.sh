@@ -601,6 +601,20 @@ audit_count() {
 	if [[ -z $data ]]; then echo 0; else wc -l <<<"$data"; fi
 }
 
+# wait_audit N ERE...: wait (up to 5 s) until audit_count ERE... >= N.
+# The daemon writes some records just after the event a test waits for
+# (e.g. a session's end after its process has gone); slower under the
+# sanitizers.  Returns 1 on time-out; the check that follows says what.
+wait_audit() {
+	local n=$1 i
+	shift
+	for i in $(seq 50); do
+		[[ $(audit_count "$@") -ge $n ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # jf KEY VALUE: an ERE for the JSON member "KEY":"VALUE".
 jf() {
 	echo "\"$1\": ?\"$2\""
