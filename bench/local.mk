@@ -1,8 +1,8 @@
 # bench/: load generators; scripts/bench runs them and prints the table.
 noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login bench/zm-bench-fido
-bench_zm_bench_populate_SOURCES = bench/zm-bench-populate.c
+bench_zm_bench_populate_SOURCES = bench/zm-bench-populate.c bench/bench_util.h
 bench_zm_bench_populate_LDADD = tokend/libzmtokend.la
-bench_zm_bench_login_SOURCES = bench/zm-bench-login.c
+bench_zm_bench_login_SOURCES = bench/zm-bench-login.c bench/bench_util.h
 bench_zm_bench_login_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS) $(OATH_CFLAGS) $(CRYPTO_CFLAGS)
 bench_zm_bench_login_LDADD = $(PAM_LIBS) $(OATH_LIBS) $(CRYPTO_LIBS)
 

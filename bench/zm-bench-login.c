@@ -21,8 +21,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,27 +33,7 @@
 #include <openssl/sha.h>
 #include <security/pam_appl.h>
 
-/* <err.h> is shadowed by common/err.h on the include path. */
-static void die(int eval, int with_errno, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4), noreturn));
-
-static void
-die(int eval, int with_errno, const char *fmt, ...)
-{
-	va_list	ap;
-	int	e = errno;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "zm-bench: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (with_errno)
-		fprintf(stderr, ": %s", strerror(e));
-	fputc('\n', stderr);
-	exit(eval);
-}
-#define errx(e, ...)	die((e), 0, __VA_ARGS__)
-#define err(e, ...)	die((e), 1, __VA_ARGS__)
+#include "bench_util.h"
 
 struct result {
 	uint64_t	ns;

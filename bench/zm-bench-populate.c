@@ -9,8 +9,6 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +22,7 @@
 #include "totp.h"
 #include "wipe.h"
 
-/* <err.h> is shadowed by common/err.h on the include path. */
-static void die(int eval, int with_errno, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4), noreturn));
-
-static void
-die(int eval, int with_errno, const char *fmt, ...)
-{
-	va_list	ap;
-	int	e = errno;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "zm-bench: ");
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (with_errno)
-		fprintf(stderr, ": %s", strerror(e));
-	fputc('\n', stderr);
-	exit(eval);
-}
-#define errx(e, ...)	die((e), 0, __VA_ARGS__)
-#define err(e, ...)	die((e), 1, __VA_ARGS__)
+#include "bench_util.h"
 
 static void
 usage(void)

@@ -157,7 +157,6 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
 	struct zm_token	 t;
-	struct zm_buf	 m;
 	char		 user[ZM_NAME_MAX], label[sizeof(t.label)];
 	char		 aad[ZM_NAME_MAX + 8], tok[32], detail[256];
 	uint8_t		 seed[64];
@@ -169,7 +168,6 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
 	int		 algo, n, r = ZM_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
-	zm_buf_init(&m, ZM_MSG_MAX);
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
 	if (strcmp(peer->name, user) == 0)
@@ -222,17 +220,11 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
 	zm_info("token %lld (totp) enrolled for %s by %s", (long long)t.id,
 	    user, peer->name);
 
-	/* The URI holds the seed: m and reply are wiped when freed. */
-	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
-	    (r = zm_msg_add_str(&m, ZM_T_TEXT, uri)) != 0 ||
-	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)t.id)) != 0 ||
-	    (r = zm_msg_end(&m)) != 0 ||
-	    (r = zm_reply_append(reply, &m)) != 0)
+	/* The URI holds the seed: reply is wiped when freed. */
+	if ((r = zm_reply_secret(reply, uri, t.id, 0)) != 0)
 		goto out;
 	r = ZM_OK;
  out:
-	zm_buf_free(&m);
 	zm_wipe(seed, sizeof(seed));
 	zm_strfree(uri);
 	zm_freezero(blob, bloblen);

@@ -1,5 +1,5 @@
 /*
- * auth.c - the authentication conversation and the account check.
+ * auth.c - the authentication conversation.
  *
  *   AUTH_BEGIN  -> caller, zone, disabled, locked -> policy -> PROMPT | RESULT
  *   AUTH_ANSWER -> verify -> RESULT OK (ticket) | DENIED | LOCKED
@@ -14,8 +14,10 @@
  * tell a missing account from a locked one or one without tokens.  The
  * audit record keeps the true reason.
  *
- * The IC card step is in auth_card.c, the FIDO2 key's in auth_fido2.c;
- * what they share with this file is declared in auth_impl.h.
+ * The IC card step is in auth_card.c, the FIDO2 key's in auth_fido2.c,
+ * the checks AUTH_BEGIN shares with ACCOUNT (and ACCOUNT itself) in
+ * auth_account.c; what they share with this file is declared in
+ * auth_impl.h.
  */
 #include <config.h>
 
@@ -80,24 +82,6 @@ origin_add(char *o, size_t olen, const char *key, const char *val)
 		o[n] = '\0';
 }
 
-/* The method a token kind offers; kinds without a conversation yet, none. */
-static unsigned
-token_method(int kind)
-{
-	switch (kind) {
-	case ZM_TOK_TOTP:
-		return ZM_METHOD_TOTP;
-	case ZM_TOK_TEMPCODE:
-		return ZM_METHOD_TEMPCODE;
-	case ZM_TOK_FIDO2:
-		return ZM_METHOD_FIDO2;
-	case ZM_TOK_CARD:	/* PIN + signature over a fresh challenge */
-		return ZM_METHOD_CARD;
-	default:
-		return 0;
-	}
-}
-
 /* ---- replies ---- */
 
 /* Roll the reply back to where it was when building a message failed. */
@@ -131,8 +115,8 @@ zm_auth_reply_result(struct zm_buf *rep, int status, int msgid,
 }
 
 /* LOCKED with TIME = until, 0 for "until a helpdesk unlock". */
-static int
-reply_locked(struct zm_buf *rep, int64_t until)
+int
+zm_auth_reply_locked(struct zm_buf *rep, int64_t until)
 {
 	int64_t t = until == -1 ? 0 : until;
 
@@ -183,8 +167,8 @@ reply_ok(struct zm_buf *rep, const char *ticket,
 /* ---- audit ---- */
 
 /* methods: "password totp", what was proven or tried. */
-static int
-audit_ev(struct zm_tokend *d, const char *event, const char *user,
+int
+zm_auth_audit_ev(struct zm_tokend *d, const char *event, const char *user,
     const char *zone, const struct zm_zone *z, unsigned used,
     const char *result, const char *reason, int64_t token_id,
     const char *detail)
@@ -219,183 +203,18 @@ zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
 	if (snprintf(buf, sizeof(buf), "%s%s%s", detail, detail[0] != '\0' &&
 	    a->origin[0] != '\0' ? "; " : "", a->origin) < 0)
 		buf[0] = '\0';
-	return audit_ev(d, "auth", a->user, a->zone, z, a->used, result,
+	return zm_auth_audit_ev(d, "auth", a->user, a->zone, z, a->used, result,
 	    reason, token_id, buf);
 }
 
 /* Our failure (store, key, data): logged, audited, INTERNAL, never OK. */
-static int
-internal(struct zm_tokend *d, const struct zm_auth *a,
+int
+zm_auth_internal(struct zm_tokend *d, const struct zm_auth *a,
     const struct zm_zone *z, struct zm_buf *rep, const char *what, int err)
 {
 	zm_err("%s for %s: %s", what, a->user, zm_strerror(err));
 	zm_auth_aud(d, a, z, "error", what, 0, "");
 	return zm_auth_reply_simple(rep, ZM_ST_INTERNAL, ZM_MSG_INTERNAL);
-}
-
-/* ---- checks shared by AUTH_BEGIN and ACCOUNT ---- */
-
-/*
- * USER, caller permission (root: anyone; others only themselves), ZONE.
- * Returns 0 to go on, 1 when refused (reply appended and audited as
- * event), or an error building the reply.
- */
-static int
-request_target(struct zm_tokend *d, const struct zm_peer *peer,
-    const struct zm_msg *req, const char *event, char user[ZM_NAME_MAX],
-    char zone[ZM_NAME_MAX], const struct zm_zone **zp, struct zm_buf *rep)
-{
-	char	reason[160];
-	int	r;
-
-	*zp = NULL;
-	zone[0] = '\0';
-	if (zm_msg_get_str(req, ZM_T_USER, user, ZM_NAME_MAX) != 0 ||
-	    !zm_user_name_valid(user)) {
-		user[0] = '\0';
-		audit_ev(d, event, "", "", NULL, 0, "refused",
-		    "invalid user name", 0, "");
-		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
-		return r != 0 ? r : 1;
-	}
-	/* Read before the permission check so a refusal names the zone. */
-	if ((r = zm_msg_get_str(req, ZM_T_ZONE, zone, ZM_NAME_MAX)) != 0)
-		zone[0] = '\0';
-	if (!peer->is_root &&
-	    (peer->name[0] == '\0' || strcmp(peer->name, user) != 0)) {
-		snprintf(reason, sizeof(reason), "caller uid %lu may not %s %s",
-		    (unsigned long)peer->uid, strcmp(event, "auth") == 0 ?
-		    "authenticate" : "check", user);
-		audit_ev(d, event, user, zone, NULL, 0, "refused", reason, 0, "");
-		r = zm_auth_reply_simple(rep, ZM_ST_PERM, ZM_MSG_NOT_PERMITTED);
-		return r != 0 ? r : 1;
-	}
-	if (r != 0 || (*zp = zm_config_zone(d->cfg, zone)) == NULL) {
-		audit_ev(d, event, user, zone, NULL, 0, "refused",
-		    "unknown zone", 0, "");
-		r = zm_auth_reply_simple(rep, ZM_ST_INVALID,
-		    ZM_MSG_UNKNOWN_ZONE);
-		return r != 0 ? r : 1;
-	}
-	return 0;
-}
-
-/*
- * Disabled, locked or dormant?  *status is ZM_ST_OK or the refusal, *why
- * its reason for the audit record; us is filled (zeros for a user without
- * a row).  Returns a store error or 0.  With clear_expired an expired
- * timed lock is cleared, so the user starts again with a fresh count.
- *
- * Dormancy is checked in the auth phase too: a successful login refreshes
- * last_success, so the account phase after it would never see it.
- */
-static int
-account_status(struct zm_tokend *d, const struct zm_zone *z, const char *user,
-    int clear_expired, struct zm_user_state *us, int *status, const char **why)
-{
-	int64_t	now = zm_now(), last;
-	int	r;
-
-	*status = ZM_ST_OK;
-	*why = NULL;
-	memset(us, 0, sizeof(*us));
-	if ((r = zm_store_user_get(d->st, user, us)) == ZM_ERR_NOTFOUND) {
-		memset(us, 0, sizeof(*us));
-		return 0;
-	}
-	if (r != 0)
-		return r;
-	if (us->locked_until > 0 && us->locked_until <= now) {
-		if (clear_expired) {
-			if ((r = zm_store_unlock(d->st, user)) != 0)
-				return r;
-			zm_info("timed lock of %s expired", user);
-		}
-		us->locked_until = 0;
-	}
-	last = us->last_success;
-	if (us->enabled_at > last)
-		last = us->enabled_at;
-	if (us->created > last)
-		last = us->created;
-	if (us->disabled) {
-		*status = ZM_ST_DISABLED;
-		*why = "account disabled";
-	} else if (us->locked_until != 0) {
-		*status = ZM_ST_LOCKED;
-		*why = "account locked";
-	} else if (z->dormant_after > 0 && last > 0 &&
-	    now - last > z->dormant_after) {
-		*status = ZM_ST_DORMANT;
-		*why = "account dormant";
-	}
-	return 0;
-}
-
-static int
-reply_status(struct zm_buf *rep, int status, const struct zm_user_state *us)
-{
-	switch (status) {
-	case ZM_ST_DISABLED:
-		return zm_auth_reply_simple(rep, ZM_ST_DISABLED,
-		    ZM_MSG_DISABLED);
-	case ZM_ST_LOCKED:
-		return reply_locked(rep, us->locked_until);
-	case ZM_ST_DORMANT:
-		return zm_auth_reply_simple(rep, ZM_ST_DORMANT, ZM_MSG_DORMANT);
-	case ZM_ST_REVOKED:
-		return zm_auth_reply_simple(rep, ZM_ST_REVOKED,
-		    ZM_MSG_TOKEN_REVOKED);
-	default:
-		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
-		    ZM_MSG_INTERNAL);
-	}
-}
-
-/* The user's usable methods, and whether every token they have is revoked. */
-static int
-usable_methods(struct zm_tokend *d, const char *user, unsigned *avail,
-    int *all_revoked, int *key_missing)
-{
-	struct zm_token	*t = NULL;
-	size_t		 n = 0, i, active = 0, lasting = 0;
-	int64_t		 now = zm_now();
-	int		 r, key = -1;
-
-	*avail = 0;
-	*all_revoked = 0;
-	*key_missing = 0;
-	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
-		return r;
-	for (i = 0; i < n; i++) {
-		/* Temporary codes expire and are used up: not "revoked". */
-		if (t[i].kind == ZM_TOK_TEMPCODE) {
-			if (zm_tempcode_usable(&t[i], now))
-				*avail |= ZM_METHOD_TEMPCODE;
-			continue;
-		}
-		lasting++;
-		if (t[i].state != ZM_TS_ACTIVE)
-			continue;
-		active++;
-		/* A key counts only when one is plugged in (looked up once). */
-		if (t[i].kind == ZM_TOK_FIDO2) {
-			if (key == -1)
-				key = zm_fido_available(d->fido);
-			if (!key) {
-				*key_missing = 1;
-				continue;
-			}
-		}
-		/* pcsc = no: cards are not watched, so not usable here. */
-		if (t[i].kind == ZM_TOK_CARD && !d->cfg->pcsc)
-			continue;
-		*avail |= token_method(t[i].kind);
-	}
-	*all_revoked = lasting > 0 && active == 0 &&
-	    (*avail & ZM_METHOD_TEMPCODE) == 0;
-	zm_tokens_free(t, n);
-	return 0;
 }
 
 /* ---- the conversation ---- */
@@ -414,11 +233,12 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	if ((r = zm_store_user_get(d->st, a->user, &prev)) == ZM_ERR_NOTFOUND)
 		memset(&prev, 0, sizeof(prev));
 	else if (r != 0)
-		return internal(d, a, z, rep, "store error reading user", r);
+		return zm_auth_internal(d, a, z, rep,
+		    "store error reading user", r);
 	if ((r = zm_store_success_record(d->st, a->user, zm_now(), a->from,
 	    token_id)) != 0)
-		return internal(d, a, z, rep, "store error recording success",
-		    r);
+		return zm_auth_internal(d, a, z, rep,
+		    "store error recording success", r);
 	/* No record, no login: the audit trail is part of the decision. */
 	if (zm_auth_aud(d, a, z, "ok", token_id > 0 ? "verified" :
 	    "zone satisfied by password", token_id, "") != 0)
@@ -440,9 +260,6 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
  * Ask for the next method or finish.  Takes a: either *state holds it
  * (a PROMPT was appended) or it is freed.
  */
-static int fido_prompt(struct zm_tokend *, struct zm_auth *,
-    const struct zm_zone *, struct zm_auth **, struct zm_buf *);
-
 int
 zm_auth_advance(struct zm_tokend *d, struct zm_auth *a,
     const struct zm_zone *z, int64_t token_id, struct zm_auth **state,
@@ -475,7 +292,7 @@ zm_auth_advance(struct zm_tokend *d, struct zm_auth *a,
 	} else if (method == ZM_METHOD_CARD) {
 		return zm_auth_card_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_FIDO2) {
-		return fido_prompt(d, a, z, state, rep);
+		return zm_auth_fido2_prompt(d, a, z, state, rep);
 	} else if (method == ZM_METHOD_TOTP || method == ZM_METHOD_TEMPCODE) {
 		a->method = method;
 		if ((r = method == ZM_METHOD_TOTP ?
@@ -513,7 +330,10 @@ decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
 	return 0;
 }
 
-/* Refused by account_status(): audited, generic where nothing is proven. */
+/*
+ * Refused by zm_auth_account_status(): audited, generic where nothing is
+ * proven.
+ */
 static int
 refuse_status(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     const struct zm_user_state *us, int status, const char *why,
@@ -524,7 +344,7 @@ refuse_status(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	if (a->generic)
 		return zm_auth_reply_simple(rep, ZM_ST_DENIED,
 		    ZM_MSG_AUTH_FAILED);
-	return reply_status(rep, status, us);
+	return zm_auth_reply_status(rep, status, us);
 }
 
 int
@@ -545,8 +365,8 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	*state = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ZM_ERR_NOMEM;
-	if ((r = request_target(d, peer, req, "auth", a->user, a->zone, &z,
-	    rep)) != 0) {
+	if ((r = zm_auth_request_target(d, peer, req, "auth", a->user,
+	    a->zone, &z, rep)) != 0) {
 		r = r == 1 ? 0 : r;
 		goto out;
 	}
@@ -566,8 +386,10 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	a->generic = z->password == ZM_PASSWORD_NONE &&
 	    (a->proven & ZM_CLASS_KNOWLEDGE) == 0;
 
-	if ((r = account_status(d, z, a->user, 1, &us, &status, &why)) != 0) {
-		r = internal(d, a, z, rep, "store error reading user", r);
+	if ((r = zm_auth_account_status(d, z, a->user, 1, &us, &status,
+	    &why)) != 0) {
+		r = zm_auth_internal(d, a, z, rep, "store error reading user",
+		    r);
 		goto out;
 	}
 	if (status != ZM_ST_OK) {
@@ -576,9 +398,10 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 		r = refuse_status(d, a, z, &us, status, why, rep);
 		goto out;
 	}
-	if ((r = usable_methods(d, a->user, &a->avail, &all_revoked,
+	if ((r = zm_auth_usable_methods(d, a->user, &a->avail, &all_revoked,
 	    &key_missing)) != 0) {
-		r = internal(d, a, z, rep, "store error listing tokens", r);
+		r = zm_auth_internal(d, a, z, rep, "store error listing tokens",
+		    r);
 		goto out;
 	}
 	/* Nothing usable can satisfy the zone: say so before any prompt. */
@@ -697,8 +520,8 @@ zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
 	    z->privileged_max_failures : z->max_failures;
 	if ((r = zm_store_failure_add(d->st, a->user, now, max, z->lockout,
 	    &failures, &until)) != 0)
-		return internal(d, a, z, rep, "store error counting a failure",
-		    r);
+		return zm_auth_internal(d, a, z, rep,
+		    "store error counting a failure", r);
 	snprintf(detail, sizeof(detail), "failure %" PRIu32 " of %" PRIu32
 	    "%s", failures, max, privileged ? " (privileged)" : "");
 	zm_auth_aud(d, a, z, "fail", reason, 0, detail);
@@ -710,13 +533,13 @@ zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
 		    &tm) == 0)
 			snprintf(detail, sizeof(detail), "%s", until == -1 ?
 			    "until a helpdesk unlock" : "timed");
-		audit_ev(d, "lock", a->user, a->zone, z, a->used, "ok",
+		zm_auth_audit_ev(d, "lock", a->user, a->zone, z, a->used, "ok",
 		    privileged ? "too many failures (privileged limit)" :
 		    "too many failures", 0, detail);
 		if (a->generic)
 			return zm_auth_reply_simple(rep, ZM_ST_DENIED,
 			    ZM_MSG_AUTH_FAILED);
-		return reply_locked(rep, until);
+		return zm_auth_reply_locked(rep, until);
 	}
 	if (a->generic)
 		return zm_auth_reply_simple(rep, ZM_ST_DENIED,
@@ -724,62 +547,6 @@ zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
 	left = failures < max ? max - failures : 0;
 	return zm_auth_reply_result(rep, ZM_ST_DENIED, msgid, NULL,
 	    count != NULL ? count : &left);
-}
-
-/* ---- FIDO2: touch, or the key's PIN then touch ---- */
-
-/*
- * The daemon talks to the key; the module shows the prompt and answers:
- * empty after "touch your key", or the key's PIN.  The PIN is asked for
- * when the zone still lacks knowledge and a key has a client PIN: UV by
- * PIN is knowledge (SPEC "How proofs count"), so such a key alone meets
- * knowledge + possession.  A blocked PIN is said before anything is
- * typed.  Takes a (like zm_auth_advance()).
- */
-static int
-fido_prompt(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    struct zm_auth **state, struct zm_buf *rep)
-{
-	uint32_t	count;
-	int		has_pin = 0, left = -1, r, v;
-
-	*state = NULL;
-	a->method = ZM_METHOD_FIDO2;
-	a->fido_pin = 0;
-	if ((zm_policy_missing(z, a->proven) & ZM_CLASS_KNOWLEDGE) != 0) {
-		v = zm_fido_pin_state(d->fido, ZM_FIDO_TIMEOUT_MS, &has_pin,
-		    &left);
-		if (v == ZM_ERR_UNAVAILABLE) {
-			zm_auth_aud(d, a, z, "fail",
-			    "no security key plugged in", 0, "");
-			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
-			    ZM_MSG_KEY_NOT_FOUND);
-			goto out;
-		}
-		if (v != 0) {
-			r = internal(d, a, z, rep, "security key error", v);
-			goto out;
-		}
-		if (has_pin && left == 0) {
-			zm_auth_aud(d, a, z, "fail", "security key PIN blocked",
-			    0, "");
-			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
-			    ZM_MSG_KEY_PIN_BLOCKED);
-			goto out;
-		}
-		a->fido_pin = has_pin;
-	}
-	count = left > 0 ? (uint32_t)left : 0;
-	/* Touch: the module says so and answers at once (empty answer). */
-	if ((r = a->fido_pin ? zm_auth_reply_prompt_n(rep, ZM_PROMPT_PIN,
-	    ZM_MSG_ENTER_KEY_PIN, left > 0 ? &count : NULL) :
-	    zm_auth_reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) != 0)
-		goto out;
-	*state = a;
-	return 0;
- out:
-	zm_auth_free(a);
-	return r;
 }
 
 int
@@ -804,7 +571,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	memset(code, 0, sizeof(code));
 
 	if ((z = zm_config_zone(d->cfg, a->zone)) == NULL) {
-		r = internal(d, a, NULL, rep, "zone gone during the "
+		r = zm_auth_internal(d, a, NULL, rep, "zone gone during the "
 		    "conversation", ZM_ERR_CONFIG);
 		goto out;
 	}
@@ -839,8 +606,10 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 	/* Locked or disabled by a parallel conversation meanwhile? */
-	if ((r = account_status(d, z, a->user, 1, &us, &status, &why)) != 0) {
-		r = internal(d, a, z, rep, "store error reading user", r);
+	if ((r = zm_auth_account_status(d, z, a->user, 1, &us, &status,
+	    &why)) != 0) {
+		r = zm_auth_internal(d, a, z, rep, "store error reading user",
+		    r);
 		goto out;
 	}
 	if (status != ZM_ST_OK) {
@@ -909,8 +678,8 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		zm_wipe(code, sizeof(code));
 		/* R17: every use of the emergency path is on record. */
 		if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
-		    audit_ev(d, "tempcode_use", a->user, a->zone, z, a->used,
-		    v == 0 ? "ok" : "fail", v == 0 ? "used" :
+		    zm_auth_audit_ev(d, "tempcode_use", a->user, a->zone, z,
+		    a->used, v == 0 ? "ok" : "fail", v == 0 ? "used" :
 		    v == ZM_ERR_REPLAY ? "code already used" :
 		    "verification error", token_id, a->origin) != 0 && v == 0) {
 			r = zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
@@ -927,7 +696,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	}
 	if (v != 0) {
 		/* Ours (store, key, corrupt row): fail closed, not counted. */
-		r = internal(d, a, z, rep, v == ZM_ERR_CRYPTO ?
+		r = zm_auth_internal(d, a, z, rep, v == ZM_ERR_CRYPTO ?
 		    "seed does not decrypt" : "verification error", v);
 		goto out;
 	}
@@ -951,45 +720,4 @@ zm_auth_abort(struct zm_tokend *d, struct zm_auth *a)
 		zm_auth_aud(d, a, zm_config_zone(d->cfg, a->zone), "aborted",
 		    "connection closed before an answer", 0, "");
 	zm_auth_free(a);
-}
-
-/* ---- ACCOUNT ---- */
-
-int
-zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
-    const struct zm_msg *req, struct zm_buf *rep)
-{
-	const struct zm_zone	*z = NULL;
-	struct zm_user_state	 us;
-	const char		*why = NULL;
-	char			 user[ZM_NAME_MAX], zone[ZM_NAME_MAX];
-	unsigned		 avail = 0;
-	int			 all_revoked = 0, key_missing = 0;
-	int			 status = ZM_ST_OK, r;
-
-	if (d == NULL || peer == NULL || req == NULL || rep == NULL)
-		return ZM_ERR_INVALID;
-	if ((r = request_target(d, peer, req, "account", user, zone, &z,
-	    rep)) != 0)
-		return r == 1 ? 0 : r;
-	if ((r = account_status(d, z, user, 0, &us, &status, &why)) != 0 ||
-	    (status == ZM_ST_OK &&
-	    (r = usable_methods(d, user, &avail, &all_revoked,
-	    &key_missing)) != 0)) {
-		zm_err("store error checking %s: %s", user, zm_strerror(r));
-		audit_ev(d, "account", user, zone, NULL, 0, "error",
-		    "store error", 0, "");
-		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
-		    ZM_MSG_INTERNAL);
-	}
-	/* Only revoked tokens left, in a zone that needs one: refused. */
-	if (status == ZM_ST_OK && all_revoked &&
-	    (z->require & ZM_CLASS_POSSESSION) != 0) {
-		status = ZM_ST_REVOKED;
-		why = "all tokens revoked";
-	}
-	if (status == ZM_ST_OK)
-		return zm_auth_reply_simple(rep, ZM_ST_OK, ZM_MSG_NONE);
-	audit_ev(d, "account", user, zone, NULL, 0, "refused", why, 0, "");
-	return reply_status(rep, status, &us);
 }

@@ -1,5 +1,6 @@
 /*
- * auth_fido2.c - the FIDO2 step of a login (called from auth.c).
+ * auth_fido2.c - the FIDO2 step of a login (called from auth.c): the
+ * prompt (touch, or the key's PIN) and the assertion.
  *
  * The allow list is exactly the user's active fido2 credentials, so a key
  * enrolled to someone else cannot answer.  What counts is what the signed
@@ -152,5 +153,62 @@ zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
  out:
 	zm_fido_assertion_clear(&as);
 	zm_tokens_free(t, n);
+	return r;
+}
+
+/* ---- FIDO2: touch, or the key's PIN then touch ---- */
+
+/*
+ * The daemon talks to the key; the module shows the prompt and answers:
+ * empty after "touch your key", or the key's PIN.  The PIN is asked for
+ * when the zone still lacks knowledge and a key has a client PIN: UV by
+ * PIN is knowledge (SPEC "How proofs count"), so such a key alone meets
+ * knowledge + possession.  A blocked PIN is said before anything is
+ * typed.  Takes a (like zm_auth_advance()).
+ */
+int
+zm_auth_fido2_prompt(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, struct zm_auth **state, struct zm_buf *rep)
+{
+	uint32_t	count;
+	int		has_pin = 0, left = -1, r, v;
+
+	*state = NULL;
+	a->method = ZM_METHOD_FIDO2;
+	a->fido_pin = 0;
+	if ((zm_policy_missing(z, a->proven) & ZM_CLASS_KNOWLEDGE) != 0) {
+		v = zm_fido_pin_state(d->fido, ZM_FIDO_TIMEOUT_MS, &has_pin,
+		    &left);
+		if (v == ZM_ERR_UNAVAILABLE) {
+			zm_auth_aud(d, a, z, "fail",
+			    "no security key plugged in", 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_NOT_FOUND);
+			goto out;
+		}
+		if (v != 0) {
+			r = zm_auth_internal(d, a, z, rep, "security key error",
+			    v);
+			goto out;
+		}
+		if (has_pin && left == 0) {
+			zm_auth_aud(d, a, z, "fail", "security key PIN blocked",
+			    0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_PIN_BLOCKED);
+			goto out;
+		}
+		a->fido_pin = has_pin;
+	}
+	count = left > 0 ? (uint32_t)left : 0;
+	/* Touch: the module says so and answers at once (empty answer). */
+	if ((r = a->fido_pin ? zm_auth_reply_prompt_n(rep, ZM_PROMPT_PIN,
+	    ZM_MSG_ENTER_KEY_PIN, left > 0 ? &count : NULL) :
+	    zm_auth_reply_prompt(rep, ZM_PROMPT_TOUCH, ZM_MSG_TOUCH_KEY)) != 0)
+		goto out;
+	*state = a;
+	return 0;
+ out:
+	zm_auth_free(a);
 	return r;
 }

@@ -1,7 +1,7 @@
 /*
- * auth_impl.h - internals of auth.c, auth_card.c, auth_fido2.c and
- * ticket.c, shared between them and with their unit tests.  Not part of
- * the daemon's interface (tokend.h).
+ * auth_impl.h - internals of auth.c, auth_account.c, auth_card.c,
+ * auth_fido2.c and ticket.c, shared between them and with their unit
+ * tests.  Not part of the daemon's interface (tokend.h).
  */
 #ifndef ZM_AUTH_IMPL_H
 #define ZM_AUTH_IMPL_H
@@ -13,9 +13,12 @@
 
 struct zm_buf;
 struct zm_card_login;
+struct zm_msg;
+struct zm_peer;
 struct zm_proof;
 struct zm_ticket_table;
 struct zm_tokend;
+struct zm_user_state;
 struct zm_zone;
 
 #define ZM_TICKET_CAP	4096	/* outstanding tickets; the oldest is evicted */
@@ -60,11 +63,24 @@ int zm_auth_reply_prompt_n(struct zm_buf *rep, int prompt, int msgid,
 	zm_auth_reply_result((rep), (status), (msgid), NULL, NULL)
 #define zm_auth_reply_prompt(rep, prompt, msgid) \
 	zm_auth_reply_prompt_n((rep), (prompt), (msgid), NULL)
+/* LOCKED with TIME = until, 0 for "until a helpdesk unlock". */
+int zm_auth_reply_locked(struct zm_buf *rep, int64_t until);
 
+/*
+ * Audit event for user in zone; methods: "password totp", what was proven
+ * or tried (used).
+ */
+int zm_auth_audit_ev(struct zm_tokend *d, const char *event,
+    const char *user, const char *zone, const struct zm_zone *z,
+    unsigned used, const char *result, const char *reason, int64_t token_id,
+    const char *detail);
 /* Audit event "auth" of conversation a. */
 int zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
     const struct zm_zone *z, const char *result, const char *reason,
     int64_t token_id, const char *detail);
+/* Our failure (store, key, data): logged, audited, INTERNAL, never OK. */
+int zm_auth_internal(struct zm_tokend *d, const struct zm_auth *a,
+    const struct zm_zone *z, struct zm_buf *rep, const char *what, int err);
 /* A failed proof: counted, locked at the limit, replied to. */
 int zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
     const struct zm_zone *z, const char *reason, int msgid,
@@ -73,6 +89,31 @@ int zm_auth_count_failure(struct zm_tokend *d, struct zm_auth *a,
 int zm_auth_advance(struct zm_tokend *d, struct zm_auth *a,
     const struct zm_zone *z, int64_t token_id, struct zm_auth **state,
     struct zm_buf *rep);
+
+/*
+ * auth_account.c: the checks AUTH_BEGIN shares with ACCOUNT.
+ *
+ * zm_auth_request_target(): USER, caller permission (root: anyone; others
+ * only themselves), ZONE.  0 to go on, 1 when refused (reply appended and
+ * audited as event), or an error building the reply.
+ */
+int zm_auth_request_target(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, const char *event, char user[ZM_NAME_MAX],
+    char zone[ZM_NAME_MAX], const struct zm_zone **zp, struct zm_buf *rep);
+/*
+ * Disabled, locked or dormant: *status ZM_ST_OK or the refusal, *why its
+ * reason; us filled (zeros without a row).  A store error or 0.  With
+ * clear_expired an expired timed lock is cleared.
+ */
+int zm_auth_account_status(struct zm_tokend *d, const struct zm_zone *z,
+    const char *user, int clear_expired, struct zm_user_state *us,
+    int *status, const char **why);
+/* The RESULT for a refusal of zm_auth_account_status() (or REVOKED). */
+int zm_auth_reply_status(struct zm_buf *rep, int status,
+    const struct zm_user_state *us);
+/* The user's usable methods, and whether every token they have is revoked. */
+int zm_auth_usable_methods(struct zm_tokend *d, const char *user,
+    unsigned *avail, int *all_revoked, int *key_missing);
 
 /*
  * auth_card.c: the IC card step.  zm_auth_card_prompt() asks to insert the
@@ -103,4 +144,10 @@ int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
 int zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
     int want_uv, const char *pin, int *pin_status, int *pin_left,
     int64_t *token_id, struct zm_proof *proof);
+/*
+ * The FIDO2 prompt: "touch your key", or the key's PIN where the zone
+ * still lacks knowledge and the key has one.  Takes a.
+ */
+int zm_auth_fido2_prompt(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, struct zm_auth **state, struct zm_buf *rep);
 #endif

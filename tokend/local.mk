@@ -8,7 +8,8 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/fido2.c tokend/fido2.h \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
-	tokend/auth.c tokend/auth_impl.h tokend/auth_card.c tokend/auth_fido2.c \
+	tokend/auth.c tokend/auth_impl.h tokend/auth_account.c \
+	tokend/auth_card.c tokend/auth_fido2.c \
 	tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \

@@ -108,9 +108,13 @@ zm_reply_append(struct zm_buf *reply, struct zm_buf *msg)
 	return r;
 }
 
-int
-zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
-    uint32_t count)
+/*
+ * One RESULT: STATUS, then each optional field that is set, in this order:
+ * MSG, TEXT, TOKEN_ID, TIME, COUNT.  m is wiped when appended and freed.
+ */
+static int
+reply_build(struct zm_buf *reply, int status, int msgid, const char *text,
+    int64_t token_id, int64_t time_v, uint32_t count)
 {
 	struct zm_buf	m;
 	int		r;
@@ -121,6 +125,11 @@ zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
 		goto out;
 	if (msgid != ZM_MSG_NONE &&
 	    (r = zm_msg_add_u32(&m, ZM_T_MSG, (uint32_t)msgid)) != 0)
+		goto out;
+	if (text != NULL && (r = zm_msg_add_str(&m, ZM_T_TEXT, text)) != 0)
+		goto out;
+	if (token_id > 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)token_id)) != 0)
 		goto out;
 	if (time_v > 0 &&
 	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)time_v)) != 0)
@@ -133,6 +142,21 @@ zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
  out:
 	zm_buf_free(&m);
 	return r;
+}
+
+int
+zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
+    uint32_t count)
+{
+	return reply_build(reply, status, msgid, NULL, 0, time_v, count);
+}
+
+int
+zm_reply_secret(struct zm_buf *reply, const char *text, int64_t token_id,
+    int64_t time_v)
+{
+	return reply_build(reply, ZM_ST_OK, ZM_MSG_NONE, text, token_id,
+	    time_v, 0);
 }
 
 static int64_t

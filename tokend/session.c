@@ -178,15 +178,24 @@ child_close_fds(void)
 }
 
 int
-zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms)
+zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
+    const char *input, unsigned timeout_ms)
 {
 	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
-	char		*envp[] = { e0, e1, NULL };
+	char		*def_envp[] = { e0, e1, NULL };
 	sigset_t	 all, old;
 	int64_t		 deadline;
 	pid_t		 pid, w;
-	int		 status = 0, fd;
+	int		 p[2] = { -1, -1 }, status = 0, fd;
+	size_t		 off = 0, len = input != NULL ? strlen(input) : 0;
+	ssize_t		 n;
 
+	if (envp == NULL)
+		envp = def_envp;
+	if (input != NULL && pipe2(p, O_CLOEXEC) != 0) {
+		zm_err("pipe: %s", strerror(errno));
+		return ZM_ERR_IO;
+	}
 	/* No handler of ours may run in the child before exec. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -204,14 +213,32 @@ zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		if (p[0] != -1 && dup2(p[0], 0) == -1)
+			_exit(127);
 		child_close_fds();
 		execve(path, argv, envp);
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (p[0] != -1)
+		close(p[0]);
 	if (pid == -1) {
 		zm_err("fork: %s", strerror(errno));
+		if (p[1] != -1)
+			close(p[1]);
 		return ZM_ERR_IO;
+	}
+	if (p[1] != -1) {
+		/* Small input: it fits the pipe, the write does not block. */
+		while (off < len) {
+			n = write(p[1], input + off, len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		close(p[1]);
 	}
 	deadline = mono_ms() + timeout_ms;
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
@@ -234,7 +261,17 @@ zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms)
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return ZM_ERR_IO;
 	}
+	if (off != len) {
+		zm_err("%s: standard input not fully written", path);
+		return ZM_ERR_IO;
+	}
 	return ZM_OK;
+}
+
+int
+zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms)
+{
+	return zm_run_argv_input(path, argv, NULL, NULL, timeout_ms);
 }
 
 /* `loginctl VERB -- ID` (terminate-session, lock-session), no shell. */

@@ -156,7 +156,6 @@ zm_admin_temp_code(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
 	struct zm_token	 t;
-	struct zm_buf	 m;
 	struct tm	 tm;
 	char		 user[ZM_NAME_MAX], code[ZM_TEMPCODE_LEN + 1];
 	char		 until[32], tok[32], detail[128];
@@ -169,7 +168,6 @@ zm_admin_temp_code(struct zm_tokend *d, const struct zm_peer *peer,
 
 	memset(&t, 0, sizeof(t));
 	memset(code, 0, sizeof(code));
-	zm_buf_init(&m, ZM_MSG_MAX);
 	if (zm_msg_get_str(req, ZM_T_USER, user, sizeof(user)) != 0 ||
 	    !zm_user_name_valid(user) ||
 	    zm_msg_get_u64(req, ZM_T_DURATION, &valid) != 0 || valid == 0 ||
@@ -229,17 +227,10 @@ zm_admin_temp_code(struct zm_tokend *d, const struct zm_peer *peer,
 	audit_issue(d, user, "ok", "", peer, tok, detail, 1);
 	zm_notice("temporary code (token %" PRId64 ") for %s issued by %s, %s",
 	    t.id, user, peer->name, detail);
-	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
-	    (r = zm_msg_add_str(&m, ZM_T_TEXT, code)) != 0 ||
-	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)t.id)) != 0 ||
-	    (r = zm_msg_add_u64(&m, ZM_T_TIME, exp)) != 0 ||
-	    (r = zm_msg_end(&m)) != 0 ||
-	    (r = zm_reply_append(reply, &m)) != 0)
+	if ((r = zm_reply_secret(reply, code, t.id, (int64_t)exp)) != 0)
 		goto out;
 	r = ZM_OK;
  out:
-	zm_buf_free(&m);
 	zm_wipe(code, sizeof(code));
 	zm_wipe(data, sizeof(data));
 	zm_token_clear(&t);

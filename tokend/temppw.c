@@ -12,16 +12,11 @@
 #include <config.h>
 
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "audit.h"
 #include "crypto.h"
@@ -79,86 +74,15 @@ local_account(const char *user)
 	return found;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Run path argv with input on stdin; 0 only for exit status 0. */
+/* Run path argv with input (NULL: none) on stdin; 0 only for exit 0. */
 static int
 run_tool(const char *path, char *const argv[], const char *input)
 {
-	char		 e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	char		 e1[] = "LC_ALL=C";
-	char		*envp[] = { e0, e1, NULL };
-	struct timespec	 ts = { 0, 10 * 1000000L };
-	sigset_t	 all, old;
-	int64_t		 deadline;
-	pid_t		 pid, w;
-	int		 p[2], status = 0, fd;
-	size_t		 off = 0, len = input != NULL ? strlen(input) : 0;
-	ssize_t		 n;
+	char	 e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	char	 e1[] = "LC_ALL=C";
+	char	*envp[] = { e0, e1, NULL };
 
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return ZM_ERR_IO;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		if (dup2(p[0], 0) == -1)
-			_exit(127);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execve(path, argv, envp);
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(p[0]);
-	if (pid == -1) {
-		close(p[1]);
-		return ZM_ERR_IO;
-	}
-	while (off < len) {
-		n = write(p[1], input + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(p[1]);
-	deadline = mono_ms() + TOOL_TIMEOUT_MS;
-	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
-	    (w == -1 && errno == EINTR)) {
-		if (mono_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-				;
-			zm_err("%s: timed out", path);
-			return ZM_ERR_TIMEOUT;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (w == -1 || off != len || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		zm_err("%s: failed (exit status %d)", path,
-		    w != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return ZM_ERR_IO;
-	}
-	return ZM_OK;
+	return zm_run_argv_input(path, argv, envp, input, TOOL_TIMEOUT_MS);
 }
 
 static int
@@ -178,7 +102,6 @@ int
 zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
-	struct zm_buf	 m;
 	char		 user[ZM_NAME_MAX], pw[PW_LEN + 1];
 	char		 line[ZM_NAME_MAX + PW_LEN + 4];
 	char		 a0[] = "chpasswd", c0[] = "chage", c1[] = "-d";
@@ -189,7 +112,6 @@ zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
 
 	memset(pw, 0, sizeof(pw));
 	memset(line, 0, sizeof(line));
-	zm_buf_init(&m, ZM_MSG_MAX);
 	if (zm_msg_get_str(req, ZM_T_USER, user, sizeof(user)) != 0 ||
 	    !zm_user_name_valid(user))
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
@@ -224,15 +146,10 @@ zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
 	    1) != 0)
 		zm_err("temp_password: audit write failed");
 	zm_notice("temporary password for %s set by %s", user, peer->name);
-	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) != 0 ||
-	    (r = zm_msg_add_str(&m, ZM_T_TEXT, pw)) != 0 ||
-	    (r = zm_msg_end(&m)) != 0 ||
-	    (r = zm_reply_append(reply, &m)) != 0)
+	if ((r = zm_reply_secret(reply, pw, 0, 0)) != 0)
 		goto out;
 	r = ZM_OK;
  out:
-	zm_buf_free(&m);
 	zm_wipe(pw, sizeof(pw));
 	zm_wipe(line, sizeof(line));
 	return r;

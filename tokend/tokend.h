@@ -7,7 +7,8 @@
  *   peer.c     caller identity and group membership (NSS)
  *   admin.c    enrol / list / unlock / disable / enable / revoke handlers
  *   session.c  session open/close, ending sessions (revocation, limits)
- *   auth.c     the authentication conversation and the account check
+ *   auth.c     the authentication conversation (auth_account.c: the
+ *              account check; auth_card.c, auth_fido2.c: the factors)
  *   ticket.c   auth tickets handed from the auth phase to the session phase
  *   policy.c   zone policy engine;  totp.c  liboath;  crypto.c  AES-GCM
  *   audit.c    hash-chained audit log;  store*.c  the registry
@@ -115,6 +116,14 @@ int zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
  */
 int zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
     const char *reason, unsigned *ended, unsigned *failed);
+/*
+ * zm_run_argv() (server.h) with input (NULL: none, /dev/null) written to
+ * the child's standard input before the wait (keep it small: a pipe's
+ * worth) and envp (NULL: PATH=/usr/bin:/bin LC_ALL=C) as its environment.
+ * ZM_OK only for exit status 0 with all the input written.
+ */
+int zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
+    const char *input, unsigned timeout_ms);
 
 /* ---- admin.c ---- */
 int zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
@@ -149,6 +158,12 @@ int zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 /* Append a RESULT with status and msg (and optional time/count). */
 int zm_reply_result(struct zm_buf *reply, int status, int msgid,
     int64_t time_v, uint32_t count);
+/*
+ * Append a RESULT with status OK carrying a one-time secret as TEXT, with
+ * TOKEN_ID token_id and TIME time_v when > 0.  Its scratch buffer is wiped.
+ */
+int zm_reply_secret(struct zm_buf *reply, const char *text, int64_t token_id,
+    int64_t time_v);
 int64_t zm_now(void);
 /*
  * Append the one message in msg (built with zm_msg_begin..zm_msg_end) to
