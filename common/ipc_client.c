@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
+#include "log.h"
 #include "wipe.h"
 
 static int64_t
@@ -72,6 +73,8 @@ int
 zm_ipc_connect(const char *path, int *fd)
 {
 	struct sockaddr_un	sa;
+	struct ucred		cred;
+	socklen_t		cl;
 	size_t			len;
 	int			s = -1, r = ZM_ERR_INTERNAL;
 
@@ -98,6 +101,18 @@ zm_ipc_connect(const char *path, int *fd)
 			r = ZM_ERR_IO;
 			break;
 		}
+		goto out;
+	}
+	/*
+	 * Only the real daemon may answer: root, or (test and development
+	 * setups) our own uid.  A socket path in a writable place must not
+	 * let anyone else say "OK" to a login.
+	 */
+	cl = sizeof(cred);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == -1 ||
+	    cl != sizeof(cred) || (cred.uid != 0 && cred.uid != geteuid())) {
+		zm_err("%s is not served by root: refusing it", path);
+		r = ZM_ERR_UNAVAILABLE;
 		goto out;
 	}
 	*fd = s;

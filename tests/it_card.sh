@@ -291,6 +291,29 @@ with_card_ca ""
 vcard_start "$ZM_DIR/cardS" || bail_out "card S not seen"
 run_login mynumber adm1 "$(password adm1)" 123456
 expect_match '^auth: PAM_SUCCESS' "card_ca unset again: adm1's card logs in (the refusal was the CA's)"
+
+# R5: a card revoked while its login waits at the PIN prompt is refused
+# when the PIN comes (the keys were loaded before the revocation).
+mkfifo "$ZM_DIR/pin.fifo"
+_zm_login_env
+"${_ZM_ENV[@]}" "$ZM_LOGIN" mynumber adm1 <"$ZM_DIR/pin.fifo" >"$ZM_DIR/mid.out" 2>&1 &
+mid=$!
+exec 7>"$ZM_DIR/pin.fifo"
+printf '%s\n' "$(password adm1)" >&7
+for _ in $(seq 100); do
+	grep -q 'PIN' "$ZM_DIR/mid.out" 2>/dev/null && break
+	sleep 0.05
+done
+run as_user hd1 zm_revoke --user adm1 --all --reason stolen
+expect_rc 0 "hd1 revokes adm1's card while its login waits for the PIN"
+printf '123456\n' >&7
+exec 7>&-
+wait "$mid"
+OUT=$(cat "$ZM_DIR/mid.out")
+CMD="zm-login mynumber adm1 (password, then the PIN after the revocation)"
+expect_match '^auth: PAM_AUTH_ERR' "R5: the login that was waiting at the PIN prompt is refused"
+check "R5/R15: audited as a card revoked during the login" \
+    test "$(audit_count "$(jf event auth)" "$(jf user adm1)" 'card revoked during the login')" -eq 1
 vcard_stop
 
 stop_daemon_ok

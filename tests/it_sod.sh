@@ -39,5 +39,24 @@ expect_rc 0 "hd1 may disable bob"
 run as_user hd1 zm_enroll enable bob
 expect_rc 0 "hd1 may enable bob"
 
+# The helpdesk is not a way into root or into the accounts that
+# administer it: no second factor for uid 0, and no password for
+# administrators or privileged users (R9, R10); an alias of the
+# operator's own uid is the operator's own account.
+run as_user hd1 zm_enroll totp root
+expect_rc 1 "R9/R10: hd1 cannot enrol a token for root"
+expect_match 'permission denied' "the refusal says permission denied"
+run as_user hd1 zm_enroll temp-password adm1
+expect_rc 1 "R9: hd1 cannot set a temporary password for an administrator"
+run as_user hd1 zm_enroll temp-password carol
+expect_rc 1 "R9: hd1 cannot set a temporary password for a privileged user (wheel)"
+check "R9/R15: both password refusals are audited with the reason" \
+    test "$(audit_count "$(jf event temp_password)" "$(jf result refused)" "$(jf operator hd1)" 'only root or admin_group may set')" -eq 2
+sleep 1.1	# nss_wrapper reloads its files when the mtime second changes
+echo "hdalias:x:2101:2101:alias of hd1:/nonexistent:/bin/sh" >>"$ZM_DIR/passwd"
+run as_user hd1 zm_enroll totp hdalias
+expect_rc 1 "R10: an alias with hd1's own uid is hd1's own account"
+expect_match '(own account|separation)' "the alias refusal names the separation rule"
+
 stop_daemon_ok
 done_testing

@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -577,6 +578,53 @@ test_status_name(void **state)
 	assert_string_equal(zm_status_name(-1), "unknown");
 }
 
+/*
+ * Fail closed against an impostor: a socket served by a uid that is
+ * neither root nor ours is refused, so a fake daemon cannot say OK.
+ */
+static void
+test_connect_impostor(void **state)
+{
+	struct sockaddr_un	sa;
+	char			dir[] = "/tmp/zm-ipc-imp.XXXXXX";
+	int			pfd[2], fd = -1, st;
+	pid_t			pid;
+	char			c;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	assert_int_equal(pipe(pfd), 0);
+	if ((pid = fork()) == 0) {
+		int l;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0 ||
+		    (l = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    listen(l, 1) != 0)
+			_exit(1);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(1);
+		(void)accept(l, NULL, NULL);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	assert_int_equal(zm_ipc_connect(sa.sun_path, &fd), ZM_ERR_UNAVAILABLE);
+	assert_int_equal(fd, -1);
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+	(void)unlink(sa.sun_path);
+	(void)rmdir(dir);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 int
 main(void)
 {
@@ -591,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_socket_timeout),
 		cmocka_unit_test(test_socket_errors),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_connect_impostor),
 		cmocka_unit_test(test_status_name),
 	};
 

@@ -78,16 +78,27 @@ text_valid(const char *s)
 	return 1;
 }
 
-/* R10: nobody approves their own request. */
+/*
+ * R10 (nobody approves their own request) and the helpdesk's limits
+ * (zm_operator_check): 1 with the refusal in reply (or an error in *r),
+ * 0 when the operator may go on.
+ */
 static int
-refuse_self(struct zm_tokend *d, const struct zm_peer *peer,
-    const char *event, const char *user, struct zm_buf *reply)
+refuse_operator(struct zm_tokend *d, const struct zm_peer *peer,
+    const char *event, const char *user, int sets_password,
+    struct zm_buf *reply, int *r)
 {
-	zm_notice("%s: %s may not act on their own account", event,
-	    peer->name);
-	admin_audit(d, event, user, "refused",
-	    "operator may not act on own account", peer, NULL, NULL, 0);
-	return zm_reply_result(reply, ZM_ST_SELF, ZM_MSG_NOT_PERMITTED, 0, 0);
+	const char	*why;
+	int		 st;
+
+	if ((st = zm_operator_check(d->cfg, peer, user, sets_password,
+	    &why)) == ZM_ST_OK)
+		return 0;
+	zm_notice("%s: %s may not act on %s: %s", event, peer->name, user,
+	    why);
+	admin_audit(d, event, user, "refused", why, peer, NULL, NULL, 0);
+	*r = zm_reply_result(reply, st, ZM_MSG_NOT_PERMITTED, 0, 0);
+	return 1;
 }
 
 static int
@@ -170,8 +181,8 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
 	memset(&t, 0, sizeof(t));
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (strcmp(peer->name, user) == 0)
-		return refuse_self(d, peer, "enrol", user, reply);
+	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r))
+		return r;
 	if (!zm_user_exists(user))
 		return refuse_notfound(d, peer, "enrol", user, "no such user",
 		    reply);
@@ -259,8 +270,8 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	zm_buf_init(&m, ZM_MSG_MAX);
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (strcmp(peer->name, user) == 0)
-		return refuse_self(d, peer, "enrol", user, reply);
+	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r))
+		return r;
 	if (!zm_user_exists(user))
 		return refuse_notfound(d, peer, "enrol", user, "no such user",
 		    reply);
@@ -440,8 +451,8 @@ zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
 
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (strcmp(peer->name, user) == 0)
-		return refuse_self(d, peer, "unlock", user, reply);
+	if (refuse_operator(d, peer, "unlock", user, 0, reply, &r))
+		return r;
 	r = zm_store_user_get(d->st, user, &us);
 	if (r == ZM_ERR_NOTFOUND)
 		return refuse_notfound(d, peer, "unlock", user,
@@ -556,8 +567,8 @@ set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
 
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (strcmp(peer->name, user) == 0)
-		return refuse_self(d, peer, event, user, reply);
+	if (refuse_operator(d, peer, event, user, 0, reply, &r))
+		return r;
 	r = zm_store_user_get(d->st, user, &us);
 	/* A leaver may be disabled before their first login. */
 	if (r == ZM_ERR_NOTFOUND && !zm_user_exists(user))

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "auth_impl.h"
+#include "store.h"
 #include "card.h"
 #include "cardwatch.h"
 #include "err.h"
@@ -139,8 +140,9 @@ zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
 	char		detail[64];
+	struct zm_token	tok;
 	int64_t		t0;
-	int		r, v;
+	int		r, v, st;
 
 	if (a->card == NULL)		/* "insert your card": look again */
 		return zm_auth_card_prompt(d, a, z, state, rep);
@@ -181,6 +183,22 @@ zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
 		r = zm_auth_count_failure(d, a, z, v == ZM_ERR_NOTFOUND ?
 		    "card signature does not verify with an enrolled key" :
 		    "card answered nonsense", ZM_MSG_CARD_REFUSED, &count, rep);
+		goto out;
+	}
+	/*
+	 * The keys were loaded when the PIN was asked for; a revocation may
+	 * have come since (R5: a lost card stops at once, even mid-login).
+	 */
+	memset(&tok, 0, sizeof(tok));
+	v = zm_store_token_get(d->st, token_id, &tok);
+	st = tok.state;
+	zm_token_clear(&tok);
+	if (v != ZM_OK || st != ZM_TS_ACTIVE) {
+		zm_auth_aud(d, a, z, "fail", v != ZM_OK ? "store error" :
+		    "card revoked during the login", token_id, detail);
+		r = zm_auth_reply_simple(rep, v != ZM_OK ? ZM_ST_INTERNAL :
+		    ZM_ST_REVOKED, v != ZM_OK ? ZM_MSG_INTERNAL :
+		    ZM_MSG_TOKEN_REVOKED);
 		goto out;
 	}
 	memset(&proof, 0, sizeof(proof));

@@ -195,6 +195,7 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 	int64_t				*ids = NULL;
 	size_t				 n = 0;
 	char				 tok[24], detail[160];
+	const char			*why;
 	int				 key = 0, r, v;
 
 	memset(&e, 0, sizeof(e));
@@ -207,9 +208,9 @@ zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
 		r = zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
 		goto out;
 	}
-	if (strcmp(peer->name, e.user) == 0) {	/* R10 */
-		r = refuse(d, peer, &e, ZM_ST_SELF, ZM_MSG_NOT_PERMITTED, 0,
-		    "operator may not act on own account", reply);
+	if ((v = zm_operator_check(d->cfg, peer, e.user, 0, &why)) !=
+	    ZM_ST_OK) {	/* R10 */
+		r = refuse(d, peer, &e, v, ZM_MSG_NOT_PERMITTED, 0, why, reply);
 		goto out;
 	}
 	if (!zm_user_exists(e.user)) {

@@ -201,6 +201,58 @@ zm_user_privileged(const char *user, const struct zm_zone *z)
 }
 
 int
+zm_operator_check(const struct zm_config *cfg, const struct zm_peer *peer,
+    const char *user, int sets_password, const char **why)
+{
+	struct passwd	 pw;
+	char		*buf = NULL;
+	uid_t		 uid;
+	size_t		 i;
+
+	*why = NULL;
+	if (strcmp(peer->name, user) == 0) {
+		*why = "operator may not act on own account";
+		return ZM_ST_SELF;
+	}
+	if (pw_by_name(user, &pw, &buf) == ZM_OK) {
+		uid = pw.pw_uid;
+		free(buf);
+		/* An alias of the operator's own uid is the same account. */
+		if (uid == peer->uid) {
+			*why = "operator may not act on own account (same uid)";
+			return ZM_ST_SELF;
+		}
+		if (uid == 0 && !peer->is_root) {
+			*why = "only root may act on a uid 0 account";
+			return ZM_ST_PERM;
+		}
+		if (sets_password && uid < ZM_UID_MIN && !peer->is_root) {
+			*why = "not a person's account (uid below 1000)";
+			return ZM_ST_PERM;
+		}
+	}
+	if (!sets_password || peer->is_root || peer->is_admin)
+		return ZM_ST_OK;
+	/*
+	 * A password is the knowledge factor everywhere: the helpdesk must not
+	 * be able to set one for the accounts that administer it or hold
+	 * privileges (sudo via wheel and the like).
+	 */
+	if (cfg != NULL && zm_user_in_group(user, cfg->admin_group)) {
+		*why = "only root or admin_group may set an administrator's password";
+		return ZM_ST_PERM;
+	}
+	for (i = 0; cfg != NULL && i < cfg->n_zones; i++) {
+		if (zm_user_privileged(user, &cfg->zones[i])) {
+			*why = "only root or admin_group may set a privileged "
+			    "user's password";
+			return ZM_ST_PERM;
+		}
+	}
+	return ZM_ST_OK;
+}
+
+int
 zm_user_exists(const char *user)
 {
 	struct passwd	 pw;

@@ -788,6 +788,15 @@ zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
 		return r;
 	if (!peer->is_root && strcmp(peer->name, s.user) != 0)
 		return refuse(d, peer, "session_close", s.user, s.zone, reply);
+	/*
+	 * A closed session drops out of revocation, card removal and the
+	 * privileged time limit, so a non-root caller may close only the
+	 * session its own process registered (login keeps the process that
+	 * opened the session to close it), or one whose process is gone.
+	 */
+	if (!peer->is_root && s.closed == 0 && s.pid != (int32_t)peer->pid &&
+	    s.pid > 1 && proc_running(s.pid, s.pid_starttime))
+		return refuse(d, peer, "session_close", s.user, s.zone, reply);
 	/* Already ended (revocation, limit): the logout has nothing to do. */
 	if (s.closed != 0)
 		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);

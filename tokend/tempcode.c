@@ -159,6 +159,8 @@ zm_admin_temp_code(struct zm_tokend *d, const struct zm_peer *peer,
 	struct tm	 tm;
 	char		 user[ZM_NAME_MAX], code[ZM_TEMPCODE_LEN + 1];
 	char		 until[32], tok[32], detail[128];
+	const char	*why;
+	int		 st;
 	uint8_t		 data[DATA_LEN];
 	uint64_t	 valid = 0, exp;
 	time_t		 te;
@@ -173,14 +175,13 @@ zm_admin_temp_code(struct zm_tokend *d, const struct zm_peer *peer,
 	    zm_msg_get_u64(req, ZM_T_DURATION, &valid) != 0 || valid == 0 ||
 	    valid > ZM_TEMPCODE_MAX_VALID)
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
-	/* R10: nobody issues themselves a way in. */
-	if (strcmp(peer->name, user) == 0) {
-		zm_notice("tempcode_issue: %s may not act on their own "
-		    "account", peer->name);
-		audit_issue(d, user, "refused",
-		    "operator may not act on own account", peer, NULL, NULL, 0);
-		return zm_reply_result(reply, ZM_ST_SELF, ZM_MSG_NOT_PERMITTED,
-		    0, 0);
+	/* R10: nobody issues themselves a way in (nor root a way in). */
+	if ((st = zm_operator_check(d->cfg, peer, user, 0, &why)) !=
+	    ZM_ST_OK) {
+		zm_notice("tempcode_issue: %s may not act on %s: %s",
+		    peer->name, user, why);
+		audit_issue(d, user, "refused", why, peer, NULL, NULL, 0);
+		return zm_reply_result(reply, st, ZM_MSG_NOT_PERMITTED, 0, 0);
 	}
 	if (!zm_user_exists(user)) {
 		audit_issue(d, user, "refused", "no such user", peer, NULL,

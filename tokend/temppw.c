@@ -108,16 +108,18 @@ zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
 	char		 c2[] = "0", c3[] = "--", c4[ZM_NAME_MAX];
 	char		*cp_argv[] = { a0, NULL };
 	char		*ch_argv[] = { c0, c1, c2, c3, c4, NULL };
-	int		 n, r = ZM_ERR_INTERNAL;
+	const char	*why;
+	int		 n, st, r = ZM_ERR_INTERNAL;
 
 	memset(pw, 0, sizeof(pw));
 	memset(line, 0, sizeof(line));
 	if (zm_msg_get_str(req, ZM_T_USER, user, sizeof(user)) != 0 ||
 	    !zm_user_name_valid(user))
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
-	if (strcmp(peer->name, user) == 0)
-		return refuse(d, peer, user, ZM_ST_SELF,
-		    "operator may not act on own account", reply);
+	/* R10, and no password set for root, staff or privileged users. */
+	if ((st = zm_operator_check(d->cfg, peer, user, 1, &why)) !=
+	    ZM_ST_OK)
+		return refuse(d, peer, user, st, why, reply);
 	if (!zm_user_exists(user))
 		return refuse(d, peer, user, ZM_ST_NOTFOUND, "no such user",
 		    reply);

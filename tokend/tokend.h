@@ -70,6 +70,18 @@ void zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p);
 int zm_user_in_group(const char *user, const char *group);
 /* 1 if user is in any of the zone's privileged_groups. */
 int zm_user_privileged(const char *user, const struct zm_zone *z);
+/*
+ * May operator peer act on user's account (enrol, unlock, disable,
+ * temporary credentials)?  ZM_ST_OK; ZM_ST_SELF for the operator's own
+ * account, by name or by uid (R10); ZM_ST_PERM for a uid 0 account unless
+ * the operator is root, and, when sets_password, for system accounts,
+ * admin_group members and privileged users unless the operator is root
+ * or in admin_group.  *why is the audit reason.  peer's groups must be
+ * loaded (staff requests).
+ */
+#define ZM_UID_MIN	1000
+int zm_operator_check(const struct zm_config *cfg, const struct zm_peer *peer,
+    const char *user, int sets_password, const char **why);
 /* 1 if the user exists in the passwd database. */
 int zm_user_exists(const char *user);
 
