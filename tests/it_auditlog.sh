@@ -104,6 +104,11 @@ run zm_audit verify
 expect_rc 0 "the restored log verifies again"
 run as_user alice zm_audit verify
 expect_rc 1 "a non-admin cannot read the log (exit 1)"
+# The chain head is the audit log's: root and admin_group only (SPEC).
+run as_user hd1 python3 "$top_srcdir/tests/ipc_raw.py" "$ZM_SOCK" 0x29
+expect_match '^status 7$' "the helpdesk may not read the audit chain head (PERM)"
+run as_user adm1 python3 "$top_srcdir/tests/ipc_raw.py" "$ZM_SOCK" 0x29
+expect_match '^status 0$' "admin_group reads the audit chain head"
 
 stop_daemon_ok
 run zm_audit verify

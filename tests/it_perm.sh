@@ -72,29 +72,7 @@ sid=$(grep -E "$(jf event session_open)" "$ZM_AUDIT_LOG" | grep -E "$(jf user bo
     tail -n 1 | sed -n 's/.*"detail": *"session \([0-9]*\).*/\1/p')
 # session_close SID: one raw SESSION_CLOSE request; prints "status N".
 session_close() {
-	cat >"$ZM_DIR/close.py" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-body = struct.pack(">HIQ", 16, 8, int(sys.argv[2]))          # SESSION_ID
-s.sendall(struct.pack(">IHHI", 0x5A4D4631, 1, 0x14, len(body)) + body)
-def full(n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            sys.exit("short reply")
-        b += c
-    return b
-magic, ver, typ, blen = struct.unpack(">IHHI", full(12))
-body, i = full(blen), 0
-while i < len(body):
-    tag, ln = struct.unpack(">HI", body[i:i + 6])
-    if tag == 8:                                             # STATUS
-        print("status %d" % struct.unpack(">I", body[i + 6:i + 10])[0])
-    i += 6 + ln
-PY
-	zm_exec python3 "$ZM_DIR/close.py" "$ZM_SOCK" "$1"
+	zm_exec python3 "$top_srcdir/tests/ipc_raw.py" "$ZM_SOCK" 0x14 "16=u64:$1"
 }
 run as_user bob session_close "$sid"
 expect_match '^status 7$' "R5/R9: bob cannot close the session his login's process registered (PERM)"

@@ -256,7 +256,7 @@ static const struct handler handlers[] = {
 	{ ZM_REQ_REVOKE, "revoke", ZM_PERM_STAFF, NULL, h_revoke },
 	{ ZM_REQ_USER_LIST, "user_list", ZM_PERM_STAFF, zm_admin_user_list,
 	    NULL },
-	{ ZM_REQ_AUDIT_HEAD, "audit_head", ZM_PERM_STAFF, zm_admin_audit_head,
+	{ ZM_REQ_AUDIT_HEAD, "audit_head", ZM_PERM_ADMIN, zm_admin_audit_head,
 	    NULL },
 	{ ZM_REQ_TEMP_CODE, "tempcode_issue", ZM_PERM_STAFF,
 	    zm_admin_temp_code, NULL },
@@ -353,9 +353,11 @@ dispatch(struct server *s, struct client *c, const struct zm_msg *req)
 	zm_debug("uid %lu pid %ld: %s (0x%x)", (unsigned long)c->peer.uid,
 	    (long)c->peer.pid, h->name, req->type);
 	zm_buf_reset(out);
-	if ((h->perm & (ZM_PERM_STAFF | ZM_PERM_GROUPS)) != 0)
+	if ((h->perm & (ZM_PERM_STAFF | ZM_PERM_GROUPS | ZM_PERM_ADMIN)) != 0)
 		zm_peer_load_groups(s->d->cfg, &c->peer);
-	if ((h->perm & ZM_PERM_STAFF) != 0 && !peer_is_staff(&c->peer)) {
+	if (((h->perm & ZM_PERM_STAFF) != 0 && !peer_is_staff(&c->peer)) ||
+	    ((h->perm & ZM_PERM_ADMIN) != 0 && !c->peer.is_root &&
+	    !c->peer.is_admin)) {
 		audit_refused(s->d, c, h, req);
 		if ((r = zm_reply_result(out, ZM_ST_PERM,
 		    ZM_MSG_NOT_PERMITTED, 0, 0)) != 0)

@@ -15,6 +15,7 @@
 #define ZM_PERM_ANY		0x00u
 #define ZM_PERM_STAFF		0x01u	/* root, helpdesk_group, admin_group */
 #define ZM_PERM_GROUPS		0x02u	/* handler reads is_helpdesk/is_admin */
+#define ZM_PERM_ADMIN		0x04u	/* root, admin_group (the audit log) */
 
 /*
  * Create the listening socket at path: the parent directory is created
