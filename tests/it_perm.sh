@@ -26,6 +26,11 @@ expect_match '^auth: PAM_SUCCESS' "bob's code was not consumed by alice's refuse
 as_user alice run_login --no-session lgwan alice "$(password alice)" "$(totp_code "$S_ALICE")"
 expect_match '^auth: PAM_SUCCESS' "alice can authenticate herself through the module"
 expect_match '^account: PAM_SUCCESS' "alice's own account check passes"
+# Unprivileged programs (a user's own session manager) may register a
+# session only for their own user and their own process.
+as_user alice run_login lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
+expect_match '^session: PAM_SUCCESS' "alice registers a session for her own process"
+expect_match '^close: PAM_SUCCESS' "and closes it from the same process"
 
 # Enrolment, listing and revocation need root, helpdesk or admin.
 run as_user bob zm_enroll totp alice

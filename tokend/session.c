@@ -677,6 +677,7 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	struct zm_session	 s;
 	const struct zm_zone	*z;
 	char			 ticket[65], methods_s[64] = "";
+	uint64_t		 checked = 0;
 	char			 token[32] = "", detail[192], state;
 	uint32_t		 pid32;
 	unsigned		 methods = 0;
@@ -713,7 +714,9 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	 * (it could name someone else's).
 	 */
 	if (!peer->is_root) {
-		if (!pid_owned_by(s.pid, peer->uid))
+		/* Start time before and after the owner check: no PID reuse. */
+		if (proc_stat(s.pid, &state, &checked) != ZM_OK ||
+		    !pid_owned_by(s.pid, peer->uid))
 			return refuse(d, peer, "session_open", s.user, s.zone,
 			    reply);
 		if (s.logind_id[0] != '\0') {
@@ -744,6 +747,8 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 		    "by signal", (long)s.pid);
 		s.pid_starttime = 0;
 	}
+	if (!peer->is_root && s.pid_starttime != checked)
+		return refuse(d, peer, "session_open", s.user, s.zone, reply);
 	memcpy(s.terminal, d->cfg->terminal_name, sizeof(s.terminal));
 	s.terminal[sizeof(s.terminal) - 1] = '\0';
 	s.privileged = zm_user_privileged(s.user, z);
