@@ -310,6 +310,9 @@ main(int argc, char **argv)
 	else if (n == 0 && res.has_count2 && res.count2 > 0)
 		printf(_("revoked: %u tokens of %s, reason %s\n"),
 		    (unsigned)res.count2, user, reason);
+	else if (n == 0 && res.text2[0] != '\0')
+		printf(_("already revoked: tokens %s of %s\n"), res.text2,
+		    user);
 	else if (n == 0)
 		printf(_("nothing to revoke: no active token of %s matched\n"),
 		    user);

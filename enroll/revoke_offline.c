@@ -74,6 +74,9 @@ revoke_offline(const struct zm_config *cfg, const char *user,
 		detail[0] = '\0';
 	r = zm_audit_event(a, "revoke", user, "", "ok", reason, "", "root",
 	    res->text, detail, 1);
+	/* Recorded: the registry's audit-pending marks go (else at start-up). */
+	for (i = 0; r == ZM_OK && i < n; i++)
+		(void)zm_store_audit_done(st, ids[i], user);
 out:
 	free(ids);
 	zm_audit_close(a);

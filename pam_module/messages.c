@@ -93,6 +93,8 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "blocked — contact the helpdesk."),
 	[ZM_MSG_KEY_NOT_FOUND] = N_("No security key is plugged in. Plug in "
 	    "your key and log in again."),
+	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
+	    "used for this session. Please log in again."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

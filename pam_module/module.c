@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ struct reply {
 	uint32_t		count2;
 	uint64_t		session_id;
 	int			has_session_id;
+	int			has_time;
 	char			text[ZM_IPC_MAX_STR + 1];
 	char			text2[ZM_IPC_MAX_STR + 1];
 	char			ticket[ZM_IPC_MAX_STR + 1];	/* secret */
@@ -291,7 +293,8 @@ ctx_recv(struct ctx *c, struct reply *rep)
 	    (r = opt_u32(&c->m, ZM_T_MSG, &msg, NULL)) != 0 ||
 	    (r = opt_u32(&c->m, ZM_T_PROMPT, &rep->prompt, NULL)) != 0 ||
 	    (r = opt_u32(&c->m, ZM_T_ECHO, &rep->echo, NULL)) != 0 ||
-	    (r = opt_u64(&c->m, ZM_T_TIME, &rep->a.time, NULL)) != 0 ||
+	    (r = opt_u64(&c->m, ZM_T_TIME, &rep->a.time,
+	    &rep->has_time)) != 0 ||
 	    (r = opt_u64(&c->m, ZM_T_TIME2, &rep->a.time2, NULL)) != 0 ||
 	    (r = opt_u32(&c->m, ZM_T_COUNT, &rep->a.count,
 	    &rep->a.has_count)) != 0 ||
@@ -363,6 +366,25 @@ clear_auth_data(pam_handle_t *pamh)
 	/* A second pam_authenticate() must not reuse the first one's ticket. */
 	(void)pam_set_data(pamh, ZM_DATA_TICKET, NULL, NULL);
 	(void)pam_set_data(pamh, ZM_DATA_LAST_LOGIN, NULL, NULL);
+	if (pam_getenv(pamh, ZM_ENV_TICKET) != NULL)
+		(void)pam_putenv(pamh, ZM_ENV_TICKET);	/* unset */
+}
+
+/* ZONEMFA_TICKET=ticket in the PAM environment. */
+static int
+put_env_ticket(pam_handle_t *pamh, const char *ticket)
+{
+	char	env[sizeof(ZM_ENV_TICKET) + ZM_IPC_MAX_STR + 1];
+	int	n, pr;
+
+	n = snprintf(env, sizeof(env), "%s=%s", ZM_ENV_TICKET, ticket);
+	if (n < 0 || (size_t)n >= sizeof(env)) {
+		zm_wipe(env, sizeof(env));
+		return ZM_ERR_TOOBIG;
+	}
+	pr = pam_putenv(pamh, env);
+	zm_wipe(env, sizeof(env));
+	return pr == PAM_SUCCESS ? ZM_OK : ZM_ERR_NOMEM;
 }
 
 /* Keeps what the session phase needs from a successful login. */
@@ -390,6 +412,17 @@ save_auth_data(struct ctx *c, const struct reply *rep)
 		    cleanup_secret) != PAM_SUCCESS)
 			goto out;
 		ticket = NULL;
+		/*
+		 * Module data stays in this process; a client that opens
+		 * the session in another one (sshd: its PAM child hands the
+		 * PAM environment back to the monitor) finds the ticket
+		 * here.  The daemon accepts it only from the process that
+		 * authenticated or its parent, and the session phase unsets
+		 * it before the environment reaches the user.
+		 */
+		if ((r = put_env_ticket(c->pamh, rep->ticket)) != ZM_OK)
+			goto out;
+		r = ZM_ERR_NOMEM;
 	}
 	r = ZM_OK;
 out:
@@ -654,15 +687,28 @@ show_banner(struct ctx *c, const char *path)
 	}
 }
 
+/*
+ * The previous login: from the session reply (the daemon keeps it with
+ * the ticket, so it reaches a client that authenticated in another
+ * process), else from this process's auth phase.
+ */
 static void
-show_last_login(struct ctx *c)
+show_last_login(struct ctx *c, const struct reply *rep)
 {
-	const void	*data = NULL;
-	char		 text[PAM_MAX_MSG_SIZE];
-	int		 r;
+	struct zm_lastlogin	 l;
+	const void		*data = NULL;
+	char			 text[PAM_MAX_MSG_SIZE];
+	int			 r;
 
-	if (pam_get_data(c->pamh, ZM_DATA_LAST_LOGIN, &data) != PAM_SUCCESS ||
-	    data == NULL)
+	if (rep->has_time) {
+		memset(&l, 0, sizeof(l));
+		l.when = rep->a.time;
+		l.logout = rep->a.time2;
+		l.failures = rep->count2;
+		zm_message_copy(l.from, sizeof(l.from), rep->text2);
+		data = &l;
+	} else if (pam_get_data(c->pamh, ZM_DATA_LAST_LOGIN, &data) !=
+	    PAM_SUCCESS || data == NULL)
 		return;		/* not authenticated by this module */
 	r = zm_message_last_login(data, text, sizeof(text));
 	if (r == 0 || r == ZM_ERR_TOOBIG)
@@ -693,7 +739,8 @@ zm_pam_open_session(pam_handle_t *pamh, int flags, int argc,
 	struct reply		*rep = NULL;
 	const struct zm_zone	*zone;
 	const void		*ticket = NULL;
-	const char		*logind;
+	const char		*logind, *env;
+	char			 envticket[ZM_IPC_MAX_STR + 1] = "";
 	int			 r, pr = PAM_SESSION_ERR;
 
 	if ((r = ctx_init(&c, pamh, flags, argc, argv)) != 0)
@@ -708,6 +755,14 @@ zm_pam_open_session(pam_handle_t *pamh, int flags, int argc,
 		goto fail;
 	if (pam_get_data(pamh, ZM_DATA_TICKET, &ticket) != PAM_SUCCESS)
 		ticket = NULL;
+	/* Authenticated in another process (sshd): the PAM environment. */
+	if ((env = pam_getenv(pamh, ZM_ENV_TICKET)) != NULL) {
+		if (ticket == NULL)
+			zm_message_copy(envticket, sizeof(envticket), env);
+		(void)pam_putenv(pamh, ZM_ENV_TICKET);	/* never to the user */
+	}
+	if (ticket == NULL && envticket[0] != '\0')
+		ticket = envticket;
 	logind = pam_getenv(pamh, "XDG_SESSION_ID");
 	if ((r = zm_msg_begin(&c.out, ZM_REQ_SESSION_OPEN)) != 0 ||
 	    (r = zm_msg_add_str(&c.out, ZM_T_USER, c.user)) != 0 ||
@@ -749,7 +804,7 @@ zm_pam_open_session(pam_handle_t *pamh, int flags, int argc,
 		zone = zm_config_zone(c.conf, c.conf->zone);
 		if (zone != NULL && zone->banner != NULL)
 			show_banner(&c, zone->banner);
-		show_last_login(&c);
+		show_last_login(&c, rep);
 	}
 	pr = PAM_SUCCESS;
 	goto out;
@@ -759,6 +814,7 @@ fail:
 out:
 	if (rep != NULL)
 		zm_freezero(rep, sizeof(*rep));
+	zm_wipe(envticket, sizeof(envticket));
 	ctx_free(&c);
 	return pr;
 }

@@ -23,6 +23,8 @@
 /* pam_get_data() names shared between the phases of one PAM handle. */
 #define ZM_DATA_TICKET		"zonemfa_ticket"
 #define ZM_DATA_LAST_LOGIN	"zonemfa_last_login"
+/* The ticket in the PAM environment, for clients that split auth and session. */
+#define ZM_ENV_TICKET		"ZONEMFA_TICKET"
 #define ZM_DATA_SESSION_ID	"zonemfa_session_id"
 
 int zm_pam_authenticate(pam_handle_t *pamh, int flags, int argc,

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -204,6 +205,7 @@ peer_root(struct zm_peer *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->is_root = 1;
+	p->pid = getpid();	/* the ticket binds to a real process */
 	snprintf(p->name, sizeof(p->name), "root");
 }
 
@@ -374,6 +376,9 @@ test_totp_login(void **state)
 {
 	struct fx	*fx = *state;
 	struct rep	 r;
+	struct zm_peer		 p;
+	struct zm_ticket_bind	 by;
+	struct zm_ticket_info	 info;
 	char		 code[16];
 	int64_t		 id, tid = 0;
 	unsigned	 m = 0;
@@ -387,8 +392,12 @@ test_totp_login(void **state)
 	assert_int_equal(strlen(r.ticket), 32);
 	assert_int_equal(r.time, 0);		/* never logged in before */
 	assert_string_equal(r.text2, "");
-	assert_int_equal(zm_ticket_take(fx->d.tickets, r.ticket, "alice",
-	    &tid, &m), 0);
+	peer_root(&p);
+	zm_ticket_bind_peer(&p, &by);
+	assert_int_equal(zm_ticket_take_at(fx->d.tickets, r.ticket, "alice",
+	    &by, zm_now(), &info), 0);
+	tid = info.token_id;
+	m = info.methods;
 	assert_int_equal(tid, id);
 	assert_int_equal(m, ZM_METHOD_TOTP);
 

@@ -123,7 +123,7 @@ test_schema_created(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
 	    "key = 'schema_version'", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "1");
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "2");
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(name) FROM "
 	    "(SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
@@ -168,14 +168,14 @@ test_newer_schema_refused(void **state)
 
 	zm_store_close(fx->st);
 	fx->st = NULL;
-	raw_sql(fx->path, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+	raw_sql(fx->path, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
 	assert_null(st);
 	raw_sql(fx->path, "UPDATE meta SET value = 'x1' WHERE key = 'schema_version'");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
 	raw_sql(fx->path, "DELETE FROM meta");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
-	raw_sql(fx->path, "INSERT INTO meta VALUES ('schema_version', '1')");
+	raw_sql(fx->path, "INSERT INTO meta VALUES ('schema_version', '2')");
 	assert_int_equal(zm_store_open(fx->uri, &fx->st), 0);
 }
 

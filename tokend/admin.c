@@ -35,14 +35,36 @@ static const char *const revoke_reasons[] = {
 	"lost", "stolen", "replaced", "leaver", "compromised",
 };
 
-static void
+/* 0 when the record is written (logged when it is not). */
+static int
 admin_audit(struct zm_tokend *d, const char *event, const char *user,
     const char *result, const char *reason, const struct zm_peer *peer,
     const char *token, const char *detail, int durable)
 {
 	if (zm_audit_event(d->audit, event, user, NULL, result, reason, NULL,
-	    peer->name, token, detail, durable) != 0)
+	    peer->name, token, detail, durable) != 0) {
 		zm_err("%s: audit write failed", event);
+		return ZM_ERR_IO;
+	}
+	return ZM_OK;
+}
+
+/* The record is in the log: the registry's audit-pending mark goes. */
+static void
+audit_done(struct zm_tokend *d, const int64_t *ids, size_t n,
+    const char *user)
+{
+	size_t	i;
+	int	r = ZM_OK;
+
+	for (i = 0; i < n && r == ZM_OK; i++)
+		r = zm_store_audit_done(d->st, ids[i], user);
+	if (n == 0)
+		r = zm_store_audit_done(d->st, 0, user);
+	/* Kept: recorded once more, as recovered, at the next start. */
+	if (r != ZM_OK)
+		zm_warn("%s: audit mark not cleared: %s", user,
+		    zm_strerror(r));
 }
 
 static void
@@ -477,6 +499,7 @@ struct end_job {
 	int			 revoke;	/* else disable */
 	int			 start_failed;	/* sessions not listed */
 	char			*idtext;	/* revoke: "3,4,7" */
+	char			*already;	/* revoke: "3,4" revoked before */
 	size_t			 ntok;
 	int64_t			 now;
 };
@@ -503,6 +526,8 @@ end_job_finish(struct zm_tokend *d, struct zm_deferred *df,
 	    (r = zm_msg_add_u32(&m, ZM_T_COUNT2, (uint32_t)j->ntok)) == 0 &&
 	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)j->now)) == 0 &&
 	    (r = zm_msg_add_str(&m, ZM_T_TEXT, j->idtext)) == 0 &&
+	    (j->already == NULL ||
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT2, j->already)) == 0) &&
 	    (r = zm_msg_end(&m)) == 0)
 		r = zm_reply_append(reply, &m);
 	zm_buf_free(&m);
@@ -518,6 +543,7 @@ end_job_free(struct zm_deferred *df)
 		return;
 	zm_ending_free(df->ending);
 	free(j->idtext);
+	free(j->already);
 	free(j);
 }
 
@@ -579,7 +605,8 @@ set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
 	if ((r = zm_store_user_ensure(d->st, user, now)) != 0 ||
 	    (r = zm_store_set_disabled(d->st, user, disabled, now)) != 0)
 		return r;
-	admin_audit(d, event, user, "ok", "", peer, NULL, NULL, 1);
+	if (admin_audit(d, event, user, "ok", "", peer, NULL, NULL, 1) == 0)
+		audit_done(d, NULL, 0, user);
 	zm_info("%s %sd by %s", user, event, peer->name);
 	if (!disabled)
 		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
@@ -686,6 +713,88 @@ ids_format(const int64_t *ids, size_t n, char *out, size_t outlen)
 	}
 }
 
+/* 1 if token t is what the selector of a revoke names. */
+static int
+selected(const struct zm_token *t, int64_t token_id, const char *serial)
+{
+	if (token_id > 0)
+		return t->id == token_id;
+	if (serial[0] != '\0')
+		return t->ident[0] != '\0' && strcmp(t->ident, serial) == 0;
+	return 1;
+}
+
+/*
+ * A revoke that matched no active token: when the selected tokens were
+ * revoked (or replaced) before, the revocation stands -- a retry after a
+ * crash or a second helpdesk call -- and every session still open with
+ * them is ended now.  Else "no such token".
+ */
+static int
+revoke_again(struct zm_tokend *d, const struct zm_peer *peer,
+    const char *user, int64_t token_id, const char *serial,
+    const char *reason, struct zm_buf *reply, struct zm_deferred **df)
+{
+	struct zm_token	*t = NULL;
+	struct end_job	*j = NULL;
+	int64_t		*ids = NULL;
+	char		*idtext = NULL, detail[256], why[48];
+	size_t		 n = 0, i, k = 0;
+	int		 r, w;
+
+	if ((r = zm_store_token_list(d->st, user, &t, &n)) != 0)
+		return r;
+	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((t[i].state == ZM_TS_REVOKED ||
+		    t[i].state == ZM_TS_REPLACED) &&
+		    t[i].kind != ZM_TOK_TEMPCODE &&
+		    selected(&t[i], token_id, serial))
+			ids[k++] = t[i].id;
+	}
+	if (k == 0) {
+		r = refuse_notfound(d, peer, "revoke", user,
+		    "no matching token", reply);
+		goto out;
+	}
+	if ((idtext = malloc(ZM_IPC_MAX_STR)) == NULL) {
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	ids_format(ids, k, idtext, ZM_IPC_MAX_STR);
+	w = snprintf(detail, sizeof(detail), "already revoked: tokens %s; "
+	    "ending the sessions left", idtext);
+	if (w < 0 || (size_t)w >= sizeof(detail))
+		snprintf(detail, sizeof(detail), "already revoked");
+	admin_audit(d, "revoke", user, "ok", reason, peer, NULL, detail, 1);
+	zm_notice("revoke of %s: tokens %s were revoked already", user,
+	    idtext);
+	w = snprintf(why, sizeof(why), "revoked:%s", reason);
+	if (w < 0 || (size_t)w >= sizeof(why))
+		snprintf(why, sizeof(why), "revoked");
+	if ((r = end_job_start(d, user, ids, k, why, &j)) != 0)
+		goto out;
+	j->revoke = 1;
+	if ((j->idtext = strdup("")) == NULL) {
+		j->base.free(&j->base);
+		r = ZM_ERR_NOMEM;
+		goto out;
+	}
+	j->already = idtext;
+	idtext = NULL;
+	j->now = zm_now();
+	*df = &j->base;
+	r = ZM_OK;
+ out:
+	free(idtext);
+	free(ids);
+	zm_tokens_free(t, n);
+	return r;
+}
+
 int
 zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df)
@@ -709,8 +818,9 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	    reason, now, &ids, &n);
 	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && n == 0)) {
 		free(ids);
-		return refuse_notfound(d, peer, "revoke", user,
-		    "no matching active token", reply);
+		/* Revoked before (a retry after a crash): end what is left. */
+		return revoke_again(d, peer, user, token_id, serial, reason,
+		    reply, df);
 	}
 	if (r != ZM_OK) {
 		admin_audit(d, "revoke", user, "error", zm_strerror(r), peer,
@@ -727,8 +837,14 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	w = snprintf(detail, sizeof(detail), "tokens %s", idtext);
 	if (w < 0 || (size_t)w >= sizeof(detail))
 		snprintf(detail, sizeof(detail), "%zu tokens", n);
-	/* Durable in the store, then in the audit log, then enforced. */
-	admin_audit(d, "revoke", user, "ok", reason, peer, tok, detail, 1);
+	/*
+	 * Durable in the store (marked audit-pending), then in the audit
+	 * log, then enforced; a crash in between is caught up at start-up
+	 * (recover.c, and the sweep in limits.c).
+	 */
+	if (admin_audit(d, "revoke", user, "ok", reason, peer, tok, detail,
+	    1) == 0)
+		audit_done(d, ids, n, user);
 	zm_notice("%zu token(s) of %s revoked by %s: %s", n, user,
 	    peer->name, reason);
 

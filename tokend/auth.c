@@ -225,6 +225,7 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
     int64_t token_id, struct zm_buf *rep)
 {
 	struct zm_user_state	prev;
+	struct zm_ticket_info	info;
 	char			ticket[33];
 	int			r;
 
@@ -244,8 +245,16 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	    "zone satisfied by password", token_id, "") != 0)
 		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
 		    ZM_MSG_INTERNAL);
-	if ((r = zm_ticket_issue(d->tickets, a->user, token_id, a->used,
-	    ticket)) != 0) {
+	memset(&info, 0, sizeof(info));
+	info.token_id = token_id;
+	info.methods = a->used;
+	info.prev_success = prev.last_success;
+	info.prev_logout = prev.last_logout;
+	info.prev_failures = prev.failures_since;
+	memcpy(info.prev_from, prev.last_from, sizeof(info.prev_from));
+	info.prev_from[sizeof(info.prev_from) - 1] = '\0';
+	if ((r = zm_ticket_issue_at(d->tickets, a->user, &a->bind, &info,
+	    zm_now(), ticket)) != 0) {
 		zm_err("cannot issue a ticket for %s: %s", a->user,
 		    zm_strerror(r));
 		return zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
@@ -365,6 +374,7 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	*state = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ZM_ERR_NOMEM;
+	zm_ticket_bind_peer(peer, &a->bind);
 	if ((r = zm_auth_request_target(d, peer, req, "auth", a->user,
 	    a->zone, &z, rep)) != 0) {
 		r = r == 1 ? 0 : r;

@@ -6,6 +6,8 @@
 #ifndef ZM_AUTH_IMPL_H
 #define ZM_AUTH_IMPL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,12 +19,36 @@ struct zm_msg;
 struct zm_peer;
 struct zm_proof;
 struct zm_ticket_table;
+struct zm_peer;
 struct zm_tokend;
 struct zm_user_state;
 struct zm_zone;
 
 #define ZM_TICKET_CAP	4096	/* outstanding tickets; the oldest is evicted */
 #define ZM_TICKET_TTL	600	/* seconds from auth to session open */
+
+/*
+ * Who may redeem a ticket: the process that authenticated (uid, PID and
+ * start time) or its parent -- sshd authenticates in a child of the
+ * process that opens the session.
+ */
+struct zm_ticket_bind {
+	uid_t		uid;
+	pid_t		pid;
+	uint64_t	start;
+	pid_t		ppid;
+	uint64_t	pstart;
+};
+
+/* What a ticket carries to the session phase. */
+struct zm_ticket_info {
+	int64_t		token_id;
+	unsigned	methods;
+	int64_t		prev_success;	/* the login before this one */
+	int64_t		prev_logout;
+	uint32_t	prev_failures;
+	char		prev_from[128];
+};
 
 /* One authentication conversation, from AUTH_BEGIN to its RESULT. */
 struct zm_auth {
@@ -41,6 +67,7 @@ struct zm_auth {
 	struct zm_card_login *card;	/* card connected for the PIN prompt */
 	int		card_asked;	/* "insert your card" was shown */
 	int64_t		card_ns;	/* daemon time in the card path (bench) */
+	struct zm_ticket_bind bind;	/* the caller, for the ticket */
 };
 
 /*
@@ -126,11 +153,25 @@ int zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
     const struct zm_zone *z, const char *pin, struct zm_auth **state,
     struct zm_buf *rep);
 
-/* zm_ticket_issue / zm_ticket_take with an explicit clock (tests). */
+/*
+ * Issue a one-use ticket (hex, 32 chars + NUL) for user, valid for
+ * ZM_TICKET_TTL seconds, redeemable only by the process bind names.
+ */
 int zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
-    int64_t token_id, unsigned methods, int64_t now, char out[33]);
+    const struct zm_ticket_bind *bind, const struct zm_ticket_info *info,
+    int64_t now, char out[33]);
+/*
+ * Consume a ticket for user, presented by the process of by (its pid and
+ * start time, its uid).  ZM_ERR_NOTFOUND: unknown, expired, another
+ * user's; ZM_ERR_PERM: presented by a process it was not issued to.  The
+ * ticket is burnt in every case it was found.
+ */
 int zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
-    const char *user, int64_t now, int64_t *token_id, unsigned *methods);
+    const char *user, const struct zm_ticket_bind *by, int64_t now,
+    struct zm_ticket_info *info);
+/* The caller's process, as the ticket binds it (from /proc). */
+void zm_ticket_bind_peer(const struct zm_peer *peer,
+    struct zm_ticket_bind *out);
 
 /*
  * auth_fido2.c: the FIDO2 step for user.  0: *token_id and *proof (UV as

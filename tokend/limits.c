@@ -1,17 +1,26 @@
 /*
- * limits.c - privileged connection time is limited (R9): a session opened
- * by a member of the zone's privileged_groups (recorded at open) is ended
- * by the daemon when the zone's privileged_session_limit runs out.
+ * limits.c - the sweep over the open sessions: which must end now.
  *
- * The deadlines are not kept in memory: each check reads the open
- * sessions back from the store, so a limit set before a restart (or by
- * another daemon sharing the registry) is still enforced.  The loop
- * (server.c) calls zm_limits_due() at the next deadline, and again after
- * every session open, and drives the ending without blocking.
+ * - Privileged connection time is limited (R9): a session opened by a
+ *   member of the zone's privileged_groups (recorded at open) is ended
+ *   when the zone's privileged_session_limit runs out.
+ * - A session whose token is no longer active, or whose user is disabled,
+ *   is ended (R5).  A revocation ends its sessions itself; the sweep is
+ *   what makes that durable: a daemon killed between the registry and the
+ *   ending finds them at start-up, and a revocation that arrives from
+ *   elsewhere (another daemon sharing the registry, the offline revoke)
+ *   is enforced within ZM_SWEEP_S.
+ *
+ * Nothing is kept in memory: each sweep reads the open sessions back from
+ * the store.  The loop (server.c) calls zm_limits_due() at start, at the
+ * next deadline, at least every ZM_SWEEP_S and after every session open,
+ * and drives the ending without blocking.  Sessions another ending is
+ * already working on are left to it.
  */
 #include <config.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +29,46 @@
 #include "server.h"
 #include "store.h"
 #include "tokend.h"
+
+#define ZM_SWEEP_S	60
+
+/*
+ * Why s must end now, in s->close_reason; "" when it may go on.  The
+ * token's state is looked up once per token (tokens sessions share).
+ */
+static int
+sweep_reason(struct zm_tokend *d, struct zm_session *s)
+{
+	struct zm_user_state	us;
+	struct zm_token		t;
+	int			r;
+
+	s->close_reason[0] = '\0';
+	if ((r = zm_store_user_get(d->st, s->user, &us)) == ZM_OK &&
+	    us.disabled) {
+		snprintf(s->close_reason, sizeof(s->close_reason), "disabled");
+		return ZM_OK;
+	}
+	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return r;
+	if (s->token_id <= 0)
+		return ZM_OK;
+	memset(&t, 0, sizeof(t));
+	if ((r = zm_store_token_get(d->st, s->token_id, &t)) == ZM_ERR_NOTFOUND) {
+		snprintf(s->close_reason, sizeof(s->close_reason),
+		    "revoked:gone");
+		return ZM_OK;
+	}
+	if (r != ZM_OK)
+		return r;
+	if (t.state != ZM_TS_ACTIVE &&
+	    snprintf(s->close_reason, sizeof(s->close_reason), "%s:%s",
+	    t.state == ZM_TS_REVOKED ? "revoked" : zm_token_state_name(t.state),
+	    t.revoke_reason[0] != '\0' ? t.revoke_reason : "-") < 0)
+		snprintf(s->close_reason, sizeof(s->close_reason), "revoked");
+	zm_token_clear(&t);
+	return ZM_OK;
+}
 
 /* The limit of session s, 0 for none (not privileged, zone gone, unset). */
 static int64_t
@@ -54,6 +103,22 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 	}
 	/* Keep the sessions due at the front of the array. */
 	for (i = 0; i < n; i++) {
+		if (zm_ending_claimed(d, open[i].id))
+			continue;
+		if ((r = sweep_reason(d, &open[i])) != ZM_OK) {
+			zm_err("session sweep: %s", zm_strerror(r));
+			free(open);
+			return r;
+		}
+		if (open[i].close_reason[0] != '\0') {
+			zm_notice("session %lld of %s: ending (%s)",
+			    (long long)open[i].id, open[i].user,
+			    open[i].close_reason);
+			if (k != i)
+				open[k] = open[i];
+			k++;
+			continue;
+		}
 		if ((limit = session_limit(d, &open[i])) == 0)
 			continue;
 		end = open[i].opened > INT64_MAX - limit ? INT64_MAX :
@@ -62,6 +127,8 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 			zm_info("session %lld of %s: privileged session "
 			    "limit reached", (long long)open[i].id,
 			    open[i].user);
+			snprintf(open[i].close_reason,
+			    sizeof(open[i].close_reason), "session_limit");
 			if (k != i)
 				open[k] = open[i];
 			k++;
@@ -69,6 +136,9 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 			*next = end;
 		}
 	}
+	if (*next > now + ZM_SWEEP_S)
+		*next = now + ZM_SWEEP_S;
+	r = ZM_OK;
 	if (k > 0)
 		r = zm_ending_start_list(d, open, k, "session_limit", en);
 	free(open);

@@ -11,7 +11,8 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/auth.c tokend/auth_impl.h tokend/auth_account.c \
 	tokend/auth_card.c tokend/auth_fido2.c \
 	tokend/ticket.c \
-	tokend/peer.c tokend/session.c tokend/limits.c tokend/tempcode.c \
+	tokend/peer.c tokend/session.c tokend/ending.c tokend/proc.c \
+	tokend/proc.h tokend/recover.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
 	tokend/server.h \

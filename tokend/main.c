@@ -344,6 +344,7 @@ main(int argc, char **argv)
 	int			 ch, r, lfd = -1, readyfd = -1, activated;
 	int			 ret = 1, started = 0;
 	size_t			 i;
+	unsigned		 recovered = 0;
 
 	memset(&d, 0, sizeof(d));
 	while ((ch = getopt_long(argc, argv, "c:fdthV", longopts,
@@ -468,6 +469,15 @@ main(int argc, char **argv)
 		goto out;
 	}
 	started = 1;
+	/* R15: what a crash kept out of the log goes in before any login. */
+	if ((r = zm_recover_audit(&d, &recovered)) != 0) {
+		fatal_msg("cannot reconcile the audit log %s with the "
+		    "registry: %s", d.cfg->audit_log, zm_strerror(r));
+		goto out;
+	}
+	if (recovered > 0)
+		zm_notice("%u change(s) recovered into the audit log",
+		    recovered);
 	for (i = 0; i < n_fido_hid_sockets; i++)
 		zm_notice("test interface: FIDO HID socket %s",
 		    fido_hid_sockets[i]);
@@ -498,6 +508,7 @@ main(int argc, char **argv)
 		close(readyfd);	/* the parent exits with our status */
 	zm_cardwatch_stop(d.cardwatch);
 	zm_tickets_free(d.tickets);
+	free(d.ending_ids);
 	zm_fido_free(d.fido);
 	zm_audit_close(d.audit);
 	zm_store_close(d.st);

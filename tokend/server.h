@@ -75,11 +75,13 @@ struct zm_deferred {
 };
 
 /*
- * limits.c: privileged sessions end when the zone's
- * privileged_session_limit runs out (R9).  zm_limits_due() reads the open
- * sessions from the store (so the limit survives a restart), starts
- * ending those over their limit (*en, NULL when none) and sets *next to
- * the wall-clock second of the next deadline (INT64_MAX: none).
+ * limits.c: the sweep.  Privileged sessions end when the zone's
+ * privileged_session_limit runs out (R9); sessions whose token is no
+ * longer active or whose user is disabled end (R5, durable across a
+ * crash).  zm_limits_due() reads the open sessions from the store (so
+ * this survives a restart), starts ending those due (*en, NULL when
+ * none; each with its reason) and sets *next to the wall-clock second of
+ * the next sweep (at most a minute away).
  */
 int zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
     struct zm_ending **en);
@@ -91,6 +93,10 @@ int zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
  */
 int zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms);
 int zm_loginctl(const char *verb, const char *id);
+/* 1 if id may be a logind session id (digits, letters, '_'). */
+int zm_logind_id_valid(const char *id);
+/* ending.c: 1 if session id is being ended right now. */
+int zm_ending_claimed(const struct zm_tokend *d, int64_t id);
 
 /* admin.c: revoke and disable that leave the ending to the loop. */
 int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,

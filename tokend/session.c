@@ -1,12 +1,15 @@
 /*
- * session.c - login sessions: registration from the PAM session phase,
- * logout, and ending sessions when their token is revoked or their user
- * disabled (R5).
+ * session.c - login sessions: registration from the PAM session phase
+ * and logout (ending them is in ending.c), and running helper programs
+ * without a shell.
  *
- * A session is ended through logind when the PAM module recorded a logind
- * session id, else by signalling the process that opened it: SIGHUP (what
- * a terminal hang-up does to login, sshd and shells), then SIGTERM after a
- * grace period.  The process start time from /proc/PID/stat, recorded at
+ * A session is registered with the token that opened it, which the auth
+ * phase's ticket names: a revoked token ends it (R5).  So a session is
+ * refused -- never opened without its token -- when the ticket is
+ * unknown (expired, or lost to a daemon restart), presented by another
+ * process than the one that authenticated (or its parent, as with sshd),
+ * or names a token that is no longer active, and when the user is
+ * disabled.  The process start time from /proc/PID/stat, recorded at
  * registration, guards against signalling a reused PID.
  */
 #include <config.h>
@@ -28,7 +31,9 @@
 #include "cardwatch.h"
 #include "err.h"
 #include "ipc.h"
+#include "auth_impl.h"
 #include "log.h"
+#include "proc.h"
 #include "store.h"
 #include "server.h"
 #include "tokend.h"
@@ -36,16 +41,6 @@
 
 #define LOGINCTL_PATH		"/usr/bin/loginctl"
 #define LOGINCTL_TIMEOUT_MS	5000
-#define POLL_MS			10
-#define DEFAULT_GRACE_MS	2000
-
-enum end_state { E_PENDING, E_SIGNALLED, E_ENDED, E_FAILED };
-
-struct ending {
-	struct zm_session	*s;
-	int			 state;
-	const char		*why;	/* failure reason for the audit log */
-};
 
 /* Decimal id for the audit log's token field ("" for none). */
 static void
@@ -79,73 +74,9 @@ sleep_ms(unsigned ms)
 		;
 }
 
-/*
- * Read the state (field 3) and start time (field 22) of pid from
- * /proc/PID/stat.  The command name (field 2) is chosen by the process
- * and may hold spaces or ')': parsing resumes after the last ')'.
- * ZM_ERR_NOTFOUND when there is no such process.
- */
-static int
-proc_stat(pid_t pid, char *state, uint64_t *start)
-{
-	char			 path[64], buf[2048], *p, *end;
-	unsigned long long	 v;
-	ssize_t			 len;
-	int			 fd, n, field;
-
-	n = snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ZM_ERR_INTERNAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? ZM_ERR_NOTFOUND : ZM_ERR_IO;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)	/* ESRCH: exited between open and read */
-		return len == 0 || errno == ESRCH ? ZM_ERR_NOTFOUND : ZM_ERR_IO;
-	buf[len] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0')
-		return ZM_ERR_INVALID;
-	p += 2;
-	*state = *p;
-	for (field = 3; field < 22; field++) {
-		if ((p = strchr(p, ' ')) == NULL)
-			return ZM_ERR_INVALID;
-		p++;
-	}
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno != 0 || end == p || (*end != ' ' && *end != '\n' &&
-	    *end != '\0'))
-		return ZM_ERR_INVALID;
-	*start = v;
-	return ZM_OK;
-}
-
-/*
- * 1 if pid is still the process registered with start time start; 0 if it
- * is gone (exited, a zombie, or the PID now names another process).  A
- * process that cannot be checked counts as still there.
- */
-static int
-proc_running(pid_t pid, uint64_t start)
-{
-	uint64_t	now_start;
-	char		state;
-	int		r;
-
-	r = proc_stat(pid, &state, &now_start);
-	if (r == ZM_ERR_NOTFOUND)
-		return 0;
-	if (r != ZM_OK)
-		return 1;
-	if (state == 'Z' || state == 'X' || now_start != start)
-		return 0;
-	return 1;
-}
-
 /* A logind session id goes into an argv: digits, letters, '_' only. */
-static int
-logind_id_valid(const char *id)
+int
+zm_logind_id_valid(const char *id)
 {
 	size_t i;
 
@@ -281,323 +212,11 @@ zm_loginctl(const char *verb, const char *id)
 	char	 a0[] = "loginctl", a1[32], a2[] = "--", a3[64];
 	char	*argv[] = { a0, a1, a2, a3, NULL };
 
-	if (!logind_id_valid(id) || strlen(verb) >= sizeof(a1))
+	if (!zm_logind_id_valid(id) || strlen(verb) >= sizeof(a1))
 		return ZM_ERR_INVALID;
 	memcpy(a1, verb, strlen(verb) + 1);
 	memcpy(a3, id, strlen(id) + 1);
 	return zm_run_argv(LOGINCTL_PATH, argv, LOGINCTL_TIMEOUT_MS);
-}
-
-/* First step for one session: logind, or SIGHUP to its process. */
-static void
-end_start(struct ending *e)
-{
-	struct zm_session *s = e->s;
-
-	if (s->logind_id[0] != '\0' &&
-	    zm_loginctl("terminate-session", s->logind_id) == 0) {
-		e->state = E_ENDED;
-		return;
-	}
-	/* No logind (or it failed): fall back to the recorded process. */
-	if (s->pid <= 1) {
-		e->state = E_FAILED;
-		e->why = "no process recorded";
-		return;
-	}
-	if (s->pid_starttime == 0) {
-		/* Unverifiable PID: never signal what may be someone else. */
-		if (kill(s->pid, 0) == -1 && errno == ESRCH) {
-			e->state = E_ENDED;
-		} else {
-			e->state = E_FAILED;
-			e->why = "process start time unknown";
-		}
-		return;
-	}
-	if (!proc_running(s->pid, s->pid_starttime)) {
-		e->state = E_ENDED;	/* already gone */
-		return;
-	}
-	if (kill(s->pid, SIGHUP) == -1) {
-		if (errno == ESRCH) {
-			e->state = E_ENDED;
-		} else {
-			zm_err("kill %ld: %s", (long)s->pid, strerror(errno));
-			e->state = E_FAILED;
-			e->why = "cannot signal the session process";
-		}
-		return;
-	}
-	e->state = E_SIGNALLED;
-}
-
-struct zm_ending {
-	struct zm_tokend	*d;
-	char			 reason[32];
-	struct zm_session	*list;
-	struct ending		*e;
-	size_t			 n;
-	int			 term_sent;	/* SIGTERM phase */
-	int			 done;
-	int64_t			 deadline;	/* monotonic ms */
-	unsigned		 grace;
-	unsigned		 ended, failed;
-};
-
-static void
-end_term(struct zm_ending *en)
-{
-	struct ending	*e = en->e;
-	size_t		 i;
-
-	for (i = 0; i < en->n; i++) {
-		if (e[i].state != E_SIGNALLED)
-			continue;
-		/* Re-check right before the signal: the PID may be reused. */
-		if (!proc_running(e[i].s->pid, e[i].s->pid_starttime))
-			e[i].state = E_ENDED;
-		else if (kill(e[i].s->pid, SIGTERM) == -1 && errno == ESRCH)
-			e[i].state = E_ENDED;
-	}
-}
-
-static void
-end_audit(struct zm_tokend *d, const struct ending *e, const char *reason)
-{
-	const struct zm_session	*s = e->s;
-	char			 token[32] = "", detail[160];
-	int			 n;
-
-	fmt_id(token, sizeof(token), s->token_id);
-	if (s->logind_id[0] != '\0')
-		n = snprintf(detail, sizeof(detail),
-		    "session %lld logind %s pid %ld%s%s",
-		    (long long)s->id, s->logind_id, (long)s->pid,
-		    e->why ? ": " : "", e->why ? e->why : "");
-	else
-		n = snprintf(detail, sizeof(detail), "session %lld pid %ld%s%s",
-		    (long long)s->id, (long)s->pid, e->why ? ": " : "",
-		    e->why ? e->why : "");
-	if (n < 0 || (size_t)n >= sizeof(detail))
-		detail[0] = '\0';
-	if (zm_audit_event(d->audit, "session_end", s->user, s->zone,
-	    e->state == E_ENDED ? "ok" : "fail", reason, NULL, NULL, token,
-	    detail, 1) != 0)
-		zm_err("audit write failed");
-}
-
-/* Close what ended in the store, audit every session, count. */
-static void
-end_finish(struct zm_ending *en)
-{
-	struct zm_session	 now_s;
-	struct ending		*e;
-	size_t			 i;
-	int			 r;
-
-	for (i = 0; i < en->n; i++) {
-		e = &en->e[i];
-		if (e->state == E_SIGNALLED) {
-			e->state = E_FAILED;
-			e->why = "process did not exit";
-		}
-		/*
-		 * A session that could not be ended stays open in the store:
-		 * it is still running, and the caller reports it (PARTIAL).
-		 * One that logged out on the signal is already closed.
-		 */
-		if (e->state == E_ENDED &&
-		    ((r = zm_store_session_get(en->d->st, e->s->id,
-		    &now_s)) != 0 || (now_s.closed == 0 &&
-		    (r = zm_store_session_close(en->d->st, e->s->id, zm_now(),
-		    en->reason)) != 0))) {
-			zm_err("session %lld: close: %s", (long long)e->s->id,
-			    zm_strerror(r));
-			e->state = E_FAILED;
-			e->why = "store error";
-		}
-		end_audit(en->d, e, en->reason);
-		if (e->state == E_ENDED)
-			en->ended++;
-		else
-			en->failed++;
-		zm_info("session %lld of %s: %s (%s)", (long long)e->s->id,
-		    e->s->user, e->state == E_ENDED ? "ended" : "NOT ended",
-		    en->reason);
-	}
-	en->done = 1;
-}
-
-int
-zm_ending_poll(struct zm_ending *en, int64_t *wait_ms)
-{
-	int64_t	now = mono_ms();
-	size_t	i, left = 0;
-
-	*wait_ms = 0;
-	if (en->done)
-		return 1;
-	for (i = 0; i < en->n; i++) {
-		if (en->e[i].state != E_SIGNALLED)
-			continue;
-		if (proc_running(en->e[i].s->pid, en->e[i].s->pid_starttime))
-			left++;
-		else
-			en->e[i].state = E_ENDED;
-	}
-	if (left > 0 && now >= en->deadline && !en->term_sent) {
-		end_term(en);
-		en->term_sent = 1;
-		en->deadline = now + en->grace;
-	} else if (left == 0 || now >= en->deadline) {
-		end_finish(en);
-		return 1;
-	}
-	*wait_ms = en->deadline - now < POLL_MS ? en->deadline - now :
-	    POLL_MS;
-	return 0;
-}
-
-void
-zm_ending_counts(const struct zm_ending *en, unsigned *ended,
-    unsigned *failed)
-{
-	*ended = en != NULL ? en->ended : 0;
-	*failed = en != NULL ? en->failed : 0;
-}
-
-void
-zm_ending_free(struct zm_ending *en)
-{
-	if (en == NULL)
-		return;
-	free(en->e);
-	free(en->list);
-	free(en);
-}
-
-/* Append the open sessions of user opened with token_id to en->list. */
-static int
-end_collect(struct zm_ending *en, const char *user, int64_t token_id)
-{
-	struct zm_session	*more = NULL, *nl;
-	size_t			 n = 0;
-	int			 r;
-
-	if ((r = zm_store_sessions_open_list(en->d->st, user, token_id,
-	    &more, &n)) != 0) {
-		zm_err("cannot list sessions: %s", zm_strerror(r));
-		return r;
-	}
-	if (n > 0) {
-		nl = reallocarray(en->list, en->n + n, sizeof(*nl));
-		if (nl == NULL) {
-			free(more);
-			return ZM_ERR_NOMEM;
-		}
-		en->list = nl;
-		memcpy(en->list + en->n, more, n * sizeof(*nl));
-		en->n += n;
-	}
-	free(more);
-	return ZM_OK;
-}
-
-int
-zm_ending_start(struct zm_tokend *d, const char *user,
-    const int64_t *token_ids, size_t n_ids, const char *reason,
-    struct zm_ending **out)
-{
-	struct zm_ending	*en;
-	size_t			 i;
-	int			 r = ZM_ERR_INTERNAL;
-
-	*out = NULL;
-	if ((en = calloc(1, sizeof(*en))) == NULL)
-		return ZM_ERR_NOMEM;
-	en->d = d;
-	snprintf(en->reason, sizeof(en->reason), "%s", reason);
-	en->grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
-	if (n_ids == 0)
-		r = end_collect(en, user, 0);
-	for (i = 0; i < n_ids; i++)
-		if ((r = end_collect(en, user, token_ids[i])) != 0)
-			break;
-	if (r != ZM_OK)
-		goto out;
-	if (en->n > 0 && (en->e = calloc(en->n, sizeof(*en->e))) == NULL) {
-		r = ZM_ERR_NOMEM;
-		goto out;
-	}
-	/* All at once, so n sessions take one grace period, not n. */
-	for (i = 0; i < en->n; i++) {
-		en->e[i].s = &en->list[i];
-		end_start(&en->e[i]);
-	}
-	en->deadline = mono_ms() + en->grace;
-	*out = en;
-	en = NULL;
-	r = ZM_OK;
- out:
-	zm_ending_free(en);
-	return r;
-}
-
-int
-zm_ending_start_list(struct zm_tokend *d, const struct zm_session *list,
-    size_t n, const char *reason, struct zm_ending **out)
-{
-	struct zm_ending	*en;
-	size_t			 i;
-
-	*out = NULL;
-	if ((en = calloc(1, sizeof(*en))) == NULL)
-		return ZM_ERR_NOMEM;
-	en->d = d;
-	snprintf(en->reason, sizeof(en->reason), "%s", reason);
-	en->grace = d->end_grace_ms != 0 ? d->end_grace_ms : DEFAULT_GRACE_MS;
-	if (n > 0 && ((en->list = calloc(n, sizeof(*en->list))) == NULL ||
-	    (en->e = calloc(n, sizeof(*en->e))) == NULL)) {
-		zm_ending_free(en);
-		return ZM_ERR_NOMEM;
-	}
-	if (n > 0)
-		memcpy(en->list, list, n * sizeof(*list));
-	en->n = n;
-	for (i = 0; i < en->n; i++) {
-		en->e[i].s = &en->list[i];
-		end_start(&en->e[i]);
-	}
-	en->deadline = mono_ms() + en->grace;
-	*out = en;
-	return ZM_OK;
-}
-
-void
-zm_ending_wait(struct zm_ending *en)
-{
-	int64_t wait;
-
-	while (!zm_ending_poll(en, &wait))
-		sleep_ms((unsigned)wait);
-}
-
-int
-zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
-    const char *reason, unsigned *ended, unsigned *failed)
-{
-	struct zm_ending	*en = NULL;
-	int			 r;
-
-	*ended = *failed = 0;
-	if ((r = zm_ending_start(d, user, &token_id, token_id != 0 ? 1 : 0,
-	    reason, &en)) != 0)
-		return r;
-	zm_ending_wait(en);
-	zm_ending_counts(en, ended, failed);
-	zm_ending_free(en);
-	return ZM_OK;
 }
 
 /* ---- SESSION_OPEN / SESSION_CLOSE ---- */
@@ -622,8 +241,10 @@ opt_str(const struct zm_msg *req, uint16_t tag, char *out, size_t outlen)
 	return ZM_OK;
 }
 
+/* OK with the session id and, from the ticket, the previous login. */
 static int
-reply_session(struct zm_buf *reply, int64_t id)
+reply_session(struct zm_buf *reply, int64_t id,
+    const struct zm_ticket_info *info, int have_info)
 {
 	struct zm_buf	m;
 	int		r;
@@ -632,10 +253,76 @@ reply_session(struct zm_buf *reply, int64_t id)
 	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) == 0 &&
 	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, ZM_ST_OK)) == 0 &&
 	    (r = zm_msg_add_u64(&m, ZM_T_SESSION_ID, (uint64_t)id)) == 0 &&
+	    (!have_info ||
+	    ((r = zm_msg_add_u64(&m, ZM_T_TIME,
+	    (uint64_t)info->prev_success)) == 0 &&
+	    (r = zm_msg_add_str(&m, ZM_T_TEXT2, info->prev_from)) == 0 &&
+	    (r = zm_msg_add_u64(&m, ZM_T_TIME2,
+	    (uint64_t)info->prev_logout)) == 0 &&
+	    (r = zm_msg_add_u32(&m, ZM_T_COUNT2, info->prev_failures)) == 0)) &&
 	    (r = zm_msg_end(&m)) == 0)
 		r = zm_reply_append(reply, &m);
 	zm_buf_free(&m);
 	return r;
+}
+
+/* A session that would run without what opened it: refused, audited. */
+static int
+refuse_open(struct zm_tokend *d, const struct zm_session *s,
+    const char *why, int64_t token_id, int status, int msgid,
+    struct zm_buf *reply)
+{
+	char token[32] = "";
+
+	fmt_id(token, sizeof(token), token_id);
+	zm_notice("session of %s refused: %s", s->user, why);
+	if (zm_audit_event(d->audit, "session_open", s->user, s->zone,
+	    "refused", why, NULL, NULL, token, NULL, 0) != 0)
+		zm_err("audit write failed");
+	return zm_reply_result(reply, status, msgid, 0, 0);
+}
+
+/*
+ * The token and user may still open a session: 0 to go on, 1 when
+ * refused (reply appended), else a store error.
+ */
+static int
+open_allowed(struct zm_tokend *d, const struct zm_session *s,
+    struct zm_buf *reply, int *refused)
+{
+	struct zm_user_state	us;
+	struct zm_token		t;
+	char			why[64];
+	int			r;
+
+	*refused = 0;
+	r = zm_store_user_get(d->st, s->user, &us);
+	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return r;
+	if (r == ZM_OK && us.disabled) {
+		*refused = 1;
+		return refuse_open(d, s, "user disabled", s->token_id,
+		    ZM_ST_DISABLED, ZM_MSG_DISABLED, reply);
+	}
+	if (s->token_id <= 0)
+		return ZM_OK;
+	memset(&t, 0, sizeof(t));
+	if ((r = zm_store_token_get(d->st, s->token_id, &t)) != ZM_OK &&
+	    r != ZM_ERR_NOTFOUND)
+		return r;
+	if (r == ZM_OK && t.state == ZM_TS_ACTIVE &&
+	    strcmp(t.user, s->user) == 0) {
+		zm_token_clear(&t);
+		return ZM_OK;
+	}
+	/* Revoked (or replaced, suspended) since the login: too late. */
+	if (snprintf(why, sizeof(why), "token %s since the login",
+	    r == ZM_OK ? zm_token_state_name(t.state) : "gone") < 0)
+		why[0] = '\0';
+	zm_token_clear(&t);
+	*refused = 1;
+	return refuse_open(d, s, why, s->token_id, ZM_ST_REVOKED,
+	    ZM_MSG_TOKEN_REVOKED, reply);
 }
 
 static int
@@ -675,15 +362,18 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply)
 {
 	struct zm_session	 s;
+	struct zm_ticket_info	 info;
+	struct zm_ticket_bind	 by;
+	struct zm_proc		 before, now;
 	const struct zm_zone	*z;
 	char			 ticket[65], methods_s[64] = "";
-	uint64_t		 checked = 0;
-	char			 token[32] = "", detail[192], state;
+	char			 token[32] = "", detail[192];
 	uint32_t		 pid32;
-	unsigned		 methods = 0;
-	int			 r, n;
+	int			 r, n, have_ticket = 0, refused;
 
 	memset(&s, 0, sizeof(s));
+	memset(&info, 0, sizeof(info));
+	memset(&before, 0, sizeof(before));
 	if (zm_msg_get_str(req, ZM_T_USER, s.user, sizeof(s.user)) != 0 ||
 	    !zm_user_name_valid(s.user) ||
 	    zm_msg_get_str(req, ZM_T_ZONE, s.zone, sizeof(s.zone)) != 0 ||
@@ -693,7 +383,7 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	    opt_str(req, ZM_T_LOGIND_ID, s.logind_id,
 	    sizeof(s.logind_id)) != 0)
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
-	if (s.logind_id[0] != '\0' && !logind_id_valid(s.logind_id))
+	if (s.logind_id[0] != '\0' && !zm_logind_id_valid(s.logind_id))
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
 	if (!peer->is_root && strcmp(peer->name, s.user) != 0)
 		return refuse(d, peer, "session_open", s.user, s.zone, reply);
@@ -709,13 +399,13 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	else
 		s.pid = (int32_t)pid32;
 	/*
-	 * Ending a session signals its process as root: a non-root caller
+	 * Ending a session signals its processes as root: a non-root caller
 	 * may only register a process of its own, and no logind session
 	 * (it could name someone else's).
 	 */
 	if (!peer->is_root) {
 		/* Start time before and after the owner check: no PID reuse. */
-		if (proc_stat(s.pid, &state, &checked) != ZM_OK ||
+		if (zm_proc_read(s.pid, &before) != ZM_OK ||
 		    !pid_owned_by(s.pid, peer->uid))
 			return refuse(d, peer, "session_open", s.user, s.zone,
 			    reply);
@@ -724,30 +414,44 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 			    (unsigned long)peer->uid);
 			s.logind_id[0] = '\0';
 		}
+		s.owner_uid = (int64_t)peer->uid;
 	}
 
+	/*
+	 * The ticket: the login this session belongs to.  One that is
+	 * presented but cannot be redeemed refuses the session -- opening
+	 * it without its token would leave it beyond any revocation.
+	 */
 	r = zm_msg_get_str(req, ZM_T_TICKET, ticket, sizeof(ticket));
 	if (r == ZM_OK) {
-		r = zm_ticket_take(d->tickets, ticket, s.user, &s.token_id,
-		    &methods);
-		if (r == ZM_ERR_NOTFOUND) {
-			zm_info("%s: unknown or expired ticket", s.user);
-			s.token_id = 0;
-			methods = 0;
-		} else if (r != ZM_OK) {
+		zm_ticket_bind_peer(peer, &by);
+		r = zm_ticket_take_at(d->tickets, ticket, s.user, &by,
+		    zm_now(), &info);
+		zm_wipe(ticket, sizeof(ticket));
+		if (r == ZM_ERR_NOTFOUND || r == ZM_ERR_PERM)
+			return refuse_open(d, &s, r == ZM_ERR_PERM ?
+			    "login ticket presented by another process" :
+			    "login ticket unknown or expired", 0, ZM_ST_DENIED,
+			    ZM_MSG_LOGIN_EXPIRED, reply);
+		if (r != ZM_OK)
 			return r;
-		}
+		have_ticket = 1;
+		s.token_id = info.token_id;
 	} else if (r != ZM_ERR_NOTFOUND) {
-		zm_info("%s: malformed ticket ignored", s.user);
+		zm_wipe(ticket, sizeof(ticket));
+		return refuse_open(d, &s, "malformed login ticket", 0,
+		    ZM_ST_INVALID, ZM_MSG_LOGIN_EXPIRED, reply);
 	}
-	zm_wipe(ticket, sizeof(ticket));
+	if ((r = open_allowed(d, &s, reply, &refused)) != ZM_OK || refused)
+		return r;
 
-	if (proc_stat(s.pid, &state, &s.pid_starttime) != ZM_OK) {
+	if (zm_proc_read(s.pid, &now) != ZM_OK) {
 		zm_warn("pid %ld: no start time; the session cannot be ended "
 		    "by signal", (long)s.pid);
-		s.pid_starttime = 0;
+		now.start = 0;
 	}
-	if (!peer->is_root && s.pid_starttime != checked)
+	s.pid_starttime = now.start;
+	if (!peer->is_root && s.pid_starttime != before.start)
 		return refuse(d, peer, "session_open", s.user, s.zone, reply);
 	memcpy(s.terminal, d->cfg->terminal_name, sizeof(s.terminal));
 	s.terminal[sizeof(s.terminal) - 1] = '\0';
@@ -756,8 +460,8 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	if ((r = zm_store_session_open(d->st, &s)) != 0)
 		return r;
 
-	if (methods != 0)
-		zm_methods_format(methods, methods_s, sizeof(methods_s));
+	if (info.methods != 0)
+		zm_methods_format(info.methods, methods_s, sizeof(methods_s));
 	fmt_id(token, sizeof(token), s.token_id);
 	n = snprintf(detail, sizeof(detail), "session %lld pid %ld tty %s%s%s",
 	    (long long)s.id, (long)s.pid, s.tty[0] ? s.tty : "-",
@@ -770,7 +474,7 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 		zm_err("audit write failed");
 	/* R4: a card pulled between the login and now. */
 	zm_cardwatch_session_opened(d->cardwatch, &s);
-	return reply_session(reply, s.id);
+	return reply_session(reply, s.id, &info, have_ticket);
 }
 
 int
@@ -800,7 +504,7 @@ zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
 	 * opened the session to close it), or one whose process is gone.
 	 */
 	if (!peer->is_root && s.closed == 0 && s.pid != (int32_t)peer->pid &&
-	    s.pid > 1 && proc_running(s.pid, s.pid_starttime))
+	    s.pid > 1 && zm_proc_running(s.pid, s.pid_starttime))
 		return refuse(d, peer, "session_close", s.user, s.zone, reply);
 	/* Already ended (revocation, limit): the logout has nothing to do. */
 	if (s.closed != 0)

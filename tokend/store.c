@@ -323,3 +323,20 @@ zm_token_state_name(int state)
 		return "unknown";
 	}
 }
+
+int
+zm_store_audit_pending(struct zm_store *st, struct zm_audit_pending **out,
+    size_t *n)
+{
+	if (st == NULL || out == NULL || n == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->audit_pending(st, out, n);
+}
+
+int
+zm_store_audit_done(struct zm_store *st, int64_t token_id, const char *user)
+{
+	if (st == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->audit_done(st, token_id, user);
+}

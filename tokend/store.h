@@ -87,9 +87,23 @@ struct zm_session {
 	int32_t		pid;
 	uint64_t	pid_starttime;	/* /proc/PID/stat field 22: guards against PID reuse */
 	int		privileged;
+	int64_t		owner_uid;	/* the non-root uid that registered it; 0: root */
 	int64_t		opened;
 	int64_t		closed;		/* 0 = open */
 	char		close_reason[32];
+};
+
+/*
+ * A revocation (token_id > 0) or a disable/enable (token_id 0) that is in
+ * the registry but may not be in the audit log yet.
+ */
+struct zm_audit_pending {
+	int64_t		token_id;
+	char		user[ZM_NAME_MAX];
+	int		state;		/* token */
+	int64_t		when;		/* token: revoked_at */
+	char		reason[32];	/* token: revoke_reason */
+	int		disabled;	/* user */
 };
 
 struct zm_store;
@@ -129,6 +143,9 @@ struct zm_store_ops {
 	    uint32_t counter, int64_t now, uint32_t *stored);
 	int  (*token_set_state)(struct zm_store *st, int64_t token_id, int state,
 	    const char *reason, int64_t now);
+	int  (*audit_pending)(struct zm_store *st, struct zm_audit_pending **out,
+	    size_t *n);
+	int  (*audit_done)(struct zm_store *st, int64_t token_id, const char *user);
 };
 
 /* Opens "sqlite:PATH" (creating, migrating).  ZM_ERR_CONFIG for an unknown scheme. */
@@ -182,12 +199,17 @@ int zm_store_failure_add(struct zm_store *st, const char *user, int64_t now,
 int zm_store_success_record(struct zm_store *st, const char *user, int64_t now,
     const char *from, int64_t token_id);
 int zm_store_unlock(struct zm_store *st, const char *user);
-/* disabled = 0 also sets enabled_at = now (restarts the dormancy clock). */
+/*
+ * disabled = 0 also sets enabled_at = now (restarts the dormancy clock).
+ * The user is marked audit-pending until zm_store_audit_done().
+ */
 int zm_store_set_disabled(struct zm_store *st, const char *user, int disabled, int64_t now);
 /*
  * Revoke: token_id > 0 that token (must belong to user); else ident != NULL
  * the token with that ident; else every active token of user.  The change
- * is fsync-durable (synchronous=FULL) before this returns.  *ids receives
+ * is fsync-durable (synchronous=FULL) before this returns, and the tokens
+ * are marked audit-pending (except reason "used": a spent temporary code)
+ * until zm_store_audit_done().  *ids receives
  * the revoked token ids (malloc'd).  ZM_ERR_NOTFOUND if nothing matched.
  */
 int zm_store_revoke(struct zm_store *st, const char *user, int64_t token_id,
@@ -217,6 +239,16 @@ int zm_store_batch_end(struct zm_store *st, int commit);
 /* The audit chain head (seq 0 and 64 zeros when none). */
 int zm_store_audit_head_get(struct zm_store *st, uint64_t *seq, char hash[65]);
 int zm_store_audit_head_set(struct zm_store *st, uint64_t seq, const char *hash);
+
+/*
+ * Revocations and disables not yet known to be in the audit log (a crash
+ * came between the registry and the record): the daemon records them at
+ * start-up.  Free *out with free().
+ */
+int zm_store_audit_pending(struct zm_store *st, struct zm_audit_pending **out,
+    size_t *n);
+/* The record is written: token_id > 0 that token, else user's flag. */
+int zm_store_audit_done(struct zm_store *st, int64_t token_id, const char *user);
 
 void zm_token_clear(struct zm_token *t);	/* frees secret/data (wiped) */
 void zm_tokens_free(struct zm_token *t, size_t n);

@@ -496,10 +496,10 @@ sq_session_open(struct zm_store *st, struct zm_session *x)
 
 	if (!session_ok(x))
 		return ZM_ERR_INVALID;
-	if ((r = EXEC(s, S_SESSION_INSERT, "sssssssiiiii", x->user, x->zone,
+	if ((r = EXEC(s, S_SESSION_INSERT, "sssssssiiiiii", x->user, x->zone,
 	    x->terminal, x->tty, x->rhost, x->service, x->logind_id, x->token_id,
 	    (int64_t)x->pid, (int64_t)x->pid_starttime, (int64_t)x->privileged,
-	    x->opened)) != 0)
+	    x->opened, x->owner_uid)) != 0)
 		return r;
 	x->id = sqlite3_last_insert_rowid(s->db);
 	x->closed = 0;
@@ -649,6 +649,84 @@ sq_audit_head_set(struct zm_store *st, uint64_t seq, const char *hash)
 	return EXEC(SQ(st), S_AUDIT_SET, "is", (int64_t)seq, hash);
 }
 
+/* ---- changes the audit log may lack (a crash before the record) ---- */
+
+static int
+row_pending_token(sqlite3_stmt *q, void *p)
+{
+	struct zm_audit_pending *x = p;
+
+	memset(x, 0, sizeof(*x));
+	x->token_id = sqlite3_column_int64(q, 0);
+	x->state = sqlite3_column_int(q, 2);
+	x->when = sqlite3_column_int64(q, 3);
+	if (zm_sq_col_str(q, 1, x->user, sizeof(x->user)) != 0 ||
+	    zm_sq_col_str(q, 4, x->reason, sizeof(x->reason)) != 0)
+		return ZM_ERR_STORE;
+	return 0;
+}
+
+static int
+row_pending_user(sqlite3_stmt *q, void *p)
+{
+	struct zm_audit_pending *x = p;
+
+	memset(x, 0, sizeof(*x));
+	x->disabled = sqlite3_column_int(q, 1) != 0;
+	return zm_sq_col_str(q, 0, x->user, sizeof(x->user)) != 0 ?
+	    ZM_ERR_STORE : 0;
+}
+
+static int
+sq_audit_pending(struct zm_store *st, struct zm_audit_pending **out,
+    size_t *n)
+{
+	struct sq		*s = SQ(st);
+	struct zm_audit_pending	*a = NULL, *b = NULL, *all;
+	sqlite3_stmt		*q;
+	size_t			 na = 0, nb = 0;
+	int			 rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = STEP(s, S_PENDING_TOKENS, &q, "");
+	if ((r = zm_sq_fetch_all(s, q, rc, sizeof(*a), row_pending_token,
+	    (void **)&a, &na)) != 0)
+		return r;
+	rc = STEP(s, S_PENDING_USERS, &q, "");
+	if ((r = zm_sq_fetch_all(s, q, rc, sizeof(*b), row_pending_user,
+	    (void **)&b, &nb)) != 0) {
+		free(a);
+		return r;
+	}
+	if (na + nb == 0) {
+		free(a);
+		free(b);
+		return 0;
+	}
+	if ((all = reallocarray(a, na + nb, sizeof(*all))) == NULL) {
+		free(a);
+		free(b);
+		return ZM_ERR_NOMEM;
+	}
+	if (nb > 0)
+		memcpy(all + na, b, nb * sizeof(*b));
+	free(b);
+	*out = all;
+	*n = na + nb;
+	return 0;
+}
+
+static int
+sq_audit_done(struct zm_store *st, int64_t token_id, const char *user)
+{
+	if (token_id > 0)
+		return EXEC(SQ(st), S_PENDING_CLEAR_TOKEN, "i", token_id);
+	if (!user_ok(user))
+		return ZM_ERR_INVALID;
+	return EXEC(SQ(st), S_PENDING_CLEAR_USER, "s", user);
+}
+
 const struct zm_store_ops zm_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = zm_sq_open,
@@ -677,4 +755,6 @@ const struct zm_store_ops zm_store_sqlite_ops = {
 	.batch_end = sq_batch_end,
 	.audit_head_get = sq_audit_head_get,
 	.audit_head_set = sq_audit_head_set,
+	.audit_pending = sq_audit_pending,
+	.audit_done = sq_audit_done,
 };

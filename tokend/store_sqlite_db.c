@@ -94,6 +94,18 @@ static const char *const migrations[] = {
 	" hash TEXT NOT NULL);"
 	"INSERT INTO audit_head VALUES (1, 0, '"
 	"0000000000000000000000000000000000000000000000000000000000000000');",
+	/*
+	 * 1 -> 2: who registered a session (a non-root uid: only its own
+	 * processes are signalled); a revocation or disable the audit log
+	 * may not have yet (the daemon records it at start-up, R15).
+	 */
+	"ALTER TABLE sessions ADD COLUMN owner_uid INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tokens ADD COLUMN audit_pending INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN audit_pending INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX tokens_pending ON tokens(audit_pending) "
+	"WHERE audit_pending <> 0;"
+	"CREATE INDEX users_pending ON users(audit_pending) "
+	"WHERE audit_pending <> 0;",
 };
 #define SCHEMA_VERSION	((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -104,11 +116,13 @@ static const char *const migrations[] = {
 	"revoked_at, revoke_reason, enrolled_by"
 #define SESSION_COLS	"id, user, zone, terminal, tty, rhost, service, " \
 	"logind_id, token_id, pid, pid_starttime, privileged, opened, closed, " \
-	"close_reason"
+	"close_reason, owner_uid"
 /* A timed lock that has run out gives a fresh set of attempts. */
 #define LOCK_EXPIRED	"(locked_until > 0 AND locked_until <= ?2)"
+/* A used temporary code is audited as its use, not as a revocation. */
 #define REVOKE_SET	"UPDATE tokens SET state = 1, revoked_at = ?2, " \
-	"revoke_reason = ?3 WHERE user = ?1 AND state IN (0, 3)"
+	"revoke_reason = ?3, audit_pending = (?3 <> 'used') " \
+	"WHERE user = ?1 AND state IN (0, 3)"
 
 static const char *const sql[S__MAX] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -150,9 +164,18 @@ static const char *const sql[S__MAX] = {
 	[S_TOKEN_USED] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1 "
 	    "AND user = ?3 AND last_used < ?2",
 	[S_UNLOCK] = "UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?1",
-	[S_SET_DISABLED] = "INSERT INTO users (name, created, disabled) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET disabled = ?3, "
+	[S_SET_DISABLED] = "INSERT INTO users (name, created, disabled, "
+	    "audit_pending) VALUES (?1, ?2, ?3, 1) ON CONFLICT (name) DO UPDATE "
+	    "SET disabled = ?3, audit_pending = 1, "
 	    "enabled_at = CASE WHEN ?3 = 0 THEN ?2 ELSE enabled_at END",
+	[S_PENDING_TOKENS] = "SELECT id, user, state, revoked_at, revoke_reason "
+	    "FROM tokens WHERE audit_pending <> 0 ORDER BY id",
+	[S_PENDING_USERS] = "SELECT name, disabled FROM users "
+	    "WHERE audit_pending <> 0 ORDER BY name",
+	[S_PENDING_CLEAR_TOKEN] = "UPDATE tokens SET audit_pending = 0 "
+	    "WHERE id = ?1",
+	[S_PENDING_CLEAR_USER] = "UPDATE users SET audit_pending = 0 "
+	    "WHERE name = ?1",
 	[S_REVOKE_ID] = REVOKE_SET " AND id = ?4 RETURNING id",
 	[S_REVOKE_IDENT] = REVOKE_SET " AND ident = ?4 AND ident <> '' RETURNING id",
 	[S_REVOKE_ALL] = REVOKE_SET " RETURNING id",
@@ -161,7 +184,8 @@ static const char *const sql[S__MAX] = {
 	    "AND state IN (0, 3) RETURNING id",
 	[S_SESSION_INSERT] = "INSERT INTO sessions (user, zone, terminal, tty, "
 	    "rhost, service, logind_id, token_id, pid, pid_starttime, privileged, "
-	    "opened) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	    "opened, owner_uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, ?13)",
 	[S_SESSION_CLOSE] = "UPDATE sessions SET closed = ?2, close_reason = ?3 "
 	    "WHERE id = ?1 AND closed = 0 RETURNING user",
 	[S_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
@@ -440,6 +464,7 @@ zm_sq_row_session(sqlite3_stmt *q, void *p)
 	x->pid = (int32_t)sqlite3_column_int64(q, 9);
 	x->pid_starttime = (uint64_t)sqlite3_column_int64(q, 10);
 	x->privileged = sqlite3_column_int(q, 11);
+	x->owner_uid = sqlite3_column_int64(q, 15);
 	x->opened = sqlite3_column_int64(q, 12);
 	x->closed = sqlite3_column_int64(q, 13);
 	if ((r = zm_sq_col_str(q, 1, x->user, sizeof(x->user))) != 0 ||

@@ -1,12 +1,16 @@
 /*
  * ticket.c - one-use tickets handed from the auth phase to the session
- * phase, so the session record can say which token opened it.
+ * phase, so the session record says which token opened it (R5: revoking
+ * the token ends the session).
  *
  * A ticket is 16 random bytes as 32 hex characters, bound to a user and
- * valid for ZM_TICKET_TTL seconds.  The table is fixed-size and lives only
- * in memory: a daemon restart simply invalidates outstanding tickets (the
- * session still opens, without a token id).  When full, the oldest ticket
- * is evicted.  Lookups compare every live slot in constant time so the
+ * to the process that authenticated (uid, PID and start time; its parent
+ * may redeem it too, as sshd opens the session in the parent of the
+ * process that ran the authentication), and valid for ZM_TICKET_TTL
+ * seconds.  The table is fixed-size and lives only in memory: after a
+ * daemon restart an outstanding ticket is unknown, and the session it
+ * would have opened is refused (session.c), never opened without its
+ * token.  When full, the oldest ticket is evicted.  Lookups compare every live slot in constant time so the
  * time taken says nothing about how much of a guessed ticket matched.
  */
 #include <config.h>
@@ -19,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "auth_impl.h"
+#include "proc.h"
 #include "err.h"
 #include "log.h"
 #include "tokend.h"
@@ -27,11 +32,11 @@
 #define ZM_TICKET_HEX	32
 
 struct zm_ticket {
-	char		hex[ZM_TICKET_HEX + 1];
-	char		user[ZM_NAME_MAX];
-	int64_t		token_id;
-	unsigned	methods;
-	int64_t		expires;	/* 0: slot free */
+	char			hex[ZM_TICKET_HEX + 1];
+	char			user[ZM_NAME_MAX];
+	struct zm_ticket_bind	bind;
+	struct zm_ticket_info	info;
+	int64_t			expires;	/* 0: slot free */
 };
 
 struct zm_ticket_table {
@@ -69,14 +74,16 @@ zm_tickets_free(struct zm_ticket_table *t)
 
 int
 zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
-    int64_t token_id, unsigned methods, int64_t now, char out[33])
+    const struct zm_ticket_bind *bind, const struct zm_ticket_info *info,
+    int64_t now, char out[33])
 {
 	static const char	 hexdig[] = "0123456789abcdef";
 	struct zm_ticket	*s = NULL;
 	unsigned char		 rnd[ZM_TICKET_HEX / 2];
 	size_t			 i, ulen;
 
-	if (t == NULL || user == NULL || out == NULL)
+	if (t == NULL || user == NULL || bind == NULL || info == NULL ||
+	    out == NULL)
 		return ZM_ERR_INVALID;
 	out[0] = '\0';
 	ulen = strlen(user);
@@ -109,34 +116,53 @@ zm_ticket_issue_at(struct zm_ticket_table *t, const char *user,
 	s->hex[ZM_TICKET_HEX] = '\0';
 	zm_wipe(rnd, sizeof(rnd));
 	memcpy(s->user, user, ulen + 1);
-	s->token_id = token_id;
-	s->methods = methods;
+	s->bind = *bind;
+	s->info = *info;
 	s->expires = now + ZM_TICKET_TTL;
 	memcpy(out, s->hex, ZM_TICKET_HEX + 1);
 	return 0;
 }
 
-int
-zm_ticket_issue(struct zm_ticket_table *t, const char *user,
-    int64_t token_id, unsigned methods, char out[33])
+/* 1 if by is the process the ticket was issued to, or its parent. */
+static int
+bind_match(const struct zm_ticket_bind *b, const struct zm_ticket_bind *by)
 {
-	return zm_ticket_issue_at(t, user, token_id, methods,
-	    (int64_t)time(NULL), out);
+	if (by->uid != b->uid || by->pid <= 0 || by->start == 0)
+		return 0;
+	if (by->pid == b->pid && by->start == b->start)
+		return 1;
+	return b->ppid > 1 && by->pid == b->ppid && by->start == b->pstart;
+}
+
+void
+zm_ticket_bind_peer(const struct zm_peer *peer, struct zm_ticket_bind *out)
+{
+	struct zm_proc p, pp;
+
+	memset(out, 0, sizeof(*out));
+	out->uid = peer->uid;
+	out->pid = peer->pid;
+	if (zm_proc_read(peer->pid, &p) != ZM_OK)
+		return;		/* start 0: matches nothing */
+	out->start = p.start;
+	if (p.ppid > 1 && zm_proc_read(p.ppid, &pp) == ZM_OK) {
+		out->ppid = p.ppid;
+		out->pstart = pp.start;
+	}
 }
 
 int
 zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
-    const char *user, int64_t now, int64_t *token_id, unsigned *methods)
+    const char *user, const struct zm_ticket_bind *by, int64_t now,
+    struct zm_ticket_info *info)
 {
 	struct zm_ticket	*hit = NULL;
 	size_t			 i;
 	int			 r = ZM_ERR_NOTFOUND;
 
-	if (token_id != NULL)
-		*token_id = 0;
-	if (methods != NULL)
-		*methods = 0;
-	if (t == NULL || ticket == NULL || user == NULL)
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (t == NULL || ticket == NULL || user == NULL || by == NULL)
 		return ZM_ERR_INVALID;
 	if (strnlen(ticket, ZM_TICKET_HEX + 1) != ZM_TICKET_HEX)
 		return ZM_ERR_NOTFOUND;
@@ -157,23 +183,23 @@ zm_ticket_take_at(struct zm_ticket_table *t, const char *ticket,
 	 * Consumed whatever happens next: a ticket shown for the wrong user
 	 * or too late is burnt, never left for a second try.
 	 */
-	if (hit->expires > now && strcmp(hit->user, user) == 0) {
-		if (token_id != NULL)
-			*token_id = hit->token_id;
-		if (methods != NULL)
-			*methods = hit->methods;
-		r = 0;
-	} else if (hit->expires > now)
+	if (hit->expires <= now) {
+		r = ZM_ERR_NOTFOUND;
+	} else if (strcmp(hit->user, user) != 0) {
 		zm_warn("ticket presented for %s but issued to %s", user,
 		    hit->user);
+		r = ZM_ERR_NOTFOUND;
+	} else if (!bind_match(&hit->bind, by)) {
+		zm_warn("ticket of %s presented by pid %ld uid %lu, issued "
+		    "to pid %ld uid %lu", user, (long)by->pid,
+		    (unsigned long)by->uid, (long)hit->bind.pid,
+		    (unsigned long)hit->bind.uid);
+		r = ZM_ERR_PERM;
+	} else {
+		if (info != NULL)
+			*info = hit->info;
+		r = 0;
+	}
 	zm_wipe(hit, sizeof(*hit));
 	return r;
-}
-
-int
-zm_ticket_take(struct zm_ticket_table *t, const char *ticket,
-    const char *user, int64_t *token_id, unsigned *methods)
-{
-	return zm_ticket_take_at(t, ticket, user, (int64_t)time(NULL),
-	    token_id, methods);
 }

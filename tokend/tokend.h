@@ -42,6 +42,8 @@ struct zm_tokend {
 	struct zm_cardwatch	*cardwatch;	/* card removal (cardwatch.c) */
 	int			 debug;
 	unsigned		 end_grace_ms;	/* SIGHUP -> SIGTERM grace (default 2000) */
+	int64_t			*ending_ids;	/* sessions being ended (ending.c) */
+	size_t			 n_ending, cap_ending;
 };
 
 /* The caller on the other end of a connection (from SO_PEERCRED). */
@@ -108,12 +110,14 @@ int zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 /* ---- ticket.c ---- */
 int zm_tickets_new(struct zm_ticket_table **out);
 void zm_tickets_free(struct zm_ticket_table *t);
-/* Issue a one-use ticket (hex, 32 chars + NUL) valid for 10 minutes. */
-int zm_ticket_issue(struct zm_ticket_table *t, const char *user,
-    int64_t token_id, unsigned methods, char out[33]);
-/* Consume a ticket for user; ZM_ERR_NOTFOUND if unknown/expired/other user. */
-int zm_ticket_take(struct zm_ticket_table *t, const char *ticket,
-    const char *user, int64_t *token_id, unsigned *methods);
+/* zm_ticket_issue_at() / zm_ticket_take_at() (auth_impl.h) at the current time. */
+
+/* ---- recover.c ---- */
+/*
+ * Write the audit records of revocations and disables the registry holds
+ * but a crash kept out of the audit log; *recovered counts them.
+ */
+int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
 
 /* ---- session.c ---- */
 int zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
