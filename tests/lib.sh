@@ -436,23 +436,33 @@ run_login() {
 	return 0
 }
 
-# start_held SERVICE USER ANSWERS...: zm-login --hold in the background.
-# Sets HELD_PID (the zm-login process) and HELD_OUT (its output file);
-# returns 0 once it printed "SESSION OPEN", 1 if it exited or took > 5 s.
+# start_held [--OPT [ARG]]... SERVICE USER ANSWERS...: zm-login --hold in
+# the background (options as zm-login's: --split, --wait-file PATH,
+# --spawn CMD, --ignore-signals, --print-env).  Sets HELD_PID (the
+# zm-login process) and HELD_OUT (its output file); returns 0 once it
+# printed "SESSION OPEN", 1 if it exited or took > 5 s (HELD_WAIT=N: N s).
 start_held() {
+	local opts=()
+	while [[ ${1:-} == --* ]]; do
+		opts+=("$1")
+		case $1 in
+		--wait-file | --spawn | --tty | --rhost) opts+=("$2"); shift ;;
+		esac
+		shift
+	done
 	local svc=$1 user=$2
 	shift 2
 	HELD_OUT=$ZM_DIR/held.$RANDOM.out
 	printf '%s\n' "$@" >"$HELD_OUT.in"
 	_zm_login_env
 	# env execs zm-login: $! is the process the session records.
-	"${_ZM_ENV[@]}" "$ZM_LOGIN" --hold "$svc" "$user" \
+	"${_ZM_ENV[@]}" "$ZM_LOGIN" --hold "${opts[@]}" "$svc" "$user" \
 	    <"$HELD_OUT.in" >"$HELD_OUT" 2>&1 &
 	HELD_PID=$!
 	ZM_HELD_PIDS="$ZM_HELD_PIDS $HELD_PID"
-	CMD="zm-login --hold $svc $user (background, pid $HELD_PID)"
+	CMD="zm-login --hold ${opts[*]} $svc $user (background, pid $HELD_PID)"
 	local i
-	for i in $(seq 250); do
+	for i in $(seq $((${HELD_WAIT:-5} * 50))); do
 		if grep -q 'SESSION OPEN' "$HELD_OUT"; then
 			OUT=$(cat "$HELD_OUT")
 			RC=running

@@ -5,7 +5,18 @@
  * ends a session on revocation).
  *
  *   zm-login [--hold] [--no-session] [--no-account] [--tty TTY]
- *            [--rhost HOST] SERVICE USER
+ *            [--rhost HOST] [--split] [--wait-file PATH] [--spawn CMD]
+ *            [--print-env] [--ignore-signals] SERVICE USER
+ *
+ * --split authenticates (and checks the account) in a forked child that
+ * hands the PAM environment back through a pipe, and opens the session
+ * in the parent, as OpenSSH's sshd does; --wait-file waits (up to 60 s)
+ * for PATH to exist before the session is opened (a client that pauses
+ * between its auth and session phases); --spawn runs /bin/sh -c CMD in a
+ * process session of its own once the session is open (the user's shell
+ * under login or sshd); --print-env prints the PAM environment as
+ * "ENV: NAME=VALUE" lines once the session is open; --ignore-signals
+ * makes --hold ignore SIGHUP and SIGTERM (a program that is stuck).
  *
  * Answers to prompts are read from standard input, one line each; prompts
  * and messages are printed on standard output as "PROMPT: ", "INFO: " and
@@ -14,6 +25,8 @@
  * was ended by a signal.
  */
 #include <config.h>
+
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <locale.h>
@@ -163,9 +176,13 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-/* Waits for SIGHUP, SIGTERM or SIGINT; returns the signal number. */
+/*
+ * Waits for SIGHUP, SIGTERM or SIGINT; returns the signal number.  With
+ * ignore, SIGHUP and SIGTERM are ignored (a stuck program): only SIGKILL
+ * ends it.
+ */
 static int
-hold_session(void)
+hold_session(int ignore)
 {
 	struct sigaction	sa;
 	sigset_t		block, old;
@@ -179,9 +196,11 @@ hold_session(void)
 	(void)sigaddset(&block, SIGINT);
 	/* Blocked first: a signal sent right after the line below is kept. */
 	(void)sigprocmask(SIG_BLOCK, &block, &old);
+	(void)sigaction(SIGINT, &sa, NULL);
+	if (ignore)
+		sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGHUP, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
 	printf("SESSION OPEN pid=%ld\n", (long)getpid());
 	(void)fflush(stdout);
 	(void)sigdelset(&old, SIGHUP);
@@ -198,8 +217,119 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: zm-login [--hold] [--no-session] "
-	    "[--no-account] [--tty TTY] [--rhost HOST] SERVICE USER\n");
+	    "[--no-account] [--tty TTY] [--rhost HOST] [--split] "
+	    "[--wait-file PATH] [--spawn CMD] [--print-env] "
+	    "[--ignore-signals] SERVICE USER\n");
 	exit(2);
+}
+
+/* Auth (and account) in this process; PAM_SUCCESS or the failure. */
+static int
+auth_steps(pam_handle_t *pamh, int account)
+{
+	int pr;
+
+	pr = pam_authenticate(pamh, 0);
+	report("auth", pr);
+	if (pr != PAM_SUCCESS || !account)
+		return pr;
+	pr = pam_acct_mgmt(pamh, 0);
+	report("account", pr);
+	return pr;
+}
+
+/*
+ * sshd's way: a child authenticates and sends its PAM environment back
+ * (NUL-separated); the parent puts it into its own handle.  What the
+ * module kept with pam_set_data() stays in the child.
+ */
+static int
+auth_split(pam_handle_t *pamh, int account)
+{
+	char	 buf[8192], **env;
+	size_t	 len = 0, off;
+	ssize_t	 n;
+	pid_t	 pid;
+	int	 p[2], pr, st, i;
+
+	if (pipe(p) != 0)
+		return PAM_SYSTEM_ERR;
+	(void)fflush(stdout);
+	if ((pid = fork()) == -1)
+		return PAM_SYSTEM_ERR;
+	if (pid == 0) {
+		close(p[0]);
+		pr = auth_steps(pamh, account);
+		if (pr == PAM_SUCCESS && (env = pam_getenvlist(pamh)) != NULL) {
+			for (i = 0; env[i] != NULL; i++)
+				if (write(p[1], env[i], strlen(env[i]) + 1) < 0)
+					_exit(100);
+		}
+		_exit(pr);
+	}
+	close(p[1]);
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(st))
+		return PAM_SYSTEM_ERR;
+	if ((pr = WEXITSTATUS(st)) != PAM_SUCCESS)
+		return pr;
+	for (off = 0; off < len; off += strlen(buf + off) + 1)
+		if (pam_putenv(pamh, buf + off) != PAM_SUCCESS)
+			return PAM_BUF_ERR;
+	explicit_bzero(buf, sizeof(buf));
+	return PAM_SUCCESS;
+}
+
+static void
+wait_file(const char *path)
+{
+	int i;
+
+	for (i = 0; i < 6000 && access(path, F_OK) != 0; i++)
+		usleep(10000);
+}
+
+/* The user's "shell": /bin/sh -c cmd in a process session of its own. */
+static void
+spawn(const char *cmd)
+{
+	pid_t pid;
+
+	(void)fflush(stdout);
+	if ((pid = fork()) == 0) {
+		(void)setsid();
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	printf("SPAWNED pid=%ld\n", (long)pid);
+	(void)fflush(stdout);
+}
+
+static void
+print_env(pam_handle_t *pamh)
+{
+	char	**env;
+	int	  i;
+
+	if ((env = pam_getenvlist(pamh)) == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++) {
+		printf("ENV: %s\n", env[i]);
+		free(env[i]);
+	}
+	free(env);
+	(void)fflush(stdout);
 }
 
 int
@@ -207,8 +337,9 @@ main(int argc, char **argv)
 {
 	struct pam_conv	 conv = { conversation, NULL };
 	pam_handle_t	*pamh = NULL;
-	const char	*tty = NULL, *rhost = NULL;
+	const char	*tty = NULL, *rhost = NULL, *waitf = NULL, *cmd = NULL;
 	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
+	int		 split = 0, penv = 0, ignore = 0;
 
 	(void)setlocale(LC_ALL, "");
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -225,6 +356,16 @@ main(int argc, char **argv)
 			tty = argv[++i];
 		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
 			rhost = argv[++i];
+		else if (strcmp(argv[i], "--split") == 0)
+			split = 1;
+		else if (strcmp(argv[i], "--wait-file") == 0 && i + 1 < argc)
+			waitf = argv[++i];
+		else if (strcmp(argv[i], "--spawn") == 0 && i + 1 < argc)
+			cmd = argv[++i];
+		else if (strcmp(argv[i], "--print-env") == 0)
+			penv = 1;
+		else if (strcmp(argv[i], "--ignore-signals") == 0)
+			ignore = 1;
 		else
 			usage();
 	}
@@ -243,23 +384,22 @@ main(int argc, char **argv)
 		report("start", pr);
 		goto out;
 	}
-	pr = pam_authenticate(pamh, 0);
-	report("auth", pr);
+	pr = split ? auth_split(pamh, account) : auth_steps(pamh, account);
 	if (pr != PAM_SUCCESS)
 		goto out;
-	if (account) {
-		pr = pam_acct_mgmt(pamh, 0);
-		report("account", pr);
-		if (pr != PAM_SUCCESS)
-			goto out;
-	}
 	if (session) {
+		if (waitf != NULL)
+			wait_file(waitf);
 		pr = pam_open_session(pamh, 0);
 		report("session", pr);
 		if (pr != PAM_SUCCESS)
 			goto out;
+		if (penv)
+			print_env(pamh);
+		if (cmd != NULL)
+			spawn(cmd);
 		if (hold) {
-			(void)hold_session();
+			(void)hold_session(ignore);
 			pr = pam_close_session(pamh, 0);
 			report("close", pr);
 			(void)pam_end(pamh, pr);
