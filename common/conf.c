@@ -367,6 +367,16 @@ zm_config_apply_args(struct zm_config *c, int argc, const char **argv,
 			c->debug = 1;
 			continue;
 		}
+		if (strcmp(a, "preauth") == 0 || strcmp(a, "authfail") == 0) {
+			if (c->auth_mode != ZM_AUTH_MODE_FACTORS) {
+				e = zm_errlist_addf(errs, "%s: preauth and "
+				    "authfail are one line each", a);
+				r = e == ZM_OK ? ZM_ERR_CONFIG : e;
+			}
+			c->auth_mode = a[0] == 'p' ? ZM_AUTH_MODE_PREAUTH :
+			    ZM_AUTH_MODE_AUTHFAIL;
+			continue;
+		}
 		if (strncmp(a, "zone=", 5) == 0) {
 			if (zm_config_zone(c, a + 5) == NULL ||
 			    copy_name(c->zone, sizeof(c->zone), a + 5) !=

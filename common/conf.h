@@ -78,7 +78,13 @@ struct zm_config {
 	size_t		n_zones;
 	/* PAM arguments */
 	int		debug;
+	int		auth_mode;		/* ZM_AUTH_MODE_* (preauth, authfail) */
 };
+
+/* The auth phase's role in the stack (pam_faillock's pattern, R13). */
+#define ZM_AUTH_MODE_FACTORS	0	/* ask for what the zone still needs */
+#define ZM_AUTH_MODE_PREAUTH	1	/* before the password: refuse a locked account */
+#define ZM_AUTH_MODE_AUTHFAIL	2	/* after a wrong password: count it */
 
 /* Collected "FILE:LINE: message" strings. */
 struct zm_errlist {

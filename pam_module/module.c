@@ -528,6 +528,47 @@ auth_result(struct ctx *c, const struct reply *rep, int aborted)
 	return PAM_AUTHINFO_UNAVAIL;
 }
 
+static int account_request(struct ctx *c, struct reply *rep, int *pr);
+
+/*
+ * "authfail": the password module before us failed.  Count it with the
+ * daemon (the same lockout as the factors) and fail, whatever happens.
+ */
+static int
+auth_password_failed(struct ctx *c)
+{
+	struct reply	*rep = NULL;
+	int		 r;
+
+	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
+		zm_err("out of memory");
+		goto out;
+	}
+	if ((r = ctx_connect(c)) != 0)
+		goto out;
+	if ((r = zm_msg_begin(&c->out, ZM_REQ_PASSWORD_FAIL)) != 0 ||
+	    (r = zm_msg_add_str(&c->out, ZM_T_USER, c->user)) != 0 ||
+	    (r = zm_msg_add_str(&c->out, ZM_T_ZONE, c->conf->zone)) != 0 ||
+	    (r = add_item(c, ZM_T_SERVICE, PAM_SERVICE)) != 0 ||
+	    (r = add_item(c, ZM_T_TTY, PAM_TTY)) != 0 ||
+	    (r = add_item(c, ZM_T_RHOST, PAM_RHOST)) != 0) {
+		zm_err("cannot encode the request: %s", zm_strerror(r));
+		goto out;
+	}
+	if ((r = ctx_send(c)) != 0 || (r = ctx_result(c, rep)) != 0) {
+		zm_err("the wrong password of %s could not be counted",
+		    c->user);
+		goto out;
+	}
+	/* Locked now: say until when; else the generic refusal. */
+	if (rep->status == ZM_ST_LOCKED)
+		say_refusal(c, rep);
+ out:
+	if (rep != NULL)
+		zm_freezero(rep, sizeof(*rep));
+	return PAM_AUTH_ERR;
+}
+
 int
 zm_pam_authenticate(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
@@ -536,9 +577,29 @@ zm_pam_authenticate(pam_handle_t *pamh, int flags, int argc,
 	struct reply	*rep = NULL;
 	int		 aborted = 0, n, r, pr = PAM_AUTHINFO_UNAVAIL;
 
-	clear_auth_data(pamh);
-	if ((r = ctx_init(&c, pamh, flags, argc, argv)) != 0)
+	if ((r = ctx_init(&c, pamh, flags, argc, argv)) != 0) {
+		clear_auth_data(pamh);
 		goto fail;
+	}
+	if (c.conf->auth_mode == ZM_AUTH_MODE_AUTHFAIL) {
+		clear_auth_data(pamh);
+		if (ctx_user(&c) == PAM_SUCCESS)
+			(void)auth_password_failed(&c);
+		ctx_free(&c);
+		return PAM_AUTH_ERR;
+	}
+	clear_auth_data(pamh);
+	if (c.conf->auth_mode == ZM_AUTH_MODE_PREAUTH) {
+		/* Locked, disabled, dormant: refused before the password. */
+		if ((pr = ctx_user(&c)) != PAM_SUCCESS)
+			goto out;
+		if ((rep = calloc(1, sizeof(*rep))) == NULL ||
+		    account_request(&c, rep, &pr) != 0)
+			goto fail;
+		if (pr == PAM_PERM_DENIED)
+			pr = PAM_AUTH_ERR;
+		goto out;
+	}
 	if ((pr = ctx_user(&c)) != PAM_SUCCESS) {
 		say(&c, PAM_ERROR_MSG, ZM_PMSG_BAD_USER, NULL);
 		goto out;
@@ -603,6 +664,51 @@ zm_pam_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
+/*
+ * ACCOUNT for c->user: 0 with *pr PAM_SUCCESS or PAM_PERM_DENIED (the
+ * refusal said), else the daemon could not be asked.
+ */
+static int
+account_request(struct ctx *c, struct reply *rep, int *pr)
+{
+	int r;
+
+	*pr = PAM_AUTH_ERR;
+	if ((r = ctx_connect(c)) != 0)
+		return r;
+	if ((r = zm_msg_begin(&c->out, ZM_REQ_ACCOUNT)) != 0 ||
+	    (r = zm_msg_add_str(&c->out, ZM_T_USER, c->user)) != 0 ||
+	    (r = zm_msg_add_str(&c->out, ZM_T_ZONE, c->conf->zone)) != 0) {
+		zm_err("cannot encode the request: %s", zm_strerror(r));
+		return r;
+	}
+	if ((r = ctx_send(c)) != 0 || (r = ctx_result(c, rep)) != 0)
+		return r;
+	switch (rep->status) {
+	case ZM_ST_OK:
+		*pr = PAM_SUCCESS;
+		return 0;
+	case ZM_ST_PERM:
+		zm_warn("zonemfa-tokend: uid %ld may not check %s",
+		    (long)getuid(), c->user);
+		/* FALLTHROUGH */
+	case ZM_ST_DISABLED:
+	case ZM_ST_DORMANT:
+	case ZM_ST_LOCKED:
+	case ZM_ST_REVOKED:
+	case ZM_ST_NO_TOKEN:
+		zm_debug("%s refused: %s", c->user,
+		    zm_status_name((int)rep->status));
+		say_refusal(c, rep);
+		*pr = PAM_PERM_DENIED;
+		return 0;
+	default:
+		zm_err("zonemfa-tokend could not check %s: %s", c->user,
+		    zm_status_name((int)rep->status));
+		return ZM_ERR_PROTO;
+	}
+}
+
 int
 zm_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -614,44 +720,12 @@ zm_pam_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto fail;
 	if ((pr = ctx_user(&c)) != PAM_SUCCESS)
 		goto out;
-	pr = PAM_AUTH_ERR;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL) {
 		zm_err("out of memory");
 		goto fail;
 	}
-	if ((r = ctx_connect(&c)) != 0)
-		goto fail;
-	if ((r = zm_msg_begin(&c.out, ZM_REQ_ACCOUNT)) != 0 ||
-	    (r = zm_msg_add_str(&c.out, ZM_T_USER, c.user)) != 0 ||
-	    (r = zm_msg_add_str(&c.out, ZM_T_ZONE, c.conf->zone)) != 0) {
-		zm_err("cannot encode the request: %s", zm_strerror(r));
-		goto fail;
-	}
-	if ((r = ctx_send(&c)) != 0 || (r = ctx_result(&c, rep)) != 0)
-		goto fail;
-	switch (rep->status) {
-	case ZM_ST_OK:
-		pr = PAM_SUCCESS;
+	if (account_request(&c, rep, &pr) == 0)
 		goto out;
-	case ZM_ST_PERM:
-		zm_warn("zonemfa-tokend: uid %ld may not check %s",
-		    (long)getuid(), c.user);
-		/* FALLTHROUGH */
-	case ZM_ST_DISABLED:
-	case ZM_ST_DORMANT:
-	case ZM_ST_LOCKED:
-	case ZM_ST_REVOKED:
-	case ZM_ST_NO_TOKEN:
-		zm_debug("%s refused: %s", c.user,
-		    zm_status_name((int)rep->status));
-		say_refusal(&c, rep);
-		pr = PAM_PERM_DENIED;
-		goto out;
-	default:
-		zm_err("zonemfa-tokend could not check %s: %s", c.user,
-		    zm_status_name((int)rep->status));
-		break;
-	}
 fail:
 	say_unavailable(&c);
 	pr = PAM_AUTH_ERR;

@@ -8,6 +8,7 @@ IT_TESTS = \
 	tests/it_perm.sh \
 	tests/it_revoke.sh \
 	tests/it_session_bind.sh \
+	tests/it_password_fail.sh \
 	tests/it_daemon.sh \
 	tests/it_i18n.sh \
 	tests/it_limits.sh \

@@ -82,6 +82,18 @@ origin_add(char *o, size_t olen, const char *key, const char *val)
 		o[n] = '\0';
 }
 
+void
+zm_auth_origin(struct zm_auth *a, const char *service, const char *tty,
+    const char *rhost)
+{
+	snprintf(a->from, sizeof(a->from), "%s",
+	    rhost[0] != '\0' ? rhost : tty);
+	a->origin[0] = '\0';
+	origin_add(a->origin, sizeof(a->origin), "service", service);
+	origin_add(a->origin, sizeof(a->origin), "tty", tty);
+	origin_add(a->origin, sizeof(a->origin), "rhost", rhost);
+}
+
 /* ---- replies ---- */
 
 /* Roll the reply back to where it was when building a message failed. */
@@ -387,11 +399,7 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		goto out;
 	}
-	snprintf(a->from, sizeof(a->from), "%s",
-	    rhost[0] != '\0' ? rhost : tty);
-	origin_add(a->origin, sizeof(a->origin), "service", service);
-	origin_add(a->origin, sizeof(a->origin), "tty", tty);
-	origin_add(a->origin, sizeof(a->origin), "rhost", rhost);
+	zm_auth_origin(a, service, tty, rhost);
 	a->proven = zm_policy_initial(z);
 	a->generic = z->password == ZM_PASSWORD_NONE &&
 	    (a->proven & ZM_CLASS_KNOWLEDGE) == 0;

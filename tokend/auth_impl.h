@@ -76,6 +76,9 @@ struct zm_auth {
  * appended) or freed.
  */
 void zm_auth_free(struct zm_auth *a);	/* NULL: nothing */
+/* a->from (rhost, else tty) and a->origin for the audit log. */
+void zm_auth_origin(struct zm_auth *a, const char *service, const char *tty,
+    const char *rhost);
 
 /*
  * Replies appended to rep; on an error rep is rolled back to where it was

@@ -9,7 +9,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
 	tokend/auth.c tokend/auth_impl.h tokend/auth_account.c \
-	tokend/auth_card.c tokend/auth_fido2.c \
+	tokend/auth_card.c tokend/auth_fido2.c tokend/auth_password.c \
 	tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/ending.c tokend/proc.c \
 	tokend/proc.h tokend/recover.c tokend/limits.c tokend/tempcode.c \

@@ -243,6 +243,8 @@ static const struct handler handlers[] = {
 	{ ZM_REQ_AUTH_BEGIN, "auth", ZM_PERM_ANY, NULL, h_auth_begin },
 	{ ZM_REQ_AUTH_ANSWER, "auth", ZM_PERM_ANY, NULL, h_auth_answer },
 	{ ZM_REQ_ACCOUNT, "account", ZM_PERM_ANY, zm_account_check, NULL },
+	{ ZM_REQ_PASSWORD_FAIL, "auth", ZM_PERM_ANY, zm_auth_password_fail,
+	    NULL },
 	{ ZM_REQ_SESSION_OPEN, "session_open", ZM_PERM_ANY,
 	    zm_session_open_req, NULL },
 	{ ZM_REQ_SESSION_CLOSE, "session_close", ZM_PERM_ANY,

@@ -103,6 +103,9 @@ int zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
     const struct zm_msg *req, struct zm_buf *reply);
 /* Connection closed mid-conversation: not a failure (audited as aborted). */
 void zm_auth_abort(struct zm_tokend *d, struct zm_auth *state);
+/* ZM_REQ_PASSWORD_FAIL: a wrong password, counted like any failure (R13). */
+int zm_auth_password_fail(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply);
 /* ZM_REQ_ACCOUNT: disabled, dormant, locked, revoked-only. */
 int zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
