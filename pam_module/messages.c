@@ -61,36 +61,36 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	[ZM_MSG_LOCKED_HELPDESK] =
 	    N_("Account locked. Contact the helpdesk to unlock it."),
 	[ZM_MSG_NO_TOKEN] = N_("No token is enrolled for this terminal's "
-	    "zone — contact the helpdesk."),
+	    "zone; contact the helpdesk."),
 	[ZM_MSG_TOKEN_REVOKED] =
-	    N_("Your token has been revoked — contact the helpdesk."),
-	[ZM_MSG_DISABLED] = N_("Account disabled — contact the helpdesk."),
-	[ZM_MSG_DORMANT] = N_("Account not used for a long time (dormant) — "
+	    N_("Your token has been revoked; contact the helpdesk."),
+	[ZM_MSG_DISABLED] = N_("Account disabled; contact the helpdesk."),
+	[ZM_MSG_DORMANT] = N_("Account not used for a long time (dormant); "
 	    "contact the helpdesk."),
 	[ZM_MSG_UNKNOWN_ZONE] = N_("This terminal's zone is not known to the "
-	    "login service — contact the helpdesk."),
+	    "login service; contact the helpdesk."),
 	[ZM_MSG_NOT_PERMITTED] =
 	    N_("This program is not permitted to log in that user."),
-	[ZM_MSG_INTERNAL] = N_("The login service is unavailable — contact "
+	[ZM_MSG_INTERNAL] = N_("The login service is unavailable; contact "
 	    "the helpdesk."),
 	[ZM_MSG_FIRST_LOGIN] = N_("This is your first login."),
 	[ZM_MSG_INSERT_CARD] = N_("Insert your IC card and press Enter: "),
 	[ZM_MSG_TOUCH_KEY] = N_("Touch your security key."),
 	[ZM_MSG_PIN_BLOCKED] =
-	    N_("The PIN of your card is blocked — contact the helpdesk."),
+	    N_("The PIN of your card is blocked; contact the helpdesk."),
 	[ZM_MSG_ENTER_TEMPCODE] = N_("Temporary code from the helpdesk: "),
 	[ZM_MSG_CARD_NOT_FOUND] = N_("No enrolled IC card was found in the "
 	    "card reader."),
 	[ZM_MSG_PIN_LAST_TRY] = N_("PIN: 1 try left. A wrong PIN now blocks "
 	    "your card."),
 	[ZM_MSG_CARD_UNAVAILABLE] = N_("The card reader service is not "
-	    "available — card login is not possible now."),
+	    "available; card login is not possible now."),
 	[ZM_MSG_CARD_REFUSED] = N_("This IC card is not enrolled for you, or "
 	    "it did not prove its key."),
 	[ZM_MSG_CARD_ID_ONLY] = N_("This card only offers an ID number, which "
 	    "anyone can copy: it cannot be used to log in."),
 	[ZM_MSG_KEY_PIN_BLOCKED] = N_("The PIN of your security key is "
-	    "blocked — contact the helpdesk."),
+	    "blocked; contact the helpdesk."),
 	[ZM_MSG_KEY_NOT_FOUND] = N_("No security key is plugged in. Plug in "
 	    "your key and log in again."),
 	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
@@ -100,7 +100,7 @@ static const char *const fixed[ZM_MSG__MAX] = {
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */
 static const char *const own[ZM_PMSG__END - ZM_PMSG_UNAVAILABLE] = {
 	[ZM_PMSG_UNAVAILABLE - ZM_PMSG_UNAVAILABLE] =
-	    N_("The login service is unavailable — contact the helpdesk."),
+	    N_("The login service is unavailable; contact the helpdesk."),
 	[ZM_PMSG_ABORTED - ZM_PMSG_UNAVAILABLE] =
 	    N_("No answer was given; login cancelled."),
 	[ZM_PMSG_BAD_USER - ZM_PMSG_UNAVAILABLE] =

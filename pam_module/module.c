@@ -9,6 +9,7 @@
  */
 #include <config.h>
 
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@
 struct ctx {
 	pam_handle_t		*pamh;
 	int			 flags;
+	locale_t		 locale;	/* ours, for the messages, or 0 */
+	locale_t		 old_locale;
 	struct zm_config	*conf;
 	const char		*user;
 	int			 fd;
@@ -72,6 +75,11 @@ cleanup_secret(pam_handle_t *pamh, void *data, int error_status)
 static void
 ctx_free(struct ctx *c)
 {
+	if (c->locale != (locale_t)0) {
+		(void)uselocale(c->old_locale);
+		freelocale(c->locale);
+		c->locale = (locale_t)0;
+	}
 	if (c->fd != -1)
 		(void)close(c->fd);
 	c->fd = -1;
@@ -79,6 +87,51 @@ ctx_free(struct ctx *c)
 	zm_buf_free(&c->in);
 	zm_config_free(c->conf);
 	c->conf = NULL;
+}
+
+static int
+locale_named(const char *v)
+{
+	return v != NULL && v[0] != '\0' && strcmp(v, "C") != 0 &&
+	    strcmp(v, "POSIX") != 0;
+}
+
+/*
+ * The messages' language.  An application that set its locale (login,
+ * su, display managers) decides.  One that did not -- sshd never calls
+ * setlocale() -- gets the user's locale from the PAM environment
+ * (pam_env reads /etc/default/locale) or, failing that, its own
+ * environment (the system locale systemd gives services), for this call
+ * only and this thread only (uselocale), with its character set.
+ */
+static void
+ctx_locale(struct ctx *c)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char	*cur, *v = NULL;
+	size_t		 i;
+	locale_t	 loc;
+
+	cur = setlocale(LC_MESSAGES, NULL);
+	if (locale_named(cur))
+		return;
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]) && v == NULL; i++) {
+		v = pam_getenv(c->pamh, vars[i]);
+		if (v == NULL || v[0] == '\0')
+			v = NULL;
+	}
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]) && v == NULL; i++) {
+		v = getenv(vars[i]);
+		if (v == NULL || v[0] == '\0')
+			v = NULL;
+	}
+	if (!locale_named(v) || strchr(v, '/') != NULL)
+		return;
+	if ((loc = newlocale(LC_MESSAGES_MASK | LC_CTYPE_MASK, v,
+	    (locale_t)0)) == (locale_t)0)
+		return;		/* not installed: English */
+	c->old_locale = uselocale(loc);
+	c->locale = loc;
 }
 
 static void
@@ -117,6 +170,7 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
 	/* NULL ident: openlog() would rename the host program's log lines. */
 	zm_log_init(NULL, 0, debug);
 	zm_messages_init();
+	ctx_locale(c);
 	if (path[0] != '/') {
 		zm_err("conf=%s: not an absolute path", path);
 		return ZM_ERR_CONFIG;

@@ -50,5 +50,17 @@ expect_match '^auth: PAM_AUTH_ERR' "ja_JP.UTF-8: bob is refused after 3 wrong co
 expect_ja '.*[0-9]{2}:[0-9]{2}' "ja_JP.UTF-8: the lockout message is Japanese and gives HH:MM"
 expect_no_match 'locked until' "ja_JP.UTF-8: the English lockout text is not shown"
 
+# sshd never calls setlocale(): the module takes the language from the
+# environment (the PAM environment first), for its own messages only.
+run_login --c-locale --no-session lgwan alice "$(password alice)" ""
+expect_match '^PROMPT: ' "application in the C locale (like sshd), LANG=ja_JP.UTF-8: the code is asked for"
+expect_ja '^PROMPT: ' "application in the C locale, LANG=ja_JP.UTF-8: the prompt is Japanese, not escaped"
+LANG=C LC_ALL= run_login --c-locale --no-session lgwan bob "$(password bob)" "x"
+if LC_ALL=C.UTF-8 grep -Pq "$JA|[^[:print:][:space:]]" <<<"$OUT"; then
+	not_ok "application and environment in the C locale: plain ASCII English"
+else
+	ok "application and environment in the C locale: plain ASCII English"
+fi
+
 stop_daemon_ok
 done_testing

@@ -6,7 +6,7 @@
  *
  *   zm-login [--hold] [--no-session] [--no-account] [--tty TTY]
  *            [--rhost HOST] [--split] [--wait-file PATH] [--spawn CMD]
- *            [--print-env] [--ignore-signals] SERVICE USER
+ *            [--print-env] [--ignore-signals] [--c-locale] SERVICE USER
  *
  * --split authenticates (and checks the account) in a forked child that
  * hands the PAM environment back through a pipe, and opens the session
@@ -16,7 +16,8 @@
  * process session of its own once the session is open (the user's shell
  * under login or sshd); --print-env prints the PAM environment as
  * "ENV: NAME=VALUE" lines once the session is open; --ignore-signals
- * makes --hold ignore SIGHUP and SIGTERM (a program that is stuck).
+ * makes --hold ignore SIGHUP and SIGTERM (a program that is stuck);
+ * --c-locale does not call setlocale() (sshd does not).
  *
  * Answers to prompts are read from standard input, one line each; prompts
  * and messages are printed on standard output as "PROMPT: ", "INFO: " and
@@ -341,7 +342,12 @@ main(int argc, char **argv)
 	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
 	int		 split = 0, penv = 0, ignore = 0;
 
-	(void)setlocale(LC_ALL, "");
+	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++)
+		if (strcmp(argv[i], "--c-locale") == 0)
+			break;
+	/* --c-locale: leave the C locale, as sshd does. */
+	if (i == argc || strcmp(argv[i], "--c-locale") != 0)
+		(void)setlocale(LC_ALL, "");
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -366,6 +372,8 @@ main(int argc, char **argv)
 			penv = 1;
 		else if (strcmp(argv[i], "--ignore-signals") == 0)
 			ignore = 1;
+		else if (strcmp(argv[i], "--c-locale") == 0)
+			continue;
 		else
 			usage();
 	}

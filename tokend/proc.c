@@ -336,9 +336,13 @@ signal_one(const struct zm_proc *p, int sig, uid_t only_uid, size_t *skipped)
 {
 	int fd, r;
 
-	/* Pin the PID first: after this it cannot name another process. */
+	/*
+	 * Pin the PID first: after this it cannot name another process.
+	 * Without pidfds (an old kernel, a seccomp filter) the start time
+	 * check right before kill() is what is left.
+	 */
 	fd = pidfd_open_(p->pid);
-	if (fd == -1 && errno != ENOSYS)
+	if (fd == -1 && errno == ESRCH)
 		return;		/* gone */
 	if (!zm_proc_running(p->pid, p->start))
 		goto out;
