@@ -97,4 +97,32 @@ cp "$ZM_DIR/audit.orig" "$ZM_AUDIT_LOG"
 run zm_audit verify
 expect_rc 0 "the restored log verifies again"
 
+# ---- started by hand: the store's and the log's directories
+nd=$ZM_DIR/fresh
+sed -e "s|^store = .*|store = sqlite:$nd/lib/zonemfa/registry.db|" \
+    -e "s|^audit_log = .*|audit_log = $nd/log/zonemfa/audit.log|" \
+    "$ZM_CONF" >"$ZM_DIR/fresh.conf"
+chmod 0644 "$ZM_DIR/fresh.conf"
+saved_conf=$ZM_CONF
+ZM_CONF=$ZM_DIR/fresh.conf
+if start_daemon; then
+	ok "a daemon started by hand creates the missing store and log directories"
+else
+	not_ok "a daemon started by hand creates the missing store and log directories"
+fi
+stop_daemon
+check "the store's directory is created 0700" \
+    test "$(stat -c %a "$nd/lib/zonemfa")" = 700
+check "the audit log's directory is created 0755" \
+    test "$(stat -c %a "$nd/log/zonemfa")" = 755
+# A file where a directory must be: a clear message naming it.
+: >"$ZM_DIR/blocker"
+sed -e "s|^store = .*|store = sqlite:$ZM_DIR/blocker/registry.db|" \
+    "$ZM_CONF" >"$ZM_DIR/blocked.conf"
+chmod 0644 "$ZM_DIR/blocked.conf"
+run zm_tokend -f -c "$ZM_DIR/blocked.conf"
+expect_rc_not 0 "a store under a regular file: the daemon does not start"
+expect_match "blocker is not a directory" "the error names the path that is wrong"
+ZM_CONF=$saved_conf
+
 done_testing

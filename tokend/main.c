@@ -345,6 +345,7 @@ main(int argc, char **argv)
 	int			 ret = 1, started = 0;
 	size_t			 i;
 	unsigned		 recovered = 0;
+	char			 why[512];
 
 	memset(&d, 0, sizeof(d));
 	while ((ch = getopt_long(argc, argv, "c:fdthV", longopts,
@@ -430,6 +431,18 @@ main(int argc, char **argv)
 	}
 	if ((r = zm_key_load(d.cfg->key_file, 1, &d.key)) != 0) {
 		fatal_msg("key file %s: %s", d.cfg->key_file, zm_strerror(r));
+		goto out;
+	}
+	/* Started by hand: the directories the unit would have made. */
+	if (strncmp(d.cfg->store, "sqlite:", 7) == 0 &&
+	    (r = zm_paths_prepare(d.cfg->store + 7, 0700, why,
+	    sizeof(why))) != 0) {
+		fatal_msg("store %s: %s", d.cfg->store, why);
+		goto out;
+	}
+	if ((r = zm_paths_prepare(d.cfg->audit_log, 0755, why,
+	    sizeof(why))) != 0) {
+		fatal_msg("audit log %s: %s", d.cfg->audit_log, why);
 		goto out;
 	}
 	if ((r = zm_store_open(d.cfg->store, &d.st)) != 0) {

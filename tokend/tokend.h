@@ -115,6 +115,14 @@ int zm_tickets_new(struct zm_ticket_table **out);
 void zm_tickets_free(struct zm_ticket_table *t);
 /* zm_ticket_issue_at() / zm_ticket_take_at() (auth_impl.h) at the current time. */
 
+/* ---- paths.c ---- */
+/*
+ * Create what is missing of file's directory (the last component with
+ * mode, the others 0755).  On error why says which path and what.
+ */
+int zm_paths_prepare(const char *file, mode_t mode, char *why,
+    size_t whylen);
+
 /* ---- recover.c ---- */
 /*
  * Write the audit records of revocations and disables the registry holds
