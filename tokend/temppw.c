@@ -8,6 +8,14 @@
  * Both are exec'd without a shell and with a fixed environment.  Only
  * accounts in /etc/passwd are handled: a directory (LDAP) account's
  * password is the directory's business.
+ *
+ * Under the shipped unit the daemon cannot write /etc (ProtectSystem=
+ * strict) and has no CAP_CHOWN/CAP_FOWNER (chpasswd writes a new shadow
+ * file owned by root:shadow), and it should keep it that way.  So when it
+ * runs as a systemd service the tools run in a transient unit of their
+ * own (systemd-run --pipe --wait: started by PID 1, outside the daemon's
+ * sandbox, with a sandbox that lets them write /etc and nothing else);
+ * standard input still carries the password, never the command line.
  */
 #include <config.h>
 
@@ -17,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "crypto.h"
@@ -31,6 +40,7 @@
 #define CHAGE_PATH	"/usr/bin/chage"
 #define PASSWD_FILE	"/etc/passwd"
 #define TOOL_TIMEOUT_MS	10000
+#define SYSTEMD_RUN	"/usr/bin/systemd-run"
 
 /* No look-alikes (0/O, 1/l/I): the password is read out over the phone. */
 static const char pw_alphabet[] =
@@ -74,15 +84,67 @@ local_account(const char *user)
 	return found;
 }
 
-/* Run path argv with input (NULL: none) on stdin; 0 only for exit 0. */
+/* 1 when the daemon is a systemd service (its sandbox applies). */
+static int
+under_systemd(void)
+{
+	const char *id = getenv("INVOCATION_ID");
+
+	return id != NULL && id[0] != '\0' &&
+	    access("/run/systemd/system", F_OK) == 0 &&
+	    access(SYSTEMD_RUN, X_OK) == 0;
+}
+
+/*
+ * Run path argv with input (NULL: none) on stdin; 0 only for exit 0.
+ * As a systemd service: through systemd-run, in a transient unit that
+ * may write /etc (and the shadow files' owners) but has no network, no
+ * devices, no home directories and no new privileges.
+ */
 static int
 run_tool(const char *path, char *const argv[], const char *input)
 {
+	/* Writable copies: execve() takes char *const []. */
+	char	 fixed[][112] = {
+		"systemd-run", "--quiet", "--wait", "--collect", "--pipe",
+		"--service-type=exec", "--setenv=LC_ALL=C",
+		"--property=ProtectSystem=true",
+		"--property=ProtectHome=yes",
+		"--property=PrivateNetwork=yes",
+		"--property=PrivateDevices=yes",
+		"--property=PrivateTmp=yes",
+		"--property=NoNewPrivileges=yes",
+		"--property=ProtectKernelTunables=yes",
+		"--property=ProtectKernelModules=yes",
+		"--property=ProtectControlGroups=yes",
+		"--property=RestrictAddressFamilies=AF_UNIX AF_NETLINK",
+		"--property=CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE "
+		    "CAP_FOWNER CAP_AUDIT_WRITE",
+		"--property=UMask=0077",
+		"--",
+	};
 	char	 e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	char	 e1[] = "LC_ALL=C";
 	char	*envp[] = { e0, e1, NULL };
+	char	 tool[128];
+	char	*sargv[48];
+	size_t	 n = 0, i;
 
-	return zm_run_argv_input(path, argv, envp, input, TOOL_TIMEOUT_MS);
+	if (!under_systemd())
+		return zm_run_argv_input(path, argv, envp, input,
+		    TOOL_TIMEOUT_MS);
+	if (snprintf(tool, sizeof(tool), "%s", path) >= (int)sizeof(tool))
+		return ZM_ERR_INTERNAL;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		sargv[n++] = fixed[i];
+	sargv[n++] = tool;
+	for (i = 1; argv[i] != NULL && n < sizeof(sargv) / sizeof(sargv[0]) - 1;
+	    i++)
+		sargv[n++] = argv[i];
+	sargv[n] = NULL;
+	zm_debug("%s through a transient unit", path);
+	return zm_run_argv_input(SYSTEMD_RUN, sargv, envp, input,
+	    TOOL_TIMEOUT_MS);
 }
 
 static int
