@@ -164,12 +164,13 @@ fi
 echo "$HELD_PID" >"$ZM_DIR/carol.pids"
 as_user hd1 zm_revoke --user carol --all --reason lost >"$ZM_DIR/carol.revoke" 2>&1 &
 rpid=$!
-# The registry has it; the daemon is still waiting for the session to end.
-for i in $(seq 250); do
-	[[ $(sql "SELECT state FROM tokens WHERE user = 'carol'") == 1 ]] && break
-	sleep 0.02
+# The registry and the log have it (the record follows the registry);
+# the daemon is now waiting for the session to end (SIGTERM comes after
+# 2 s, SIGKILL after 4 s): kill it first.
+for i in $(seq 500); do
+	grep -q '"event": *"revoke".*"user": *"carol"' "$ZM_AUDIT_LOG" && break
+	sleep 0.01
 done
-sleep 0.3
 kill -KILL "$ZM_DAEMON_PID"
 wait "$ZM_DAEMON_PID" 2>/dev/null
 ZM_DAEMON_PID=""

@@ -91,10 +91,16 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 	struct zm_session	*open = NULL;
 	size_t			 n = 0, i, k = 0;
 	int64_t			 limit, end;
-	int			 r;
+	int			 r, full;
 
 	*next = INT64_MAX;
 	*en = NULL;
+	/*
+	 * Token and user states: at start-up and every ZM_SWEEP_S (a
+	 * revocation ends its own sessions at once); the limits: whenever
+	 * asked (after each session open, at the next deadline).
+	 */
+	full = d->sweep_next == 0 || now >= d->sweep_next;
 	if ((r = zm_store_sessions_open_list(d->st, NULL, 0, &open,
 	    &n)) != 0) {
 		zm_err("session limits: cannot list sessions: %s",
@@ -105,7 +111,8 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 	for (i = 0; i < n; i++) {
 		if (zm_ending_claimed(d, open[i].id))
 			continue;
-		if ((r = sweep_reason(d, &open[i])) != ZM_OK) {
+		open[i].close_reason[0] = '\0';
+		if (full && (r = sweep_reason(d, &open[i])) != ZM_OK) {
 			zm_err("session sweep: %s", zm_strerror(r));
 			free(open);
 			return r;
@@ -136,8 +143,10 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 			*next = end;
 		}
 	}
-	if (*next > now + ZM_SWEEP_S)
-		*next = now + ZM_SWEEP_S;
+	if (full)
+		d->sweep_next = now + ZM_SWEEP_S;
+	if (*next > d->sweep_next)
+		*next = d->sweep_next;
 	r = ZM_OK;
 	if (k > 0)
 		r = zm_ending_start_list(d, open, k, "session_limit", en);

@@ -44,6 +44,7 @@ struct zm_tokend {
 	unsigned		 end_grace_ms;	/* SIGHUP -> SIGTERM grace (default 2000) */
 	int64_t			*ending_ids;	/* sessions being ended (ending.c) */
 	size_t			 n_ending, cap_ending;
+	int64_t			 sweep_next;	/* limits.c: next state sweep, 0: now */
 };
 
 /* The caller on the other end of a connection (from SO_PEERCRED). */
