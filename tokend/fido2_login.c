@@ -234,7 +234,9 @@ ask_key(fido_dev_t *dev, const struct login *l, struct zm_fido_result *res)
 	    fido_dev_set_timeout(dev, ms) != FIDO_OK)
 		return ZM_ERR_TIMEOUT;
 	v = get_assert(dev, l, &res->as);
-	if (v != 0 && time_left(l) == 0) {
+	/* (A PIN the key refused is that, whatever the time.) */
+	if (v != 0 && res->as.pin_status == ZM_FIDO_PIN_OK &&
+	    time_left(l) == 0) {
 		/* Given up: stop the key waiting for a touch. */
 		if (fido_dev_set_timeout(dev, CANCEL_MS) == FIDO_OK)
 			(void)fido_dev_cancel(dev);
@@ -257,7 +259,7 @@ login_run(const struct login *l, struct zm_fido_result *res)
 	struct zm_fido_devlist	 dl;
 	fido_dev_t		*dev = NULL;
 	size_t			 i;
-	int			 more = 1, ms, holds, r = ZM_ERR_UNAVAILABLE;
+	int			 more = 1, ms, holds, v, r = ZM_ERR_UNAVAILABLE;
 
 	res->pin_left = -1;
 	res->as.pin_left = -1;
@@ -299,12 +301,17 @@ login_run(const struct login *l, struct zm_fido_result *res)
 			zm_fido_dev_close(&dev);
 			continue;
 		}
-		r = ask_key(dev, l, res);
+		v = ask_key(dev, l, res);
 		zm_fido_dev_close(&dev);
 		/* The key holding the credential has answered: no other. */
-		if (r == 0 || holds > 0 || r != ZM_ERR_NOTFOUND)
+		if (v == 0 || holds > 0 || v == ZM_ERR_TIMEOUT ||
+		    res->as.pin_status != ZM_FIDO_PIN_OK) {
+			r = v;
 			break;
-		r = ZM_ERR_NOTFOUND;
+		}
+		/* A key that did not say: another may hold it; keep the worst. */
+		if (v != ZM_ERR_NOTFOUND)
+			r = v;
 	}
 	zm_fido_devlist_free(&dl);
 	/* Found no key in time: the deadline, not the keys, ended it. */
