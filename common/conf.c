@@ -171,6 +171,7 @@ zm_config_defaults(struct zm_config **out)
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
+	c->fido_timeout = ZM_FIDO_TIMEOUT_DEFAULT;
 	if ((r = copy_name(c->helpdesk_group, sizeof(c->helpdesk_group),
 	    "zonemfa-helpdesk")) != ZM_OK ||
 	    (r = copy_name(c->admin_group, sizeof(c->admin_group),

@@ -18,6 +18,9 @@
 #define ZM_NAME_MAX		64	/* user, group, zone, terminal names */
 #define ZM_MAX_ZONES		16
 #define ZM_MAX_GROUPS		16
+/* fido_timeout: a login's wait for its security key, in seconds. */
+#define ZM_FIDO_TIMEOUT_DEFAULT	25
+#define ZM_FIDO_TIMEOUT_MAX	28	/* the PAM module waits 30 s for a reply */
 
 /* Factor classes (bit mask). */
 #define ZM_CLASS_KNOWLEDGE	0x01u
@@ -66,6 +69,7 @@ struct zm_config {
 	int		fido;			/* bool */
 	char		*fido_rp_id;
 	char		*fido_attestation_ca;	/* PEM bundle; NULL when unset */
+	int64_t		fido_timeout;		/* seconds a login waits for a key */
 	/* [terminal] */
 	char		zone[ZM_NAME_MAX];	/* this terminal's zone */
 	char		terminal_name[ZM_NAME_MAX]; /* default: host name */

@@ -205,6 +205,7 @@ zm_conf_set_tokend(struct zm_cfp *p, int k, const char *key, const char *val)
 {
 	struct zm_config	*c = p->c;
 	const char		*colon;
+	int64_t			 d;
 
 	switch (k) {
 	case TK_SOCKET:
@@ -264,6 +265,17 @@ zm_conf_set_tokend(struct zm_cfp *p, int k, const char *key, const char *val)
 			    "%s: expected yes or no (yes|no|true|false|"
 			    "on|off|1|0), got '%s'",
 			    key, val);
+		break;
+	case TK_FIDO_TIMEOUT:
+		/* Under the module's 30 s wait for a reply: it hears why. */
+		if (zm_duration_parse(val, &d) != ZM_OK || d < 1 ||
+		    d > ZM_FIDO_TIMEOUT_MAX)
+			zm_conf_err(p,
+			    "%s: expected a duration from 1s to %ds, such as "
+			    "25s, got '%s'",
+			    key, ZM_FIDO_TIMEOUT_MAX, val);
+		else
+			c->fido_timeout = d;
 		break;
 	case TK_FIDO_RP_ID:
 		if (val[0] == '\0' || strcspn(val, " \t") != strlen(val) ||

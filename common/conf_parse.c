@@ -23,7 +23,7 @@
 static const char *const tokend_keys[TK__N] = {
 	"socket", "key_file", "card_ca", "store", "audit_log",
 	"helpdesk_group", "admin_group", "pcsc", "fido", "fido_rp_id",
-	"fido_attestation_ca",
+	"fido_attestation_ca", "fido_timeout",
 };
 
 static const char *const terminal_keys[TM__N] = {

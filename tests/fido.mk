@@ -12,6 +12,12 @@ TESTS += tests/it_fido2.sh
 check_SCRIPTS += tests/it_fido2.sh
 EXTRA_DIST += tests/it_fido2.sh
 
+# A key nobody touches, or that never answers, holds no other login
+# (fido_timeout); the PIN goes to the key holding the credential.
+TESTS += tests/it_fido2_async.sh
+check_SCRIPTS += tests/it_fido2_async.sh
+EXTRA_DIST += tests/it_fido2_async.sh
+
 if HAVE_CMOCKA
 # The counter rule, suspension, the stored blob and the ident.
 check_PROGRAMS += tests/test_fido2

@@ -4,7 +4,7 @@
  *   fido_sw --socket PATH --state FILE [--uv on|off|lie]
  *           [--counter increasing|stuck|zero] [--tamper] [--aaguid HEX32]
  *           [--pin PIN [--pin-retries N]] [--attest-ca PATH]
- *           [--alg es256|eddsa]
+ *           [--alg es256|eddsa] [--no-touch | --hang]
  *
  * Listens on a SOCK_SEQPACKET UNIX socket; every packet is one 64-byte
  * CTAPHID report without a report id (SPEC "zonemfa-tokend
@@ -39,6 +39,14 @@
  *   --pin-retries N  wrong PINs before the PIN blocks (default 8); the
  *                counter is kept in the state file, so a blocked key
  *                stays blocked when it is plugged in again
+ *   --no-touch   nobody touches the key: a getAssertion that asks for
+ *                user presence is never answered (a silent one, up=false,
+ *                is)
+ *   --hang       a broken key: answers nothing at all, not even
+ *                CTAPHID_INIT
+ *
+ * Every PIN the key is given is logged on stdout ("fido_sw PATH: PIN
+ * right|wrong"), so a test sees which key got it.
  *
  * A test fixture, not a security component: state file in plain text.
  */
@@ -115,7 +123,9 @@ struct cred {
 
 static struct {
 	const char	*state;
+	const char	*path;
 	int		 uv, counter_mode, tamper, eddsa;
+	int		 no_touch, hang;
 	uint8_t		 aaguid[16];
 	uint32_t	 counter;
 	struct cred	 creds[MAX_CREDS];
@@ -613,12 +623,16 @@ client_pin(cbor_item_t *req, uint8_t *out, size_t outlen)
 		state_save();
 		if (aes(0, shared, phe, 16, ph) != 0 ||
 		    CRYPTO_memcmp(ph, sw.pin_hash, 16) != 0) {
+			printf("fido_sw %s: PIN wrong\n", sw.path);
+			fflush(stdout);
 			ka_new();
 			sw.token_valid = 0;
 			out[0] = sw.retries == 0 ? CTAP2_ERR_PIN_BLOCKED :
 			    CTAP2_ERR_PIN_INVALID;
 			return 1;
 		}
+		printf("fido_sw %s: PIN right\n", sw.path);
+		fflush(stdout);
 		sw.retries = sw.max_retries;
 		state_save();
 		if (RAND_bytes(sw.token, sizeof(sw.token)) != 1 ||
@@ -854,6 +868,9 @@ get_assertion(cbor_item_t *req, uint8_t *out, size_t outlen)
 		return 1;
 	}
 	up = opt_bool(map_get(req, 5), "up");
+	/* Nobody touches the key: no answer (0 bytes: nothing is sent). */
+	if (sw.no_touch && up != 0)
+		return 0;
 	if ((uvf = uv_flag(opt_bool(map_get(req, 5), "uv"))) < 0) {
 		out[0] = CTAP2_ERR_UNSUPPORTED_OPTION;
 		return 1;
@@ -976,6 +993,8 @@ serve(int fd)
 	for (;;) {
 		if ((got = recv(fd, pkt, sizeof(pkt), 0)) <= 0)
 			return;
+		if (sw.hang)
+			continue;	/* a broken key: not a word */
 		if (got != REPORT || (pkt[4] & 0x80) == 0)
 			continue;	/* stray continuation: ignore */
 		memcpy(cid, pkt, 4);
@@ -1030,7 +1049,8 @@ serve(int fd)
 				break;
 			}
 			n = ctap2(msg, len, out, sizeof(out));
-			send_msg(fd, cid, CMD_CBOR, out, n);
+			if (n > 0)
+				send_msg(fd, cid, CMD_CBOR, out, n);
 			break;
 		default:
 			send_err(fd, cid, ERR_INVALID_CMD);
@@ -1045,7 +1065,7 @@ usage(void)
 	fprintf(stderr, "usage: fido_sw --socket PATH --state FILE "
 	    "[--uv on|off|lie] [--counter increasing|stuck|zero] [--tamper] "
 	    "[--aaguid HEX32] [--pin PIN [--pin-retries N]] "
-	    "[--attest-ca PATH] [--alg es256|eddsa]\n");
+	    "[--attest-ca PATH] [--alg es256|eddsa] [--no-touch | --hang]\n");
 	exit(2);
 }
 
@@ -1063,6 +1083,8 @@ main(int argc, char **argv)
 		{ "pin-retries", required_argument, NULL, 'R' },
 		{ "attest-ca", required_argument, NULL, 'A' },
 		{ "alg", required_argument, NULL, 'g' },
+		{ "no-touch", no_argument, NULL, 'T' },
+		{ "hang", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un	sun;
@@ -1108,6 +1130,12 @@ main(int argc, char **argv)
 		case 't':
 			sw.tamper = 1;
 			break;
+		case 'T':
+			sw.no_touch = 1;
+			break;
+		case 'H':
+			sw.hang = 1;
+			break;
 		case 'a':
 			if (unhex(optarg, sw.aaguid, 16, &n) != 0 || n != 16)
 				usage();
@@ -1138,8 +1166,10 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (path == NULL || sw.state == NULL || optind != argc)
+	if (path == NULL || sw.state == NULL || optind != argc ||
+	    (sw.no_touch && sw.hang))
 		usage();
+	sw.path = path;
 	state_load();
 	if (sw.retries < 0 || sw.retries > sw.max_retries)
 		sw.retries = sw.max_retries;

@@ -148,6 +148,7 @@ test_defaults(void **state)
 	assert_int_equal(c->pcsc, 1);
 	assert_int_equal(c->fido, 1);
 	assert_string_equal(c->fido_rp_id, "pam://zonemfa");
+	assert_int_equal(c->fido_timeout, ZM_FIDO_TIMEOUT_DEFAULT);
 	/* No zone: the daemon must fail closed until one is configured. */
 	assert_string_equal(c->zone, "");
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
@@ -264,7 +265,8 @@ test_valid_values(void **state)
 	    "store=sqlite:/db\naudit_log=/a\nhelpdesk_group=_hd.x-1\n"
 	    "admin_group=adm\npcsc=off\nfido=false\n"
 	    "fido_rp_id=example.org\n"
-	    "fido_attestation_ca = /etc/zonemfa/fido-ca.pem\n");
+	    "fido_attestation_ca = /etc/zonemfa/fido-ca.pem\n"
+	    "fido_timeout = 4s\n");
 	assert_string_equal(c->socket, "/s");
 	assert_string_equal(c->key_file, "/k");
 	assert_string_equal(c->card_ca, "/ca.pem");
@@ -277,6 +279,8 @@ test_valid_values(void **state)
 	assert_string_equal(c->fido_rp_id, "example.org");
 	/* Issue 4: enrolment checks FIDO attestation against this bundle. */
 	assert_string_equal(c->fido_attestation_ca, "/etc/zonemfa/fido-ca.pem");
+	/* Issue 8: a login's wait for its key. */
+	assert_int_equal(c->fido_timeout, 4);
 	zm_config_free(c);
 
 	c = parse_ok("[tokend]\npcsc = 1\nfido = on\n");
@@ -412,6 +416,18 @@ test_err_unknown_key(void **state)
 	    "unknown key 'socket' in section [zone lgwan]");
 	parse_bad1("[terminal]\nfido_attestation_ca = /x\n", NAME ":2: ",
 	    "unknown key 'fido_attestation_ca' in section [terminal]");
+}
+
+/* Issue 8: fido_timeout stays under the module's 30 s wait for a reply. */
+static void
+test_err_fido_timeout(void **state)
+{
+	parse_bad1("[tokend]\nfido_timeout = 29s\n", NAME ":2: ",
+	    "fido_timeout: expected a duration from 1s to 28s");
+	parse_bad1("[tokend]\nfido_timeout = 0\n", NAME ":2: ",
+	    "fido_timeout: expected a duration from 1s to 28s");
+	parse_bad1("[tokend]\n\nfido_timeout = soon\n", NAME ":3: ",
+	    "got 'soon'");
 }
 
 static void
@@ -810,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_outside),
 		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_fido_timeout),
 		cmocka_unit_test(test_err_duplicate),
 		cmocka_unit_test(test_err_malformed),
 		cmocka_unit_test(test_err_line_too_long),

@@ -48,6 +48,7 @@ zm_auth_free(struct zm_auth *a)
 	if (a == NULL)
 		return;
 	zm_card_login_free(a->card);
+	zm_auth_fido2_wait_free(a->fido_wait);
 	zm_freezero(a, sizeof(*a));
 }
 
@@ -355,10 +356,10 @@ decoy(struct zm_auth *a, const char *reason, struct zm_auth **state,
  * Refused by zm_auth_account_status(): audited, generic where nothing is
  * proven.
  */
-static int
-refuse_status(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
-    const struct zm_user_state *us, int status, const char *why,
-    struct zm_buf *rep)
+int
+zm_auth_refuse_status(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const struct zm_user_state *us, int status,
+    const char *why, struct zm_buf *rep)
 {
 	zm_auth_aud(d, a, z, "refused", why, 0,
 	    a->generic ? "generic reply" : "");
@@ -413,7 +414,7 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	if (status != ZM_ST_OK) {
 		if (a->generic)
 			return decoy(a, why, state, rep);
-		r = refuse_status(d, a, z, &us, status, why, rep);
+		r = zm_auth_refuse_status(d, a, z, &us, status, why, rep);
 		goto out;
 	}
 	if ((r = zm_auth_usable_methods(d, a->user, &a->avail, &all_revoked,
@@ -577,9 +578,9 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	struct zm_proof		 proof;
 	const char		*why = NULL;
 	char			 code[CODE_MAX + 1];
-	uint32_t		 flags = 0, count;
+	uint32_t		 flags = 0;
 	int64_t			 token_id = 0;
-	int			 status = ZM_ST_OK, pin_status, pin_left, r, v;
+	int			 status = ZM_ST_OK, r, v;
 
 	if (d == NULL || state == NULL || *state == NULL || req == NULL ||
 	    rep == NULL)
@@ -631,7 +632,7 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		goto out;
 	}
 	if (status != ZM_ST_OK) {
-		r = refuse_status(d, a, z, &us, status, why, rep);
+		r = zm_auth_refuse_status(d, a, z, &us, status, why, rep);
 		goto out;
 	}
 
@@ -640,77 +641,36 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 		zm_wipe(code, sizeof(code));
 		return r;
 	}
-	memset(&proof, 0, sizeof(proof));
 	if (a->method == ZM_METHOD_FIDO2) {
-		if (a->fido_pin && strlen(code) < 4) {
-			/* CTAP2 PINs have 4+ characters: spare the key a try. */
-			zm_wipe(code, sizeof(code));
-			count = 0;
-			r = zm_auth_count_failure(d, a, z,
-			    "security key PIN too short (not sent to the key)",
-			    ZM_MSG_KEY_PIN_WRONG, &count, rep);
-			goto out;
-		}
-		/* UV only where the zone still lacks what UV can prove. */
-		v = zm_auth_fido2(d, a->user, a->zone,
-		    (zm_policy_missing(z, a->proven) & (ZM_CLASS_KNOWLEDGE |
-		    ZM_CLASS_INHERENCE)) != 0, a->fido_pin ? code : NULL,
-		    &pin_status, &pin_left, &token_id, &proof);
+		r = zm_auth_fido2_answer(d, a, z, code, state, rep);
 		zm_wipe(code, sizeof(code));
-		if (v == ZM_ERR_DENIED && pin_status != ZM_FIDO_PIN_OK) {
-			count = pin_left > 0 ? (uint32_t)pin_left : 0;
-			r = zm_auth_count_failure(d, a, z,
-			    pin_status == ZM_FIDO_PIN_BLOCKED ?
-			    "wrong security key PIN, PIN blocked" :
-			    "wrong security key PIN",
-			    pin_status == ZM_FIDO_PIN_BLOCKED ?
-			    ZM_MSG_KEY_PIN_BLOCKED : ZM_MSG_KEY_PIN_WRONG,
-			    &count, rep);
-			goto out;
-		}
-		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-			r = zm_auth_count_failure(d, a, z, v == ZM_ERR_REPLAY ?
-			    "signature counter did not increase (clone "
-			    "suspected)" : "security key refused",
-			    v == ZM_ERR_REPLAY ? ZM_MSG_TOKEN_REVOKED :
-			    ZM_MSG_AUTH_FAILED, NULL, rep);
-			goto out;
-		}
-		if (v == ZM_ERR_UNAVAILABLE || v == ZM_ERR_TIMEOUT) {
-			/* Nobody touched a key: like no answer, not a failure. */
-			zm_auth_aud(d, a, z, "aborted", v == ZM_ERR_TIMEOUT ?
-			    "no touch" : "no security key", 0, "");
-			r = zm_auth_reply_simple(rep, ZM_ST_ABORTED,
-			    v == ZM_ERR_TIMEOUT ? ZM_MSG_TOUCH_KEY :
-			    ZM_MSG_KEY_NOT_FOUND);
-			goto out;
-		}
-	} else {
-		if (a->method == ZM_METHOD_TOTP)
-			v = verify_totp(d, a->user, code, zm_now(), &token_id);
-		else if (a->method == ZM_METHOD_TEMPCODE)
-			v = zm_tempcode_verify(d, a->user, code, zm_now(),
-			    &token_id);
-		else
-			v = ZM_ERR_INTERNAL;
-		zm_wipe(code, sizeof(code));
-		/* R17: every use of the emergency path is on record. */
-		if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
-		    zm_auth_audit_ev(d, "tempcode_use", a->user, a->zone, z,
-		    a->used, v == 0 ? "ok" : "fail", v == 0 ? "used" :
-		    v == ZM_ERR_REPLAY ? "code already used" :
-		    "verification error", token_id, a->origin) != 0 && v == 0) {
-			r = zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
-			    ZM_MSG_INTERNAL);
-			goto out;
-		}
-		if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
-			r = zm_auth_count_failure(d, a, z, v == ZM_ERR_REPLAY ?
-			    "code already used" : "wrong code",
-			    v == ZM_ERR_REPLAY ? ZM_MSG_CODE_USED :
-			    ZM_MSG_WRONG_CODE, NULL, rep);
-			goto out;
-		}
+		return r;
+	}
+	memset(&proof, 0, sizeof(proof));
+	if (a->method == ZM_METHOD_TOTP)
+		v = verify_totp(d, a->user, code, zm_now(), &token_id);
+	else if (a->method == ZM_METHOD_TEMPCODE)
+		v = zm_tempcode_verify(d, a->user, code, zm_now(),
+		    &token_id);
+	else
+		v = ZM_ERR_INTERNAL;
+	zm_wipe(code, sizeof(code));
+	/* R17: every use of the emergency path is on record. */
+	if (a->method == ZM_METHOD_TEMPCODE && v != ZM_ERR_DENIED &&
+	    zm_auth_audit_ev(d, "tempcode_use", a->user, a->zone, z,
+	    a->used, v == 0 ? "ok" : "fail", v == 0 ? "used" :
+	    v == ZM_ERR_REPLAY ? "code already used" :
+	    "verification error", token_id, a->origin) != 0 && v == 0) {
+		r = zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+		    ZM_MSG_INTERNAL);
+		goto out;
+	}
+	if (v == ZM_ERR_DENIED || v == ZM_ERR_REPLAY) {
+		r = zm_auth_count_failure(d, a, z, v == ZM_ERR_REPLAY ?
+		    "code already used" : "wrong code",
+		    v == ZM_ERR_REPLAY ? ZM_MSG_CODE_USED :
+		    ZM_MSG_WRONG_CODE, NULL, rep);
+		goto out;
 	}
 	if (v != 0) {
 		/* Ours (store, key, corrupt row): fail closed, not counted. */

@@ -15,6 +15,7 @@
 
 struct zm_buf;
 struct zm_card_login;
+struct zm_fido_wait;
 struct zm_msg;
 struct zm_peer;
 struct zm_proof;
@@ -61,6 +62,7 @@ struct zm_auth {
 	unsigned	used;		/* ZM_METHOD_* tried or proven */
 	unsigned	method;		/* what the open PROMPT asks for */
 	int		fido_pin;	/* FIDO2 prompt asks for the key's PIN */
+	struct zm_fido_wait *fido_wait;	/* the key is being asked: no reply yet */
 	int		generic;	/* password = none and nothing proven */
 	int		decoy;		/* prompt only so refusals look alike */
 	char		decoy_reason[96];
@@ -138,6 +140,10 @@ int zm_auth_request_target(struct zm_tokend *d, const struct zm_peer *peer,
 int zm_auth_account_status(struct zm_tokend *d, const struct zm_zone *z,
     const char *user, int clear_expired, struct zm_user_state *us,
     int *status, const char **why);
+/* Refused by zm_auth_account_status(): audited, generic where nothing is proven. */
+int zm_auth_refuse_status(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const struct zm_user_state *us, int status,
+    const char *why, struct zm_buf *rep);
 /* The RESULT for a refusal of zm_auth_account_status() (or REVOKED). */
 int zm_auth_reply_status(struct zm_buf *rep, int status,
     const struct zm_user_state *us);
@@ -177,21 +183,17 @@ void zm_ticket_bind_peer(const struct zm_peer *peer,
     struct zm_ticket_bind *out);
 
 /*
- * auth_fido2.c: the FIDO2 step for user.  0: *token_id and *proof (UV as
- * the signed flags say; by PIN = knowledge when pin was sent, else
- * built-in).  ZM_ERR_DENIED: no key of the user answered, the assertion
- * does not verify, or (*pin_status ZM_FIDO_PIN_WRONG / _BLOCKED, with
- * *pin_left) the key refused the PIN; ZM_ERR_REPLAY: cloned key
- * (suspended and audited); ZM_ERR_UNAVAILABLE / ZM_ERR_TIMEOUT: no key or
- * no touch.
- */
-int zm_auth_fido2(struct zm_tokend *d, const char *user, const char *zone,
-    int want_uv, const char *pin, int *pin_status, int *pin_left,
-    int64_t *token_id, struct zm_proof *proof);
-/*
- * The FIDO2 prompt: "touch your key", or the key's PIN where the zone
- * still lacks knowledge and the key has one.  Takes a.
+ * auth_fido2.c: the FIDO2 step.  zm_auth_fido2_prompt() asks to touch the
+ * key or for its PIN; zm_auth_fido2_answer() takes the answer (pin: the
+ * key's PIN, or empty).  Both take a.  Where the key must be asked they
+ * leave a in *state with a->fido_wait set and no reply: the loop takes
+ * it with zm_auth_defer() (server.h) and replies once the key is done.
  */
 int zm_auth_fido2_prompt(struct zm_tokend *d, struct zm_auth *a,
     const struct zm_zone *z, struct zm_auth **state, struct zm_buf *rep);
+int zm_auth_fido2_answer(struct zm_tokend *d, struct zm_auth *a,
+    const struct zm_zone *z, const char *pin, struct zm_auth **state,
+    struct zm_buf *rep);
+/* A wait that was not handed to the loop (zm_auth_free()). */
+void zm_auth_fido2_wait_free(struct zm_fido_wait *w);
 #endif

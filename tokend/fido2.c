@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,26 +36,23 @@
 #include "crypto.h"
 #include "err.h"
 #include "fido2.h"
+#include "fido2_impl.h"
 #include "log.h"
 #include "wipe.h"
 
-#define MAX_SOCKETS	16
-#define MAX_HID		16
+#define MAX_SOCKETS	ZM_FIDO_MAX_SOCKETS
+#define MAX_HID		ZM_FIDO_MAX_HID
 #define REPORT_LEN	64
 #define DATA_ES256	1	/* blob versions = credential types */
 #define DATA_EDDSA	2
 
-struct zm_fido {
-	int	 use_hid;
-	char	*sockets[MAX_SOCKETS];
-	size_t	 n_sockets;
-	char	*rp_id;
-};
+__thread int zm_fido_cancel_fd = -1;
 
 /* ---- the socket transport (test interface, root only: command line) ---- */
 
 struct sock_handle {
 	int fd;
+	int cancel;	/* the opening thread's zm_fido_cancel_fd */
 };
 
 static void *
@@ -69,6 +67,7 @@ sock_open(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, len);
+	h->cancel = zm_fido_cancel_fd;
 	if ((h->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(h->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		zm_debug("fido socket %s: %s", path, strerror(errno));
@@ -95,16 +94,20 @@ static int
 sock_read(void *handle, unsigned char *buf, size_t len, int ms)
 {
 	struct sock_handle	*h = handle;
-	struct pollfd		 pfd = { .fd = h->fd, .events = POLLIN };
+	struct pollfd		 pfd[2] = {
+		{ .fd = h->fd, .events = POLLIN },
+		{ .fd = h->cancel, .events = POLLIN },
+	};
 	ssize_t			 n;
 	int			 r;
 
 	if (len < REPORT_LEN)
 		return -1;
 	do
-		r = poll(&pfd, 1, ms < 0 ? -1 : ms);
+		r = poll(pfd, h->cancel != -1 ? 2 : 1, ms < 0 ? -1 : ms);
 	while (r == -1 && errno == EINTR);
-	if (r <= 0)
+	/* Cancelled: the login was given up, stop waiting for the key. */
+	if (r <= 0 || (pfd[1].revents & POLLIN) != 0)
 		return -1;
 	/* One packet is one report; anything else is a broken peer. */
 	if ((n = recv(h->fd, buf, REPORT_LEN, MSG_TRUNC)) != REPORT_LEN)
@@ -145,8 +148,23 @@ zm_fido_new(int use_hid, const char *const *sockets, size_t n_sockets,
 		return ZM_ERR_INVALID;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return ZM_ERR_NOMEM;
+	f->wake[0] = f->wake[1] = -1;
+	if (pthread_mutex_init(&f->mu, NULL) != 0) {
+		free(f);
+		return ZM_ERR_NOMEM;
+	}
+	if (pthread_cond_init(&f->idle, NULL) != 0) {
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return ZM_ERR_NOMEM;
+	}
 	fido_init(FIDO_DISABLE_U2F_FALLBACK);
 	f->use_hid = use_hid;
+	if (pipe2(f->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		zm_err("fido2: pipe: %s", strerror(errno));
+		zm_fido_free(f);
+		return ZM_ERR_IO;
+	}
 	if ((f->rp_id = strdup(rp_id)) == NULL)
 		goto nomem;
 	for (i = 0; i < n_sockets; i++) {
@@ -168,6 +186,16 @@ zm_fido_free(struct zm_fido *f)
 
 	if (f == NULL)
 		return;
+	/* Workers read f: wait for them (each is bounded by its deadline). */
+	pthread_mutex_lock(&f->mu);
+	while (f->running > 0)
+		pthread_cond_wait(&f->idle, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+	for (i = 0; i < 2; i++)
+		if (f->wake[i] != -1)
+			close(f->wake[i]);
+	pthread_cond_destroy(&f->idle);
+	pthread_mutex_destroy(&f->mu);
 	for (i = 0; i < f->n_sockets; i++)
 		free(f->sockets[i]);
 	free(f->rp_id);
@@ -214,27 +242,26 @@ zm_fido_available(struct zm_fido *f)
 	return n > 0;
 }
 
-/* Open device number idx (sockets first, then HID keys); NULL past the end. */
-struct devlist {
-	char	*hid[MAX_HID];
-	size_t	 n_hid;
-};
-
-static fido_dev_t *
-dev_open(struct zm_fido *f, struct devlist *dl, size_t idx, int timeout_ms,
-    int *more)
+fido_dev_t *
+zm_fido_dev_open(struct zm_fido *f, struct zm_fido_devlist *dl, size_t idx,
+    int timeout_ms, int *more)
 {
 	fido_dev_t	*dev;
 	const char	*path;
 	int		 sock = idx < f->n_sockets, r;
 
 	*more = idx + 1 < f->n_sockets + dl->n_hid;
-	if (idx >= f->n_sockets + dl->n_hid)
+	if (idx >= f->n_sockets + dl->n_hid || timeout_ms <= 0)
 		return NULL;
 	path = sock ? f->sockets[idx] : dl->hid[idx - f->n_sockets];
 	if ((dev = fido_dev_new()) == NULL)
 		return NULL;
-	if (sock && fido_dev_set_io_functions(dev, &sock_io) != FIDO_OK) {
+	/*
+	 * The timeout first: fido_dev_open() waits for CTAPHID_INIT and
+	 * getInfo with it, so a key that never answers cannot hold us.
+	 */
+	if (fido_dev_set_timeout(dev, timeout_ms) != FIDO_OK ||
+	    (sock && fido_dev_set_io_functions(dev, &sock_io) != FIDO_OK)) {
 		fido_dev_free(&dev);
 		return NULL;
 	}
@@ -243,8 +270,7 @@ dev_open(struct zm_fido *f, struct devlist *dl, size_t idx, int timeout_ms,
 		fido_dev_free(&dev);
 		return NULL;
 	}
-	if (!fido_dev_is_fido2(dev) ||
-	    fido_dev_set_timeout(dev, timeout_ms) != FIDO_OK) {
+	if (!fido_dev_is_fido2(dev)) {
 		fido_dev_close(dev);
 		fido_dev_free(&dev);
 		return NULL;
@@ -252,8 +278,8 @@ dev_open(struct zm_fido *f, struct devlist *dl, size_t idx, int timeout_ms,
 	return dev;
 }
 
-static void
-dev_close(fido_dev_t **dev)
+void
+zm_fido_dev_close(fido_dev_t **dev)
 {
 	if (*dev == NULL)
 		return;
@@ -261,16 +287,16 @@ dev_close(fido_dev_t **dev)
 	fido_dev_free(dev);
 }
 
-static void
-devlist_load(struct zm_fido *f, struct devlist *dl)
+void
+zm_fido_devlist_load(struct zm_fido *f, struct zm_fido_devlist *dl)
 {
 	memset(dl, 0, sizeof(*dl));
 	if (f->use_hid)
 		dl->n_hid = hid_paths(dl->hid);
 }
 
-static void
-devlist_free(struct devlist *dl)
+void
+zm_fido_devlist_free(struct zm_fido_devlist *dl)
 {
 	size_t i;
 
@@ -279,8 +305,8 @@ devlist_free(struct devlist *dl)
 	dl->n_hid = 0;
 }
 
-static int
-fido_err(int r)
+int
+zm_fido_err(int r)
 {
 	switch (r) {
 	case FIDO_ERR_TIMEOUT:
@@ -386,7 +412,7 @@ make_cred(fido_dev_t *dev, const char *rp_id, const char *user,
 		goto out;
 	if ((fr = fido_dev_make_cred(dev, c, NULL)) != FIDO_OK) {
 		zm_notice("fido2 make credential: %s", fido_strerr(fr));
-		r = fido_err(fr);
+		r = zm_fido_err(fr);
 		goto out;
 	}
 	/* Signature over authData || cdh by the attestation (or own) key. */
@@ -458,197 +484,25 @@ int
 zm_fido_enroll(struct zm_fido *f, const char *user, const char *att_ca,
     int timeout_ms, struct zm_fido_cred *out)
 {
-	struct devlist	 dl;
-	fido_dev_t	*dev = NULL;
-	size_t		 i;
-	int		 more = 1, r = ZM_ERR_UNAVAILABLE;
+	struct zm_fido_devlist	 dl;
+	fido_dev_t		*dev = NULL;
+	size_t			 i;
+	int			 more = 1, r = ZM_ERR_UNAVAILABLE;
 
 	if (f == NULL || user == NULL || out == NULL)
 		return ZM_ERR_INVALID;
 	memset(out, 0, sizeof(*out));
-	devlist_load(f, &dl);
+	zm_fido_devlist_load(f, &dl);
 	/* The first key that opens: the helpdesk plugs in one key. */
 	for (i = 0; more; i++) {
-		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
+		if ((dev = zm_fido_dev_open(f, &dl, i, timeout_ms, &more)) ==
+		    NULL)
 			continue;
 		r = make_cred(dev, f->rp_id, user, att_ca, out);
-		dev_close(&dev);
+		zm_fido_dev_close(&dev);
 		break;
 	}
-	devlist_free(&dl);
-	return r;
-}
-
-/* ---- login ---- */
-
-void
-zm_fido_assertion_clear(struct zm_fido_assertion *a)
-{
-	if (a == NULL)
-		return;
-	zm_freezero(a->authdata, a->authdata_len);
-	zm_freezero(a->sig, a->sig_len);
-	zm_wipe(a, sizeof(*a));
-}
-
-static int
-get_assert(fido_dev_t *dev, const char *rp_id,
-    const struct zm_fido_allow *allow, size_t n, int want_uv,
-    const char *pin, struct zm_fido_assertion *out)
-{
-	fido_assert_t	*a = NULL;
-	const uint8_t	*id;
-	size_t		 i, id_len;
-	int		 fr, r = ZM_ERR_INTERNAL;
-
-	if ((a = fido_assert_new()) == NULL)
-		return ZM_ERR_NOMEM;
-	if ((r = zm_random(out->cdh, sizeof(out->cdh))) != 0)
-		goto out;
-	r = ZM_ERR_INTERNAL;
-	if (fido_assert_set_rp(a, rp_id) != FIDO_OK ||
-	    fido_assert_set_clientdata_hash(a, out->cdh, sizeof(out->cdh)) !=
-	    FIDO_OK ||
-	    fido_assert_set_up(a, FIDO_OPT_TRUE) != FIDO_OK ||
-	    /* With a PIN the pinAuth asks for UV; "uv" stays unset (CTAP2.0). */
-	    fido_assert_set_uv(a, pin == NULL && want_uv &&
-	    fido_dev_has_uv(dev) ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (fido_assert_allow_cred(a, allow[i].id, allow[i].id_len) !=
-		    FIDO_OK)
-			goto out;
-	if ((fr = fido_dev_get_assert(dev, a, pin)) != FIDO_OK) {
-		zm_debug("fido2 get assertion: %s", fido_strerr(fr));
-		r = fido_err(fr);
-		if (pin != NULL && (fr == FIDO_ERR_PIN_INVALID ||
-		    fr == FIDO_ERR_PIN_BLOCKED ||
-		    fr == FIDO_ERR_PIN_AUTH_BLOCKED ||
-		    fr == FIDO_ERR_PIN_POLICY_VIOLATION)) {
-			/* The key's own count, after this try. */
-			if (fido_dev_get_retry_count(dev, &out->pin_left) !=
-			    FIDO_OK)
-				out->pin_left = -1;
-			out->pin_status = fr == FIDO_ERR_PIN_BLOCKED ||
-			    out->pin_left == 0 ? ZM_FIDO_PIN_BLOCKED :
-			    ZM_FIDO_PIN_WRONG;
-			r = ZM_ERR_DENIED;
-		}
-		goto out;
-	}
-	r = ZM_ERR_DENIED;
-	if (fido_assert_count(a) < 1 || fido_assert_authdata_ptr(a, 0) == NULL ||
-	    fido_assert_sig_ptr(a, 0) == NULL)
-		goto out;
-	/* Which of our credentials answered: it must be one we offered. */
-	id = fido_assert_id_ptr(a, 0);
-	id_len = fido_assert_id_len(a, 0);
-	for (out->which = 0; out->which < n; out->which++)
-		if (id != NULL && allow[out->which].id_len == id_len &&
-		    memcmp(allow[out->which].id, id, id_len) == 0)
-			break;
-	if (out->which == n) {
-		if (n != 1 || id_len != 0) {
-			zm_notice("fido2: the key answered for a credential "
-			    "not in the allow list");
-			goto out;
-		}
-		out->which = 0;	/* CTAP2: may be omitted for one entry */
-	}
-	out->authdata_len = fido_assert_authdata_len(a, 0);
-	out->sig_len = fido_assert_sig_len(a, 0);
-	if ((out->authdata = malloc(out->authdata_len)) == NULL ||
-	    (out->sig = malloc(out->sig_len)) == NULL) {
-		r = ZM_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(out->authdata, fido_assert_authdata_ptr(a, 0),
-	    out->authdata_len);
-	memcpy(out->sig, fido_assert_sig_ptr(a, 0), out->sig_len);
-	r = 0;
- out:
-	fido_assert_free(&a);
-	return r;
-}
-
-int
-zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
-    size_t n, int want_uv, const char *pin, int timeout_ms,
-    struct zm_fido_assertion *out)
-{
-	struct devlist	 dl;
-	fido_dev_t	*dev = NULL;
-	size_t		 i;
-	int		 more = 1, opened = 0, r = ZM_ERR_UNAVAILABLE, v, ps, pl;
-
-	if (f == NULL || allow == NULL || n == 0 || out == NULL)
-		return ZM_ERR_INVALID;
-	memset(out, 0, sizeof(*out));
-	out->pin_left = -1;
-	devlist_load(f, &dl);
-	for (i = 0; more; i++) {
-		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
-			continue;
-		/* A PIN is for a key that has one: never sent to another. */
-		if (pin != NULL && !fido_dev_has_pin(dev)) {
-			dev_close(&dev);
-			continue;
-		}
-		opened = 1;
-		v = get_assert(dev, f->rp_id, allow, n, want_uv, pin, out);
-		dev_close(&dev);
-		if (v == 0) {
-			r = 0;
-			break;
-		}
-		if (out->pin_status != ZM_FIDO_PIN_OK) {
-			/* The key counted the try: tell, and ask no other. */
-			ps = out->pin_status;
-			pl = out->pin_left;
-			zm_fido_assertion_clear(out);
-			out->pin_status = ps;
-			out->pin_left = pl;
-			r = v;
-			break;
-		}
-		zm_fido_assertion_clear(out);
-		/* Another key may hold the credential; else the worst. */
-		if (v != ZM_ERR_NOTFOUND || r == ZM_ERR_UNAVAILABLE)
-			r = v;
-	}
-	if (!opened)
-		r = ZM_ERR_UNAVAILABLE;
-	devlist_free(&dl);
-	return r;
-}
-
-int
-zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin, int *left)
-{
-	struct devlist	 dl;
-	fido_dev_t	*dev = NULL;
-	size_t		 i;
-	int		 more = 1, r = ZM_ERR_UNAVAILABLE;
-
-	*has_pin = 0;
-	*left = -1;
-	if (f == NULL)
-		return ZM_ERR_INVALID;
-	devlist_load(f, &dl);
-	for (i = 0; more; i++) {
-		if ((dev = dev_open(f, &dl, i, timeout_ms, &more)) == NULL)
-			continue;
-		r = 0;
-		if (fido_dev_has_pin(dev)) {
-			*has_pin = 1;
-			if (fido_dev_get_retry_count(dev, left) != FIDO_OK)
-				*left = -1;
-			dev_close(&dev);
-			break;
-		}
-		dev_close(&dev);
-	}
-	devlist_free(&dl);
+	zm_fido_devlist_free(&dl);
 	return r;
 }
 

@@ -9,7 +9,8 @@
  * line, so only whoever starts the daemon can point it at a fake key.
  *
  * Policy stays in auth.c: this file reports what the key proved (flags,
- * counter) and never decides what that is worth.
+ * counter) and never decides what that is worth.  Logins run in worker
+ * threads (zm_fido_job_*), enrolment in the caller.
  */
 #ifndef ZM_FIDO2_H
 #define ZM_FIDO2_H
@@ -24,7 +25,8 @@
 #define ZM_FIDO_COSE_ES256	(-7)
 #define ZM_FIDO_COSE_EDDSA	(-8)
 #define ZM_FIDO_CDH_LEN		32
-#define ZM_FIDO_TIMEOUT_MS	30000	/* waiting for a touch */
+#define ZM_FIDO_TIMEOUT_MS	30000	/* enrolment: waiting for a touch */
+#define ZM_FIDO_MAX_ALLOW	16	/* credentials in one allow list */
 
 /* struct zm_token.flags of a fido2 token. */
 #define ZM_FIDO_F_UV		0x01u	/* key offered user verification at enrolment */
@@ -43,6 +45,7 @@ struct zm_fido;
 /* sockets: the --fido-hid-socket paths (copied). */
 int zm_fido_new(int use_hid, const char *const *sockets, size_t n_sockets,
     const char *rp_id, struct zm_fido **out);
+/* Waits for running login workers (zm_fido_job_free() them first). */
 void zm_fido_free(struct zm_fido *f);
 /* 1 if at least one key is plugged in (or a socket is there). */
 int zm_fido_available(struct zm_fido *f);
@@ -96,26 +99,72 @@ struct zm_fido_assertion {
 #define ZM_FIDO_PIN_BLOCKED	2	/* ZM_ERR_DENIED: no tries left */
 
 /*
- * Ask the keys in turn for an assertion over a fresh random client-data
- * hash, allow list = exactly allow[0..n), user presence required, UV
- * requested (want_uv) where the key offers built-in UV.  With pin (not
- * NULL) UV is by the key's client PIN instead: only keys with a PIN set
- * are asked, and a wrong or blocked PIN is ZM_ERR_DENIED with
- * out->pin_status and out->pin_left set.  The first key holding one of
- * the credentials answers.  ZM_ERR_UNAVAILABLE: no key; ZM_ERR_NOTFOUND:
- * no key holds any of them; ZM_ERR_TIMEOUT: no touch.
+ * Which key: each key is first asked silently (user presence off, no
+ * PIN) whether it holds one of allow[0..n); the one that does gets the
+ * real request: user presence required, UV requested (want_uv) where the
+ * key offers built-in UV, or with pin (not NULL) UV by the key's client
+ * PIN.  A PIN goes only to a key that showed it holds a credential, never
+ * to another; a key whose silent answer is neither yes nor no gets only
+ * a touch request (no PIN).  Every exchange, opening the key included,
+ * is bounded by timeout_ms overall.
+ *
+ * ZM_ERR_UNAVAILABLE: no key opens; ZM_ERR_NOTFOUND: no key holds any of
+ * the credentials; ZM_ERR_TIMEOUT: the time ran out (no touch, a key that
+ * does not answer); ZM_ERR_DENIED: the key refused, or (out->pin_status
+ * ZM_FIDO_PIN_WRONG / _BLOCKED, out->pin_left) its PIN.
  */
 int zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
     size_t n, int want_uv, const char *pin, int timeout_ms,
     struct zm_fido_assertion *out);
 
 /*
- * Whether a plugged-in key has a client PIN set (the first such key), and
- * its PIN tries left (*left, -1 when the key does not say).
- * ZM_ERR_UNAVAILABLE: no key opens.
+ * Logins off the event loop (fido2_login.c).  A job runs one whole key
+ * conversation in its own thread; the loop polls zm_fido_wake_fd() and
+ * then zm_fido_job_poll().  A job never touches the store or anything
+ * else of the loop's: it returns what the key said, and the loop
+ * verifies it.
+ *
+ *   ZM_FIDO_JOB_PIN_STATE  of the key holding one of the credentials:
+ *                          whether it has a client PIN, its tries left
+ *   ZM_FIDO_JOB_ASSERT     zm_fido_assert()
  */
-int zm_fido_pin_state(struct zm_fido *f, int timeout_ms, int *has_pin,
-    int *left);
+#define ZM_FIDO_JOB_PIN_STATE	1
+#define ZM_FIDO_JOB_ASSERT	2
+
+struct zm_fido_job;
+
+struct zm_fido_result {
+	int				 r;		/* 0 or ZM_ERR_* as above */
+	int				 opened;	/* some key answered at all */
+	int				 has_pin;	/* PIN_STATE */
+	int				 pin_left;	/* PIN_STATE; -1 unknown */
+	struct zm_fido_assertion	 as;		/* ASSERT */
+};
+
+/*
+ * Start a job over allow[0..n) (copied, as is pin) bounded by timeout_ms:
+ * after that its result is discarded (ZM_ERR_TIMEOUT) whatever the key
+ * does.
+ */
+int zm_fido_job_start(struct zm_fido *f, int kind,
+    const struct zm_fido_allow *allow, size_t n, int want_uv,
+    const char *pin, int timeout_ms, struct zm_fido_job **out);
+/* 1 when over (answered or out of time); else 0 and *wait_ms. */
+int zm_fido_job_poll(struct zm_fido_job *j, int64_t *wait_ms);
+/*
+ * The result of a job that is over (moved out: clear out->as).  Out of
+ * time without an answer: out->r ZM_ERR_TIMEOUT.
+ */
+void zm_fido_job_result(struct zm_fido_job *j, struct zm_fido_result *out);
+/*
+ * Give the job up: a running worker is told to stop (the key is sent
+ * CTAPHID_CANCEL) and frees what is left when it ends.  Never blocks.
+ */
+void zm_fido_job_free(struct zm_fido_job *j);
+/* Readable when a job is over; zm_fido_wake_read() empties it. */
+int zm_fido_wake_fd(const struct zm_fido *f);
+void zm_fido_wake_read(struct zm_fido *f);
+
 void zm_fido_assertion_clear(struct zm_fido_assertion *a);
 
 /*

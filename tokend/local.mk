@@ -5,7 +5,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/store_sqlite_db.c tokend/store_sqlite_impl.h \
 	tokend/crypto.c tokend/crypto.h \
 	tokend/totp.c tokend/totp.h \
-	tokend/fido2.c tokend/fido2.h \
+	tokend/fido2.c tokend/fido2.h tokend/fido2_impl.h tokend/fido2_login.c \
 	tokend/policy.c tokend/policy.h \
 	tokend/audit.c tokend/audit.h \
 	tokend/auth.c tokend/auth_impl.h tokend/auth_account.c \

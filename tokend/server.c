@@ -27,6 +27,7 @@
 #include "cardwatch.h"
 #include "clock.h"
 #include "err.h"
+#include "fido2.h"
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
@@ -55,7 +56,7 @@ struct client {
 	struct job	*job;		/* a reply waits for it: busy */
 };
 
-/* A deferred reply (revoke, disable) waiting for sessions to end. */
+/* A deferred reply: revoke, disable (sessions ending), a security key. */
 struct job {
 	struct zm_deferred	*df;
 	struct client		*c;	/* NULL once the caller has gone */
@@ -177,11 +178,42 @@ h_ping(struct zm_tokend *d, const struct zm_peer *peer,
 	return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
 }
 
+/* The caller's reply waits for df; the loop goes on serving. */
+static int
+job_add(struct server *s, struct client *c, struct zm_deferred *df)
+{
+	struct job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		df->free(df);
+		return ZM_ERR_NOMEM;
+	}
+	j->df = df;
+	j->c = c;
+	j->next = s->jobs;
+	s->jobs = j;
+	c->job = j;
+	return ZM_OK;
+}
+
+/* A conversation that waits for a security key becomes a job. */
+static int
+auth_wait(struct server *s, struct client *c, int r)
+{
+	struct zm_deferred *df;
+
+	if (r != ZM_OK)
+		return r;
+	zm_auth_defer(&c->auth, &df);
+	return df != NULL ? job_add(s, c, df) : ZM_OK;
+}
+
 static int
 h_auth_begin(struct server *s, struct client *c, const struct zm_msg *req,
     struct zm_buf *reply)
 {
-	return zm_auth_begin(s->d, &c->peer, req, &c->auth, reply);
+	return auth_wait(s, c, zm_auth_begin(s->d, &c->peer, req, &c->auth,
+	    reply));
 }
 
 static int
@@ -191,7 +223,7 @@ h_auth_answer(struct server *s, struct client *c, const struct zm_msg *req,
 	/* An answer nobody asked for is a protocol violation. */
 	if (c->auth == NULL)
 		return ZM_ERR_PROTO;
-	return zm_auth_answer(s->d, &c->auth, req, reply);
+	return auth_wait(s, c, zm_auth_answer(s->d, &c->auth, req, reply));
 }
 
 /*
@@ -619,8 +651,12 @@ job_done(struct server *s, struct job *j, int64_t now)
 			r = zm_reply_result(&s->reply, ZM_ST_INTERNAL,
 			    ZM_MSG_INTERNAL, 0, 0);
 		}
-		if (r == ZM_OK)
-			r = reply_queue(s, c);
+		/* A conversation goes on (the key answered): its next step. */
+		if (r == ZM_OK) {
+			c->auth = j->df->auth;
+			j->df->auth = NULL;
+			r = auth_wait(s, c, reply_queue(s, c));
+		}
 		c->deadline = now + client_idle_ms(c);
 		/* Requests that arrived meanwhile, then the replies. */
 		if (r == ZM_OK)
@@ -646,8 +682,9 @@ jobs_run(struct server *s, int64_t now)
 	int64_t		  wait = INT64_MAX, w;
 
 	while ((j = *pp) != NULL) {
-		if (j->df->ending != NULL &&
-		    !zm_ending_poll(j->df->ending, &w)) {
+		if (j->df->poll != NULL ? !j->df->poll(j->df, &w) :
+		    j->df->ending != NULL && !zm_ending_poll(j->df->ending,
+		    &w)) {
 			if (w < wait)
 				wait = w;
 			pp = &j->next;
@@ -779,7 +816,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	int		 listening, n, r = ZM_ERR_INTERNAL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (pfd = calloc(ZM_MAX_CLIENTS + 3, sizeof(*pfd))) == NULL) {
+	    (pfd = calloc(ZM_MAX_CLIENTS + 4, sizeof(*pfd))) == NULL) {
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
@@ -821,7 +858,11 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		pfd[nc + 2].fd = zm_cardwatch_fd(d->cardwatch);
 		pfd[nc + 2].events = POLLIN;
 		pfd[nc + 2].revents = 0;
-		npfd = (nfds_t)(nc + 3);
+		/* Security key jobs that are over. */
+		pfd[nc + 3].fd = zm_fido_wake_fd(d->fido);
+		pfd[nc + 3].events = POLLIN;
+		pfd[nc + 3].revents = 0;
+		npfd = (nfds_t)(nc + 4);
 		if (wait < 0)
 			wait = 0;	/* a deadline has passed */
 		n = poll(pfd, npfd, wait == INT64_MAX ? -1 :
@@ -835,7 +876,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			/* A signal: its byte is in the pipe. */
 			pfd[0].revents = POLLIN;
 			pfd[1].revents = 0;
-			for (i = 0; i < nc + 1; i++)
+			for (i = 0; i < nc + 2; i++)
 				pfd[i + 2].revents = 0;
 		}
 		if ((pfd[0].revents & POLLIN) != 0 &&
@@ -843,6 +884,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			break;
 		if ((pfd[nc + 2].revents & POLLIN) != 0)
 			zm_cardwatch_read(d->cardwatch);
+		if ((pfd[nc + 3].revents & POLLIN) != 0)
+			zm_fido_wake_read(d->fido);
 		now = mono_ms();
 		/* Downwards, so removing index i (swap with last) is safe. */
 		for (i = nc; i-- > 0;) {

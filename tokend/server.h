@@ -62,17 +62,31 @@ void zm_ending_counts(const struct zm_ending *en, unsigned *ended,
 void zm_ending_free(struct zm_ending *en);
 
 /*
- * A reply that waits for an ending (revoke, disable).  The handler
- * returns 0 with *df set and no reply; when df->ending is over the loop
- * calls df->finish() for the reply (not when the caller has gone) and
- * then df->free(), which also frees the ending.
+ * A reply that waits: for an ending (revoke, disable), or for what
+ * df->poll() says is over (a login's security key).  The handler returns
+ * 0 with *df set and no reply; when it is over the loop calls
+ * df->finish() for the reply (not when the caller has gone) and then
+ * df->free(), which also frees the ending.  finish() may leave an
+ * authentication conversation that goes on in df->auth: the loop gives
+ * it back to the connection.  A poll() job wakes the loop through
+ * zm_fido_wake_fd().
  */
 struct zm_deferred {
 	struct zm_ending	*ending;
+	/* 1 when over; else 0 and *wait_ms until it is worth asking again. */
+	int	(*poll)(struct zm_deferred *, int64_t *wait_ms);
+	struct zm_auth		*auth;
 	int	(*finish)(struct zm_tokend *, struct zm_deferred *,
 		    struct zm_buf *);
 	void	(*free)(struct zm_deferred *);
 };
+
+/*
+ * auth_fido2.c: a conversation that waits for its security key (after
+ * zm_auth_begin() or zm_auth_answer() left it in *state with no reply)
+ * is handed over as *df, *state NULL.  Otherwise *df NULL.
+ */
+void zm_auth_defer(struct zm_auth **state, struct zm_deferred **df);
 
 /*
  * limits.c: the sweep.  Privileged sessions end when the zone's

@@ -9,6 +9,8 @@
  *   session.c  session open/close, ending sessions (revocation, limits)
  *   auth.c     the authentication conversation (auth_account.c: the
  *              account check; auth_card.c, auth_fido2.c: the factors)
+ *   fido2.c    FIDO2 keys (libfido2); fido2_login.c: a login's key
+ *              conversation in a worker thread, bounded by fido_timeout
  *   ticket.c   auth tickets handed from the auth phase to the session phase
  *   policy.c   zone policy engine;  totp.c  liboath;  crypto.c  AES-GCM
  *   audit.c    hash-chained audit log;  store*.c  the registry
