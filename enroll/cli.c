@@ -404,7 +404,7 @@ cli_report_status(const struct cli_result *res)
 	char clean[ZM_IPC_MAX_STR + 1];
 
 	if (res->status == ZM_ST_PERM) {
-		cli_warnx(_("permission denied: this needs root or group %s/%s, and some accounts (uid 0; for passwords: administrators and privileged users) need root or %s"),
+		cli_warnx(_("permission denied: this needs root or group %s/%s, and some accounts (uid 0; the helpdesk and administrators themselves; for passwords: privileged users) need root or %s"),
 		    cli_helpdesk_group, cli_admin_group, cli_admin_group);
 		return CLI_EXIT_FAIL;
 	}
