@@ -55,9 +55,14 @@ cli_init(const char *prog, void (*usage)(FILE *))
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);
 #endif
+	cli_prog = prog;
+	/* PINs, one-time secrets and (offline revoke) the registry. */
+	if (zm_no_core_dumps() != ZM_OK) {
+		cli_warnx(_("cannot disable core dumps: %s"), strerror(errno));
+		exit(CLI_EXIT_FAIL);
+	}
 	/* A daemon that goes away mid-request is an error to report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	cli_prog = prog;
 	cli_usage_fn = usage;
 	/* Our own messages name the program, not the sub-command's argv[0]. */
 	opterr = 0;

@@ -36,6 +36,7 @@
 #include "store.h"
 #include "tokend.h"
 #include "totp.h"
+#include "wipe.h"
 
 #define PROG		"zonemfa-tokend"
 #define MAX_FIDO_SOCKETS 16
@@ -346,6 +347,12 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	memset(&d, 0, sizeof(d));
+	/* The sealing key and the seeds must never reach a core file (R14). */
+	if (zm_no_core_dumps() != ZM_OK) {
+		fprintf(stderr, "%s: cannot disable core dumps: %s\n", PROG,
+		    strerror(errno));
+		return 1;
+	}
 	while ((ch = getopt_long(argc, argv, "c:fdthV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
