@@ -87,6 +87,12 @@ struct zm_errlist {
 };
 
 void zm_errlist_free(struct zm_errlist *e);
+/*
+ * Append a formatted message to e (which may be NULL: nothing is kept).
+ * ZM_ERR_NOMEM when it cannot be stored.
+ */
+int zm_errlist_addf(struct zm_errlist *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A config with only the built-in defaults (zones mynumber, lgwan, internet). */
 int zm_config_defaults(struct zm_config **out);

@@ -79,4 +79,57 @@ wait "$tool_pid" 2>/dev/null
 exec 7>&-
 ulimit -S -c 0
 
+# ---- unsafe file modes (R14, R15): the daemon refuses to start (exit 2)
+# naming the path and the mode; -t reports the same.
+# tokend_fg: the daemon in the foreground, 5 s at most (it should exit).
+tokend_fg() {
+	run timeout 5 env LD_PRELOAD="$ZM_NSS_PRELOAD" "$ZM_TOKEND" -f -c "$ZM_CONF"
+}
+# refused DESC ERE: the daemon and -t both refuse, naming ERE.
+refused() {
+	tokend_fg
+	expect_rc 2 "$1: the daemon refuses to start (exit 2)"
+	expect_match "$2" "$1: the message names the path and the mode"
+	run zm_tokend -t -c "$ZM_CONF"
+	expect_rc 2 "$1: zonemfa-tokend -t reports it (exit 2)"
+	expect_match "$2" "$1: -t names the path and the mode"
+}
+db=$ZM_DIR/registry.db
+key=$ZM_DIR/registry.key
+check "the first start made the store 0600" test "$(stat -c %a "$db")" = 600
+check "and the audit log 0640" test "$(stat -c %a "$ZM_AUDIT_LOG")" = 640
+run zm_tokend -t -c "$ZM_CONF"
+expect_rc 0 "-t accepts the files as the daemon left them"
+
+chmod 0666 "$ZM_AUDIT_LOG"
+refused "a world-writable audit log" "$ZM_AUDIT_LOG: the audit log has mode 0666: writable by group or others"
+chmod 0640 "$ZM_AUDIT_LOG"
+
+chmod 0604 "$db"
+refused "a world-readable store (0604)" "$db: the store has mode 0604: group or others may read"
+chmod 0600 "$db"
+
+touch "$db-wal" && chmod 0644 "$db-wal"
+refused "a readable store -wal file" "$db-wal: the store has mode 0644"
+rm -f "$db-wal"
+
+chmod 0640 "$key"
+refused "a group-readable key file" "$key: the key file has mode 0640"
+chmod 0600 "$key"
+
+chown "${ZM_UID[alice]}" "$ZM_AUDIT_LOG"
+refused "an audit log owned by another user" "$ZM_AUDIT_LOG: the audit log is owned by uid ${ZM_UID[alice]}"
+chown 0 "$ZM_AUDIT_LOG"
+
+chmod 0777 "$ZM_DIR"
+refused "a world-writable directory" "$ZM_DIR: directory of the (key file|store|audit log) has mode 0777"
+chmod 1777 "$ZM_DIR"
+run zm_tokend -t -c "$ZM_CONF"
+expect_rc 0 "a world-writable directory with the sticky bit (like /tmp) is accepted"
+chmod 0755 "$ZM_DIR"
+
+start_daemon
+check "with the modes restored the daemon starts again" test "$RC" = 0
+stop_daemon_ok
+
 done_testing
