@@ -108,7 +108,9 @@ int zm_config_parse(const char *name, const char *text, size_t len,
     struct zm_config **out, struct zm_errlist *errs);
 /*
  * Apply PAM module arguments "conf=" (ignored here: the caller loads it),
- * "zone=NAME" and "debug".  Unknown arguments are errors in errs.
+ * "zone=NAME" and "debug".  Unknown arguments, and any of these given
+ * more than once (zone=lgwan zone=internet: which one was meant?), are
+ * errors in errs.
  */
 int zm_config_apply_args(struct zm_config *c, int argc, const char **argv,
     struct zm_errlist *errs);

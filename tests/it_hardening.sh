@@ -2,7 +2,7 @@
 # it_hardening.sh - process and file hygiene (R14): the daemon and the
 # tools keep their memory out of core files; the daemon refuses unsafe
 # modes on the audit log, the store and the key (and their directories);
-# the PAM module refuses a repeated argument.
+# the PAM module refuses a repeated argument (fails closed).
 . "$(dirname "$0")/lib.sh"
 zm_setup
 
@@ -130,6 +130,23 @@ chmod 0755 "$ZM_DIR"
 
 start_daemon
 check "with the modes restored the daemon starts again" test "$RC" = 0
+
+# ---- a repeated PAM module argument is a configuration error: which zone
+# was meant?  (Taking the last one let "zone=lgwan zone=internet" log in
+# with the password alone.)  Fail closed, like any bad argument.
+run_login internet bob "$(password bob)"
+expect_match '^auth: PAM_SUCCESS' "bob logs in at internet with the password alone (the control)"
+write_service dupzone "lgwan zone=internet"
+run_login dupzone bob "$(password bob)"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "'zone=lgwan zone=internet' is refused (PAM_AUTHINFO_UNAVAIL), not a password-only login"
+write_service dupzone2 "internet zone=internet"
+run_login dupzone2 bob "$(password bob)"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "the same zone= twice is refused too"
+write_service dupconf internet "$ZM_CONF conf=$ZM_CONF"
+run_login dupconf bob "$(password bob)"
+expect_match '^auth: PAM_AUTHINFO_UNAVAIL' "conf= given twice is refused"
+check "no login was recorded for the refused services" \
+    test "$(audit_count "$(jf event auth)" "$(jf user bob)" "$(jf result ok)")" -eq 1
 stop_daemon_ok
 
 done_testing
