@@ -350,17 +350,45 @@ zm_config_load(const char *path, struct zm_config **out,
 	return r;
 }
 
+/*
+ * Each module argument at most once: a repeat is a mistake to report,
+ * never "the last one wins".  1 when a is a repeat of key (error in errs).
+ */
+static int
+arg_repeated(const char *a, const char *key, size_t keylen, int *seen,
+    struct zm_errlist *errs, int *r)
+{
+	int e;
+
+	if (strncmp(a, key, keylen) != 0 || (key[keylen - 1] != '=' &&
+	    a[keylen] != '\0'))
+		return 0;
+	if (!*seen) {
+		*seen = 1;
+		return 0;
+	}
+	e = zm_errlist_addf(errs, "module argument '%s': %.*s given more "
+	    "than once", a, (int)keylen, key);
+	*r = e == ZM_OK ? ZM_ERR_CONFIG : e;
+	return 1;
+}
+
 int
 zm_config_apply_args(struct zm_config *c, int argc, const char **argv,
     struct zm_errlist *errs)
 {
 	const char	*a;
 	int		 i, r = ZM_OK, e;
+	int		 seen_conf = 0, seen_zone = 0, seen_debug = 0;
 
 	if (c == NULL || argc < 0 || (argc > 0 && argv == NULL))
 		return ZM_ERR_INVALID;
 	for (i = 0; i < argc; i++) {
 		if ((a = argv[i]) == NULL)
+			continue;
+		if (arg_repeated(a, "conf=", 5, &seen_conf, errs, &r) ||
+		    arg_repeated(a, "zone=", 5, &seen_zone, errs, &r) ||
+		    arg_repeated(a, "debug", 5, &seen_debug, errs, &r))
 			continue;
 		if (strncmp(a, "conf=", 5) == 0)
 			continue;	/* the caller loaded it already */

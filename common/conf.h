@@ -97,6 +97,12 @@ struct zm_errlist {
 };
 
 void zm_errlist_free(struct zm_errlist *e);
+/*
+ * Append a formatted message to e (which may be NULL: nothing is kept).
+ * ZM_ERR_NOMEM when it cannot be stored.
+ */
+int zm_errlist_addf(struct zm_errlist *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A config with only the built-in defaults (zones mynumber, lgwan, internet). */
 int zm_config_defaults(struct zm_config **out);
@@ -112,7 +118,9 @@ int zm_config_parse(const char *name, const char *text, size_t len,
     struct zm_config **out, struct zm_errlist *errs);
 /*
  * Apply PAM module arguments "conf=" (ignored here: the caller loads it),
- * "zone=NAME" and "debug".  Unknown arguments are errors in errs.
+ * "zone=NAME" and "debug".  Unknown arguments, and any of these given
+ * more than once (zone=lgwan zone=internet: which one was meant?), are
+ * errors in errs.
  */
 int zm_config_apply_args(struct zm_config *c, int argc, const char **argv,
     struct zm_errlist *errs);

@@ -15,13 +15,6 @@
 #define ZM_CONF_MAX_LINE	1024
 
 /*
- * Append a formatted message to e (which may be NULL: nothing is kept).
- * ZM_ERR_NOMEM when it cannot be stored.
- */
-int zm_errlist_addf(struct zm_errlist *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/*
  * Reset z to the defaults for a zone called name: the built-in values for
  * mynumber, lgwan and internet, the new-zone values otherwise.  z->banner
  * must be NULL or owned (it is freed).

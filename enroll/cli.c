@@ -55,9 +55,14 @@ cli_init(const char *prog, void (*usage)(FILE *))
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);
 #endif
+	cli_prog = prog;
+	/* PINs, one-time secrets and (offline revoke) the registry. */
+	if (zm_no_core_dumps() != ZM_OK) {
+		cli_warnx(_("cannot disable core dumps: %s"), strerror(errno));
+		exit(CLI_EXIT_FAIL);
+	}
 	/* A daemon that goes away mid-request is an error to report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	cli_prog = prog;
 	cli_usage_fn = usage;
 	/* Our own messages name the program, not the sub-command's argv[0]. */
 	opterr = 0;
@@ -404,7 +409,7 @@ cli_report_status(const struct cli_result *res)
 	char clean[ZM_IPC_MAX_STR + 1];
 
 	if (res->status == ZM_ST_PERM) {
-		cli_warnx(_("permission denied: this needs root or group %s/%s, and some accounts (uid 0; for passwords: administrators and privileged users) need root or %s"),
+		cli_warnx(_("permission denied: this needs root or group %s/%s, and some accounts (uid 0; the helpdesk and administrators themselves; for passwords: privileged users) need root or %s"),
 		    cli_helpdesk_group, cli_admin_group, cli_admin_group);
 		return CLI_EXIT_FAIL;
 	}

@@ -151,7 +151,7 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
 {
 	struct zm_errlist	errs = { NULL, 0 };
 	const char		*path = ZM_DEFAULT_CONF;
-	int			debug = 0, i, r = ZM_ERR_INTERNAL;
+	int			debug = 0, nconf = 0, i, r = ZM_ERR_INTERNAL;
 
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
@@ -164,13 +164,18 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
 			continue;
 		if (strcmp(argv[i], "debug") == 0)
 			debug = 1;
-		else if (strncmp(argv[i], "conf=", 5) == 0)
+		else if (strncmp(argv[i], "conf=", 5) == 0 && nconf++ == 0)
 			path = argv[i] + 5;
 	}
 	/* NULL ident: openlog() would rename the host program's log lines. */
 	zm_log_init(NULL, 0, debug);
 	zm_messages_init();
 	ctx_locale(c);
+	/* Which file was meant?  Fail closed (zm_config_apply_args: others). */
+	if (nconf > 1) {
+		zm_err("bad module arguments: conf= given more than once");
+		return ZM_ERR_CONFIG;
+	}
 	if (path[0] != '/') {
 		zm_err("conf=%s: not an absolute path", path);
 		return ZM_ERR_CONFIG;

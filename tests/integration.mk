@@ -18,7 +18,8 @@ IT_TESTS = \
 	tests/it_temppw.sh \
 	tests/it_auditlog.sh \
 	tests/it_report.sh \
-	tests/it_concurrency.sh
+	tests/it_concurrency.sh \
+	tests/it_hardening.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py scripts/deps.sh

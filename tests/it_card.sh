@@ -181,7 +181,7 @@ for kind in felica mifare; do
 	run_login mynumber carol "$(password carol)" 1234
 	expect_match '^auth: PAM_AUTH_ERR' "R2: carol's login with only a $kind card in the reader is refused"
 	expect_match 'only offers an ID number' "R2: the login refusal says why: an ID-only card ($kind)"
-	card_enrol hd1 hd2 123456
+	card_enrol adm1 hd2 123456
 	expect_rc 1 "R2: a $kind card cannot be enrolled"
 	expect_match 'ID-only card cannot be used' "R2: the enrolment refusal says why: an ID-only card ($kind)"
 	check "R2: the $kind card's ID was never read (no APDU sent to it)" test "$(apdu_count)" -eq "$n0"
@@ -198,7 +198,7 @@ run_login mynumber carol "$(password carol)" 1234
 expect_match '^auth: PAM_AUTH_ERR' "R2: a card with no PIV/JPKI application is refused at login"
 check "R15: the login refusal is audited as not a supported card" \
     test "$(audit_count "$(jf event auth)" "$(jf user carol)" 'not a supported card')" -eq 1
-card_enrol hd1 hd2 123456
+card_enrol adm1 hd2 123456
 expect_rc 1 "R2: a card with no PIV/JPKI application cannot be enrolled"
 check "R15: the enrolment refusal is audited as not a supported card" \
     test "$(audit_count "$(jf event enrol)" "$(jf user hd2)" "$(jf reason 'not a supported card')")" -eq 1
@@ -211,8 +211,8 @@ vcard_stop
 # ---- PIV RSA-2048 (R1 R2): the 256-byte challenge goes by command
 # chaining (CLA 10), the 264-byte answer comes back by GET RESPONSE.
 vcard_start "$ZM_DIR/cardR" --profile piv --alg rsa || bail_out "PIV RSA card not seen"
-card_enrol hd1 hd2 123456
-expect_rc 0 "R3: hd1 enrols a PIV RSA-2048 card for hd2"
+card_enrol adm1 hd2 123456
+expect_rc 0 "R3: adm1 enrols a PIV RSA-2048 card for hd2 (a staff account)"
 expect_match '\(card, piv [0-9a-f]{32}\)' "the PIV RSA card is enrolled with its card UUID"
 n0=$(apdu_count)
 run_login mynumber hd2 "$(password hd2)" 123456
@@ -231,7 +231,7 @@ vcard_start "$ZM_DIR/cardR" --hostile wrong-signature || bail_out "PIV RSA card 
 run_login mynumber hd2 "$(password hd2)" 123456
 expect_match '^auth: PAM_AUTH_ERR' "R2: a PIV RSA card whose signature does not verify is refused"
 vcard_stop
-run as_user hd1 zm_enroll unlock hd2
+run as_user adm1 zm_enroll unlock hd2
 
 # ---- card_ca (R2): the card certificate must chain to it and be valid,
 # at enrolment (read from the card) and at every login (the certificate
@@ -248,8 +248,8 @@ with_card_ca() {
 CA1=$ZM_DIR/ca1.pem
 CA2=$ZM_DIR/ca2.pem
 vcard_start "$ZM_DIR/cardS" --profile piv --alg ec || bail_out "card S not seen"
-card_enrol hd1 adm1 123456
-expect_rc 0 "hd1 enrols adm1's self-signed PIV card while card_ca is unset"
+card_enrol root adm1 123456
+expect_rc 0 "root enrols adm1's self-signed PIV card while card_ca is unset"
 run_login mynumber adm1 "$(password adm1)" 123456
 expect_match '^auth: PAM_SUCCESS' "adm1's self-signed card logs in while card_ca is unset"
 vcard_stop
@@ -304,8 +304,8 @@ for _ in $(seq 100); do
 	grep -q 'PIN' "$ZM_DIR/mid.out" 2>/dev/null && break
 	sleep 0.05
 done
-run as_user hd1 zm_revoke --user adm1 --all --reason stolen
-expect_rc 0 "hd1 revokes adm1's card while its login waits for the PIN"
+run as_user root zm_revoke --user adm1 --all --reason stolen
+expect_rc 0 "root revokes adm1's card while its login waits for the PIN"
 printf '123456\n' >&7
 exec 7>&-
 wait "$mid"

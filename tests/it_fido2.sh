@@ -174,8 +174,8 @@ expect_match '^auth: PAM_AUTH_ERR' "the revoked key is refused"
 # the My Number requirement (knowledge + possession) with password = none
 # (R1, R2).  The key allows 3 wrong PINs; its counter is in its state file.
 plug keyP --uv off --pin 4321 --pin-retries 3
-run as_user hd1 zm_enroll fido2 hd2
-expect_rc 0 "hd1 enrols hd2's key that has a client PIN (no PIN needed to enrol)"
+run as_user adm1 zm_enroll fido2 hd2
+expect_rc 0 "adm1 enrols hd2's key that has a client PIN (no PIN needed to enrol)"
 run as_user hd1 zm_enroll list hd2
 expect_match 'hd2 +fido2 +active +FIDO2 packed self, UV PIN' "the listing says UV by PIN"
 run_login mn_nopw hd2 4321

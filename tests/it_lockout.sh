@@ -13,7 +13,7 @@ start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tok
 for u in alice carol hd2 adm1; do
 	enroll_totp "$u" "S_$u" || bail_out "cannot enrol $u: $OUT"
 done
-ok "hd1 enrols alice, carol, hd2 and adm1"
+ok "hd1 enrols alice and carol, adm1 enrols hd2, root enrols adm1"
 
 # R13: lgwan max_failures = 3.  The first two wrong codes say how many
 # tries are left; the third locks for 30 minutes.
@@ -76,7 +76,9 @@ expect_match '^auth: PAM_(AUTH_ERR|MAXTRIES|PERM_DENIED)' "lockout = helpdesk: a
 run as_user hd2 zm_enroll unlock hd2
 expect_rc 1 "R10: hd2 cannot unlock herself either"
 run as_user hd1 zm_enroll unlock hd2
-expect_rc 0 "hd1 unlocks hd2"
+expect_rc 1 "hd1 (helpdesk) cannot unlock hd2, a staff account"
+run as_user adm1 zm_enroll unlock hd2
+expect_rc 0 "adm1 (admin group) unlocks hd2"
 run_login strict hd2 "$(password hd2)" "$(totp_code "$S_hd2")"
 expect_match '^auth: PAM_SUCCESS' "after the helpdesk unlock hd2 logs in at strict"
 

@@ -193,7 +193,7 @@ else
 	not_ok "R9: carol's privileged session is opened and ended by the limit"
 fi
 # R5: all of adm1's tokens revoked, then a login attempt.
-run as_user hd1 zm_revoke --user adm1 --all --reason lost
+run as_user root zm_revoke --user adm1 --all --reason lost
 expect_rc 0 "adm1's tokens are revoked"
 run_login --no-session lgwan adm1 "$(password adm1)" 000000
 expect_match '^auth: PAM_(AUTH_ERR|AUTHINFO_UNAVAIL|PERM_DENIED)' "adm1 is refused"

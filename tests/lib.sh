@@ -561,11 +561,15 @@ stop_daemon_ok() {
 
 # ---------------------------------------------------------------- TOTP
 
-# enroll_totp USER [VAR]: enrol a TOTP token for USER (operator hd1, or
-# hd2 for hd1 itself); the base32 secret goes to VAR or stdout.
+# enroll_totp USER [VAR]: enrol a TOTP token for USER (operator hd1; adm1
+# for the helpdesk's own accounts, root for adm1: staff accounts are
+# handled by admin_group or root); the base32 secret goes to VAR or stdout.
 enroll_totp() {
 	local user=$1 var=${2:-} op=hd1 secret
-	[[ $user == hd1 ]] && op=hd2
+	case $user in
+	hd1 | hd2) op=adm1 ;;
+	adm1 | root) op=root ;;
+	esac
 	ZM_AS=$op run zm_enroll totp "$user"
 	secret=$(sed -n 's/^otpauth:\/\/totp\/.*[?&]secret=\([A-Z2-7]*\).*$/\1/p' <<<"$OUT" | head -n 1)
 	if [[ $RC -ne 0 || -z $secret ]]; then

@@ -34,7 +34,11 @@ test_apply_args(void **state)
 	const char		*ok[] = { "conf=/etc/x.conf", "zone=lgwan",
 	    "debug" };
 	const char		*bad[] = { "zone=nosuch", "verbose",
-	    "zone=office" };
+	    "conf=/etc/y.conf" };
+	const char		*office[] = { "zone=office" };
+	/* A repeat is an error, never "the last one wins". */
+	const char		*twice[] = { "zone=lgwan", "debug",
+	    "zone=internet", "conf=/a", "debug", "conf=/b" };
 
 	assert_int_equal(zm_config_parse("t.conf", text, strlen(text), &c,
 	    &e), ZM_OK);
@@ -47,8 +51,19 @@ test_apply_args(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.msg[0], "zone=nosuch: no such zone");
 	assert_string_equal(e.msg[1], "unknown module argument 'verbose'");
+	zm_errlist_free(&e);
 	/* A zone defined in the file is fine. */
+	assert_int_equal(zm_config_apply_args(c, 1, office, &e), ZM_OK);
 	assert_string_equal(c->zone, "office");
+	assert_int_equal(zm_config_apply_args(c, 6, twice, &e),
+	    ZM_ERR_CONFIG);
+	assert_int_equal(e.n, 3);
+	assert_string_equal(e.msg[0], "module argument 'zone=internet': "
+	    "zone= given more than once");
+	assert_string_equal(e.msg[1], "module argument 'debug': debug given "
+	    "more than once");
+	assert_string_equal(e.msg[2], "module argument 'conf=/b': conf= "
+	    "given more than once");
 	zm_errlist_free(&e);
 	assert_int_equal(zm_config_apply_args(c, 0, NULL, &e), ZM_OK);
 	zm_config_free(c);

@@ -4,9 +4,11 @@
  *
  * The dispatch table (server.c) has already checked that the caller is
  * root or in helpdesk_group/admin_group (LIST is open to everyone for
- * their own tokens).  Here: the operator may never act on their own
- * account (R10, separation of duties) except to revoke, which only
- * removes access; every action is audited with the operator.
+ * their own tokens).  Here, the operator rules (zm_operator_check in
+ * peer.c, for every action including revoke): never on one's own account
+ * (R10, separation of duties) except to revoke it (a loss report), staff
+ * accounts only by root or admin_group; every action is audited with the
+ * operator.
  */
 #include <config.h>
 
@@ -102,19 +104,22 @@ text_valid(const char *s)
 
 /*
  * R10 (nobody approves their own request) and the helpdesk's limits
- * (zm_operator_check): 1 with the refusal in reply (or an error in *r),
- * 0 when the operator may go on.
+ * (zm_operator_check, flags ZM_OP_*): 1 with the refusal in reply (or an
+ * error in *r), 0 when the operator may go on, with the note to audit
+ * (ZM_OP_SELF_REVOKE) or NULL in *note when note is not NULL.
  */
 static int
 refuse_operator(struct zm_tokend *d, const struct zm_peer *peer,
-    const char *event, const char *user, int sets_password,
-    struct zm_buf *reply, int *r)
+    const char *event, const char *user, unsigned flags,
+    struct zm_buf *reply, int *r, const char **note)
 {
 	const char	*why;
 	int		 st;
 
-	if ((st = zm_operator_check(d->cfg, peer, user, sets_password,
-	    &why)) == ZM_ST_OK)
+	st = zm_operator_check(d->cfg, peer, user, flags, &why);
+	if (note != NULL)
+		*note = st == ZM_ST_OK ? why : NULL;
+	if (st == ZM_ST_OK)
 		return 0;
 	zm_notice("%s: %s may not act on %s: %s", event, peer->name, user,
 	    why);
@@ -203,7 +208,7 @@ zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
 	memset(&t, 0, sizeof(t));
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r))
+	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r, NULL))
 		return r;
 	if (!zm_user_exists(user))
 		return refuse_notfound(d, peer, "enrol", user, "no such user",
@@ -292,7 +297,7 @@ zm_admin_enroll_fido2(struct zm_tokend *d, const struct zm_peer *peer,
 	zm_buf_init(&m, ZM_MSG_MAX);
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r))
+	if (refuse_operator(d, peer, "enrol", user, 0, reply, &r, NULL))
 		return r;
 	if (!zm_user_exists(user))
 		return refuse_notfound(d, peer, "enrol", user, "no such user",
@@ -473,7 +478,7 @@ zm_admin_unlock(struct zm_tokend *d, const struct zm_peer *peer,
 
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (refuse_operator(d, peer, "unlock", user, 0, reply, &r))
+	if (refuse_operator(d, peer, "unlock", user, 0, reply, &r, NULL))
 		return r;
 	r = zm_store_user_get(d->st, user, &us);
 	if (r == ZM_ERR_NOTFOUND)
@@ -593,7 +598,7 @@ set_disabled(struct zm_tokend *d, const struct zm_peer *peer,
 
 	if (target_user(req, user) != 0)
 		return reply_invalid(reply);
-	if (refuse_operator(d, peer, event, user, 0, reply, &r))
+	if (refuse_operator(d, peer, event, user, 0, reply, &r, NULL))
 		return r;
 	r = zm_store_user_get(d->st, user, &us);
 	/* A leaver may be disabled before their first login. */
@@ -802,6 +807,7 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	char		 user[ZM_NAME_MAX], reason[32], why[48];
 	char		 serial[256], tok[32] = "", detail[256];
 	char		*idtext = NULL;
+	const char	*self = NULL;
 	struct end_job	*j = NULL;
 	int64_t		*ids = NULL, token_id, now = zm_now();
 	size_t		 n = 0;
@@ -813,7 +819,10 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	    !revoke_reason_valid(reason) ||
 	    revoke_selector(req, &token_id, serial, sizeof(serial)) != 0)
 		return reply_invalid(reply);
-	/* No R10 check: revoking only removes access. */
+	/* The operator rules; one's own token may be reported lost. */
+	if (refuse_operator(d, peer, "revoke", user, ZM_OP_REVOKE, reply, &r,
+	    &self))
+		return r;
 	r = zm_store_revoke(d->st, user, token_id, serial[0] ? serial : NULL,
 	    reason, now, &ids, &n);
 	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && n == 0)) {
@@ -834,7 +843,8 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	ids_format(ids, n, idtext, ZM_IPC_MAX_STR);
 	if (n == 1)
 		fmt_id(tok, sizeof(tok), ids[0]);
-	w = snprintf(detail, sizeof(detail), "tokens %s", idtext);
+	w = snprintf(detail, sizeof(detail), "tokens %s%s%s", idtext,
+	    self != NULL ? "; " : "", self != NULL ? self : "");
 	if (w < 0 || (size_t)w >= sizeof(detail))
 		snprintf(detail, sizeof(detail), "%zu tokens", n);
 	/*

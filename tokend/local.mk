@@ -18,7 +18,8 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/server.h \
 	tokend/card.c tokend/card.h tokend/card_apdu.c tokend/card_key.c \
 	tokend/card_piv.c tokend/card_jpki.c tokend/enroll_card.c \
-	tokend/cardwatch.c tokend/cardwatch.h
+	tokend/cardwatch.c tokend/cardwatch.h \
+	tokend/fileperm.c tokend/fileperm.h
 tokend_libzmtokend_la_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS) $(OATH_CFLAGS) $(SQLITE_CFLAGS) $(FIDO2_CFLAGS)
 tokend_libzmtokend_la_LIBADD = common/libzmcommon.la $(PCSC_LIBS) $(CRYPTO_LIBS) $(OATH_LIBS) $(SQLITE_LIBS) $(FIDO2_LIBS)
 

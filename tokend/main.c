@@ -31,11 +31,13 @@
 #include "crypto.h"
 #include "err.h"
 #include "fido2.h"
+#include "fileperm.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
 #include "tokend.h"
 #include "totp.h"
+#include "wipe.h"
 
 #define PROG		"zonemfa-tokend"
 #define MAX_FIDO_SOCKETS 16
@@ -240,6 +242,37 @@ print_errors(const struct zm_errlist *errs)
 	}
 }
 
+/*
+ * The modes of the key, store and audit log (fileperm.c): every problem
+ * on stderr (and in the log when log is set); ZM_OK when the daemon may
+ * use them.
+ */
+static int
+check_files(const struct zm_config *cfg, int log)
+{
+	struct zm_errlist	errs = { NULL, 0 }, warns = { NULL, 0 };
+	size_t			i;
+	int			r;
+
+	r = zm_files_check(cfg, &errs, &warns);
+	for (i = 0; i < warns.n; i++) {
+		fprintf(stderr, "%s: warning: %s\n", PROG, warns.msg[i]);
+		if (log)
+			zm_warn("%s", warns.msg[i]);
+	}
+	for (i = 0; i < errs.n; i++) {
+		fprintf(stderr, "%s: %s\n", PROG, errs.msg[i]);
+		if (log)
+			zm_err("%s", errs.msg[i]);
+	}
+	if (r != ZM_OK && errs.n == 0)
+		fprintf(stderr, "%s: checking file modes: %s\n", PROG,
+		    zm_strerror(r));
+	zm_errlist_free(&warns);
+	zm_errlist_free(&errs);
+	return r;
+}
+
 /* -t: exit 0 when the file is valid, else 2 with every error. */
 static int
 check_config(const char *path)
@@ -262,9 +295,16 @@ check_config(const char *path)
 	if (cfg->zone[0] == '\0')
 		fprintf(stderr, "%s: warning: [terminal] zone is not set; "
 		    "%s will not start\n", path, PROG);
+	zm_errlist_free(&errs);
+	/* What the daemon would refuse at start, -t reports too. */
+	if (check_files(cfg, 0) != ZM_OK) {
+		fprintf(stderr, "%s: unsafe file modes: %s would refuse to "
+		    "start\n", path, PROG);
+		zm_config_free(cfg);
+		return 2;
+	}
 	printf("%s: configuration OK\n", path);
 	zm_config_free(cfg);
-	zm_errlist_free(&errs);
 	return 0;
 }
 
@@ -348,6 +388,12 @@ main(int argc, char **argv)
 	char			 why[512];
 
 	memset(&d, 0, sizeof(d));
+	/* The sealing key and the seeds must never reach a core file (R14). */
+	if (zm_no_core_dumps() != ZM_OK) {
+		fprintf(stderr, "%s: cannot disable core dumps: %s\n", PROG,
+		    strerror(errno));
+		return 1;
+	}
 	while ((ch = getopt_long(argc, argv, "c:fdthV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -409,6 +455,14 @@ main(int argc, char **argv)
 		    "([terminal] zone): refusing to start\n", PROG, conf);
 		zm_err("%s: [terminal] zone is not set: refusing to start",
 		    conf);
+		zm_config_free(d.cfg);
+		return 2;
+	}
+	/* R14, R15: files others can change are no registry and no evidence. */
+	if (check_files(d.cfg, !log_to_stderr) != ZM_OK) {
+		fprintf(stderr, "%s: unsafe file modes: refusing to start\n",
+		    PROG);
+		zm_err("unsafe file modes: refusing to start");
 		zm_config_free(d.cfg);
 		return 2;
 	}

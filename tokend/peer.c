@@ -200,48 +200,71 @@ zm_user_privileged(const char *user, const struct zm_zone *z)
 	return 0;
 }
 
+/* 1 if user is staff: a member of helpdesk_group or admin_group. */
+static int
+user_is_staff(const struct zm_config *cfg, const char *user)
+{
+	return cfg != NULL && (zm_user_in_group(user, cfg->helpdesk_group) ||
+	    zm_user_in_group(user, cfg->admin_group));
+}
+
 int
 zm_operator_check(const struct zm_config *cfg, const struct zm_peer *peer,
-    const char *user, int sets_password, const char **why)
+    const char *user, unsigned flags, const char **why)
 {
 	struct passwd	 pw;
 	char		*buf = NULL;
 	uid_t		 uid;
+	int		 self = 0, sets_password = (flags & ZM_OP_PASSWORD) != 0;
 	size_t		 i;
 
 	*why = NULL;
-	if (strcmp(peer->name, user) == 0) {
-		*why = "operator may not act on own account";
-		return ZM_ST_SELF;
-	}
-	if (pw_by_name(user, &pw, &buf) == ZM_OK) {
+	if (strcmp(peer->name, user) == 0)
+		self = 1;
+	else if (pw_by_name(user, &pw, &buf) == ZM_OK) {
 		uid = pw.pw_uid;
 		free(buf);
 		/* An alias of the operator's own uid is the same account. */
-		if (uid == peer->uid) {
-			*why = "operator may not act on own account (same uid)";
-			return ZM_ST_SELF;
-		}
-		if (uid == 0 && !peer->is_root) {
+		if (uid == peer->uid)
+			self = 2;
+		else if (uid == 0 && !peer->is_root) {
 			*why = "only root may act on a uid 0 account";
 			return ZM_ST_PERM;
-		}
-		if (sets_password && uid < ZM_UID_MIN && !peer->is_root) {
+		} else if (sets_password && uid < ZM_UID_MIN && !peer->is_root) {
 			*why = "not a person's account (uid below 1000)";
 			return ZM_ST_PERM;
 		}
 	}
-	if (!sets_password || peer->is_root || peer->is_admin)
+	if (self) {
+		/* Revoking only removes access: one's own loss report. */
+		if ((flags & ZM_OP_REVOKE) != 0) {
+			*why = ZM_OP_SELF_REVOKE;
+			return ZM_ST_OK;
+		}
+		*why = self == 1 ? "operator may not act on own account" :
+		    "operator may not act on own account (same uid)";
+		return ZM_ST_SELF;
+	}
+	if (peer->is_root || peer->is_admin)
+		return ZM_ST_OK;
+	/*
+	 * A helpdesk member acting for another helpdesk member (or for an
+	 * administrator) could enrol a token or issue a code and then log in
+	 * as them: R10 undone by one person.  Staff accounts are handled by
+	 * root and admin_group only.
+	 */
+	if (user_is_staff(cfg, user)) {
+		*why = "only root or admin_group may act on a staff account "
+		    "(helpdesk_group, admin_group)";
+		return ZM_ST_PERM;
+	}
+	if (!sets_password)
 		return ZM_ST_OK;
 	/*
 	 * A password is the knowledge factor everywhere: the helpdesk must not
-	 * be able to set one for the accounts that administer it or hold
-	 * privileges (sudo via wheel and the like).
+	 * be able to set one for the accounts that hold privileges (sudo via
+	 * wheel and the like).
 	 */
-	if (cfg != NULL && zm_user_in_group(user, cfg->admin_group)) {
-		*why = "only root or admin_group may set an administrator's password";
-		return ZM_ST_PERM;
-	}
 	for (i = 0; cfg != NULL && i < cfg->n_zones; i++) {
 		if (zm_user_privileged(user, &cfg->zones[i])) {
 			*why = "only root or admin_group may set a privileged "
@@ -301,8 +324,12 @@ zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
 void
 zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p)
 {
-	if (p->groups_loaded)
-		return;
+	/*
+	 * Every time, never cached on the connection: someone taken out of
+	 * helpdesk_group must lose its powers on a connection opened before.
+	 */
+	p->is_helpdesk = 0;
+	p->is_admin = 0;
 	p->groups_loaded = 1;
 	/* Without a name there is no group membership to look up. */
 	if (p->name[0] != '\0' && cfg != NULL) {

@@ -179,8 +179,8 @@ zm_admin_temp_password(struct zm_tokend *d, const struct zm_peer *peer,
 	    !zm_user_name_valid(user))
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
 	/* R10, and no password set for root, staff or privileged users. */
-	if ((st = zm_operator_check(d->cfg, peer, user, 1, &why)) !=
-	    ZM_ST_OK)
+	if ((st = zm_operator_check(d->cfg, peer, user, ZM_OP_PASSWORD,
+	    &why)) != ZM_ST_OK)
 		return refuse(d, peer, user, st, why, reply);
 	if (!zm_user_exists(user))
 		return refuse(d, peer, user, ZM_ST_NOTFOUND, "no such user",

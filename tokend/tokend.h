@@ -66,9 +66,10 @@ struct zm_peer {
 int zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
     pid_t pid, struct zm_peer *p);
 /*
- * Resolve is_helpdesk/is_admin, once per connection, only for requests that
- * need them: group lookups go through NSS (files, systemd-userdb, LDAP...)
- * and cost far more than a login itself.
+ * Resolve is_helpdesk/is_admin afresh for each request that needs them (a
+ * member taken out of a group loses its powers on an open connection too);
+ * only such requests pay for it: group lookups go through NSS (files,
+ * systemd-userdb, LDAP...) and cost far more than a login itself.
  */
 void zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p);
 /* 1 if user is a member (primary or supplementary) of group, else 0. */
@@ -76,17 +77,24 @@ int zm_user_in_group(const char *user, const char *group);
 /* 1 if user is in any of the zone's privileged_groups. */
 int zm_user_privileged(const char *user, const struct zm_zone *z);
 /*
- * May operator peer act on user's account (enrol, unlock, disable,
- * temporary credentials)?  ZM_ST_OK; ZM_ST_SELF for the operator's own
- * account, by name or by uid (R10); ZM_ST_PERM for a uid 0 account unless
- * the operator is root, and, when sets_password, for system accounts,
- * admin_group members and privileged users unless the operator is root
- * or in admin_group.  *why is the audit reason.  peer's groups must be
- * loaded (staff requests).
+ * May operator peer act on user's account (enrol, unlock, disable, enable,
+ * temporary credentials, revoke)?  The one place of the operator rules:
+ * - ZM_ST_SELF for the operator's own account, by name or by uid (R10),
+ *   except with ZM_OP_REVOKE: one's own loss report is ZM_ST_OK with
+ *   *why = ZM_OP_SELF_REVOKE (audit it as such);
+ * - ZM_ST_PERM for a uid 0 account unless the operator is root;
+ * - ZM_ST_PERM for a staff account (helpdesk_group or admin_group) unless
+ *   the operator is root or in admin_group;
+ * - with ZM_OP_PASSWORD, ZM_ST_PERM for system accounts (root excepted)
+ *   and for privileged users unless the operator is root or in admin_group.
+ * *why is the audit reason.  peer's groups must be loaded (staff requests).
  */
-#define ZM_UID_MIN	1000
+#define ZM_UID_MIN		1000
+#define ZM_OP_PASSWORD		0x01u	/* sets a password */
+#define ZM_OP_REVOKE		0x02u	/* revoke: own tokens allowed */
+#define ZM_OP_SELF_REVOKE	"self: own token (loss report)"
 int zm_operator_check(const struct zm_config *cfg, const struct zm_peer *peer,
-    const char *user, int sets_password, const char **why);
+    const char *user, unsigned flags, const char **why);
 /* 1 if the user exists in the passwd database. */
 int zm_user_exists(const char *user);
 
