@@ -4,12 +4,14 @@
  * with --hold, keep it open until it is ended by a signal (as the daemon
  * ends a session on revocation).
  *
- *   zm-login [--hold] [--no-session] [--no-account] [--tty TTY]
+ *   zm-login [--hold] [--no-session] [--no-account] [--time] [--tty TTY]
  *            [--rhost HOST] SERVICE USER
  *
  * Answers to prompts are read from standard input, one line each; prompts
  * and messages are printed on standard output as "PROMPT: ", "INFO: " and
  * "ERROR: " lines, then one line per step: "auth: PAM_SUCCESS" ...
+ * --time adds "time-ms: N", the authentication and account check in ms
+ * (what the user waits for, without this program's own start-up).
  * Exit: 0 all steps succeeded, 1 a step failed, 2 usage, 3 a held session
  * was ended by a signal.
  */
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -198,7 +201,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: zm-login [--hold] [--no-session] "
-	    "[--no-account] [--tty TTY] [--rhost HOST] SERVICE USER\n");
+	    "[--no-account] [--time] [--tty TTY] [--rhost HOST] SERVICE "
+	    "USER\n");
 	exit(2);
 }
 
@@ -208,7 +212,9 @@ main(int argc, char **argv)
 	struct pam_conv	 conv = { conversation, NULL };
 	pam_handle_t	*pamh = NULL;
 	const char	*tty = NULL, *rhost = NULL;
-	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
+	struct timespec	 t0, t1;
+	int		 hold = 0, session = 1, account = 1, timed = 0, ok = 0;
+	int		 pr, i;
 
 	(void)setlocale(LC_ALL, "");
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -221,6 +227,8 @@ main(int argc, char **argv)
 			session = 0;
 		else if (strcmp(argv[i], "--no-account") == 0)
 			account = 0;
+		else if (strcmp(argv[i], "--time") == 0)
+			timed = 1;
 		else if (strcmp(argv[i], "--tty") == 0 && i + 1 < argc)
 			tty = argv[++i];
 		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
@@ -243,6 +251,7 @@ main(int argc, char **argv)
 		report("start", pr);
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pr = pam_authenticate(pamh, 0);
 	report("auth", pr);
 	if (pr != PAM_SUCCESS)
@@ -252,6 +261,11 @@ main(int argc, char **argv)
 		report("account", pr);
 		if (pr != PAM_SUCCESS)
 			goto out;
+	}
+	if (timed) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("time-ms: %lld\n", (long long)(t1.tv_sec - t0.tv_sec) *
+		    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	if (session) {
 		pr = pam_open_session(pamh, 0);
