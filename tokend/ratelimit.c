@@ -23,7 +23,7 @@ struct zm_uid {
 	unsigned	 nconn;
 	int64_t		 tokens;	/* thousandths */
 	int64_t		 at;		/* monotonic ms of tokens */
-	int64_t		 warned;	/* monotonic ms, 0: never */
+	int64_t		 warned;	/* monotonic ms of the last warning */
 	struct zm_uid	*next;
 };
 
@@ -93,7 +93,7 @@ zm_rate_join(struct zm_rate *s, uid_t uid, int64_t now, struct zm_uid **out,
 			found = u;
 			pp = &u->next;
 		} else if (u->nconn == 0 && tokens_at(u, now) == FULL &&
-		    (u->warned == 0 || now - u->warned >= WARN_EVERY_MS)) {
+		    now - u->warned >= WARN_EVERY_MS) {
 			*pp = u->next;
 			free(u);
 		} else
@@ -113,6 +113,7 @@ zm_rate_join(struct zm_rate *s, uid_t uid, int64_t now, struct zm_uid **out,
 		u->uid = uid;
 		u->tokens = FULL;
 		u->at = now;
+		u->warned = now - WARN_EVERY_MS;	/* never warned */
 		u->next = s->b[uid % NBUCKETS];
 		s->b[uid % NBUCKETS] = u;
 	}
@@ -121,7 +122,7 @@ zm_rate_join(struct zm_rate *s, uid_t uid, int64_t now, struct zm_uid **out,
 	*out = u;
 	return ZM_OK;
  full:
-	if (u->warned == 0 || now - u->warned >= WARN_EVERY_MS) {
+	if (now - u->warned >= WARN_EVERY_MS) {
 		u->warned = now;
 		*warn = 1;
 	}
