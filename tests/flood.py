@@ -3,9 +3,10 @@
 # scripts/bench --flood (run it as an unprivileged uid).
 #
 #   flood.py flood SOCKET SECONDS NCONN
-#       opens NCONN connections and keeps each full of requests the daemon
-#       refuses (ENROLL_TOTP from a non-staff caller), reading the replies;
-#       then prints one line of counts:
+#       prints "pid N", opens NCONN connections and keeps each full of
+#       requests the daemon refuses (ENROLL_TOTP from a non-staff caller),
+#       reading the replies, for SECONDS or until SIGTERM; then reads the
+#       replies in flight for 2 s and prints one line of counts:
 #       "sent N replies N perm N served_conns N refused_conns N"
 #       (sent: written into the socket, where a request the daemon
 #       delays waits; served_conns: connections that got a reply;
@@ -14,7 +15,7 @@
 #       sends a request one byte every INTERVAL seconds and prints
 #       "closed after S" when the daemon closes the connection, or
 #       "open after S" when LIMIT seconds have passed.
-import os, selectors, socket, struct, sys, time
+import os, selectors, signal, socket, struct, sys, time
 
 MAGIC, VERSION = 0x5A4D4631, 1
 REQ_ENROLL_TOTP, REP_RESULT, T_USER, T_STATUS = 0x20, 0x100, 1, 8
@@ -58,7 +59,10 @@ def parse(c, stats):
 
 
 def flood(path, seconds, nconn):
+    print("pid %d" % os.getpid(), flush=True)
     stats = {"sent": 0, "replies": 0, "perm": 0}
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     sel = selectors.DefaultSelector()
     conns = []
     for _ in range(nconn):
@@ -73,6 +77,8 @@ def flood(path, seconds, nconn):
     drain_end = end + 2.0
     while True:
         now = time.monotonic()
+        if stop and now < end:
+            end, drain_end = now, now + 2.0
         if now >= drain_end or not sel.get_map():
             break
         sending = now < end
