@@ -49,6 +49,13 @@ for v in $VICTIMS v11; do
 	SECRET[$v]=$s
 done
 FLOOD=$top_srcdir/tests/flood.py
+# as_uid USER CMD...: CMD as USER, time-limited, without the wrappers
+# (and the sanitizer runtime) that zm_exec preloads: python needs none.
+as_uid() {
+	local uid=${ZM_UID[$1]}
+	shift
+	timeout 30 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+}
 
 # timed_login VICTIM OFFSET: one TOTP login through the real PAM stack.
 # MS: what the user waits for (authentication and account check, timed
@@ -85,12 +92,12 @@ size0=$(stat -c %s "$ZM_AUDIT_LOG")
 flood_start=$(date +%s)
 pids=()
 for u in $FLOODERS; do
-	ZM_AS=$u zm_exec "$PY" "$FLOOD" flood "$ZM_SOCK" "$FLOOD_MAX" 128 \
+	as_uid "$u" "$PY" "$FLOOD" flood "$ZM_SOCK" "$FLOOD_MAX" 128 \
 	    >"$ZM_DIR/flood.$u" 2>&1 &
 	pids+=($!)
 done
 # A message sent one byte every 2 s (from a uid that does not flood).
-ZM_AS=carol zm_exec "$PY" "$FLOOD" dribble "$ZM_SOCK" 2 25 \
+as_uid carol "$PY" "$FLOOD" dribble "$ZM_SOCK" 2 25 \
     >"$ZM_DIR/dribble" 2>&1 &
 dribble_pid=$!
 # A human who types the code 12 s after the prompt (> the 10 s deadline
@@ -153,7 +160,7 @@ check "the audit log grew by less than 5 MB ($growth bytes)" test "$growth" -lt 
 
 sent=0 perm=0 bad_share=0
 for u in $FLOODERS; do
-	read -r _ s _ _ _ p _ served _ _ < <(tail -n 1 "$ZM_DIR/flood.$u") || continue
+	read -r _ s _ _ _ p _ served _ _ < <(grep '^sent [0-9]* replies' "$ZM_DIR/flood.$u" | tail -n 1) || continue
 	sent=$((sent + s))
 	perm=$((perm + p))
 	[[ $served -le 32 ]] || bad_share=$((bad_share + 1))
