@@ -206,6 +206,82 @@ test_write_fills_fields(void **state)
 	assert_int_equal(got.seq, 2);
 }
 
+/* Lines of path that contain needle. */
+static int
+count_lines(const char *path, const char *needle)
+{
+	FILE	*f;
+	char	 line[ZM_AUDIT_MAX_LINE + 2];
+	int	 n = 0;
+
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Floods of refusals: a non-root caller's refusals are coalesced per
+ * (uid, event), counted in one "N more refused" record; other uids,
+ * other events, other results and root are written in full.
+ */
+static void
+test_refusals_coalesced(void **state)
+{
+	struct fx	*fx = *state;
+	struct zm_audit	*a = NULL;
+	char		 head[ZM_AUDIT_HASH_HEX];
+	uint64_t	 n;
+	int		 i, rc;
+
+	assert_int_equal(zm_audit_open(fx->log, fx->st, "t1", &a), 0);
+	zm_audit_caller(a, 1, 2001);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(zm_audit_event(a, "enrol", "alice", NULL,
+		    "refused", "caller uid 2001 not permitted", NULL, "alice",
+		    NULL, NULL, 0), 0);
+	/* Not refusals, or another event: always in full. */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(zm_audit_event(a, "auth", "alice", "lgwan",
+		    "fail", "wrong code", NULL, "", NULL, NULL, 0), 0);
+		assert_int_equal(zm_audit_event(a, "list", "bob", NULL,
+		    "refused", "x", NULL, "alice", NULL, NULL, 0), 0);
+	}
+	zm_audit_caller(a, 1, 2002);
+	assert_int_equal(zm_audit_event(a, "enrol", "alice", NULL, "refused",
+	    "caller uid 2002 not permitted", NULL, "bob", NULL, NULL, 0), 0);
+	/* Root (no caller set): in full. */
+	zm_audit_caller(a, 0, 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(zm_audit_event(a, "enrol", "carol", NULL,
+		    "refused", "root refused", NULL, "root", NULL, NULL, 0), 0);
+	/* Nothing due yet; at exit every count is written. */
+	assert_true(zm_audit_tick(a, zm_audit_mono_ms()) > 0);
+	assert_int_equal(count_lines(fx->log, "more refused"), 0);
+	assert_int_equal(zm_audit_tick(a, INT64_MAX), INT64_MAX);
+	zm_audit_close(a);
+
+	assert_int_equal(count_lines(fx->log, "caller uid 2001 not permitted"),
+	    ZM_AUDIT_COALESCE_BURST);
+	assert_int_equal(count_lines(fx->log, "\"reason\":\"92 more refused\""),
+	    1);
+	assert_int_equal(count_lines(fx->log, "caller uid 2001, 92 refusals"),
+	    1);
+	assert_int_equal(count_lines(fx->log, "wrong code"), 10);
+	assert_int_equal(count_lines(fx->log, "\"event\":\"list\""),
+	    ZM_AUDIT_COALESCE_BURST + 1);
+	assert_int_equal(count_lines(fx->log, "caller uid 2002 not permitted"),
+	    1);
+	assert_int_equal(count_lines(fx->log, "root refused"), 20);
+	/* The summaries are part of the chain. */
+	n = verify(fx->log, ZERO_HASH, head, &rc, NULL);
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, ZM_AUDIT_COALESCE_BURST + 1 + 10 +
+	    ZM_AUDIT_COALESCE_BURST + 1 + 1 + 20);
+}
+
 /* Rotation: the new file's first record continues the old file's chain. */
 static void
 test_rotation(void **state)
@@ -432,6 +508,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_incomplete_tail_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_coalesced, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,7 @@
  * with --hold, keep it open until it is ended by a signal (as the daemon
  * ends a session on revocation).
  *
- *   zm-login [--hold] [--no-session] [--no-account] [--tty TTY]
+ *   zm-login [--hold] [--no-session] [--no-account] [--time] [--tty TTY]
  *            [--rhost HOST] [--split] [--wait-file PATH] [--spawn CMD]
  *            [--print-env] [--ignore-signals] [--c-locale] SERVICE USER
  *
@@ -22,6 +22,8 @@
  * Answers to prompts are read from standard input, one line each; prompts
  * and messages are printed on standard output as "PROMPT: ", "INFO: " and
  * "ERROR: " lines, then one line per step: "auth: PAM_SUCCESS" ...
+ * --time adds "time-ms: N", the authentication and account check in ms
+ * (what the user waits for, without this program's own start-up).
  * Exit: 0 all steps succeeded, 1 a step failed, 2 usage, 3 a held session
  * was ended by a signal.
  */
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -218,7 +221,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: zm-login [--hold] [--no-session] "
-	    "[--no-account] [--tty TTY] [--rhost HOST] [--split] "
+	    "[--no-account] [--time] [--tty TTY] [--rhost HOST] [--split] "
 	    "[--wait-file PATH] [--spawn CMD] [--print-env] "
 	    "[--ignore-signals] SERVICE USER\n");
 	exit(2);
@@ -341,6 +344,8 @@ main(int argc, char **argv)
 	const char	*tty = NULL, *rhost = NULL, *waitf = NULL, *cmd = NULL;
 	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
 	int		 split = 0, penv = 0, ignore = 0;
+	struct timespec	 t0, t1;
+	int		 timed = 0;
 
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++)
 		if (strcmp(argv[i], "--c-locale") == 0)
@@ -358,6 +363,8 @@ main(int argc, char **argv)
 			session = 0;
 		else if (strcmp(argv[i], "--no-account") == 0)
 			account = 0;
+		else if (strcmp(argv[i], "--time") == 0)
+			timed = 1;
 		else if (strcmp(argv[i], "--tty") == 0 && i + 1 < argc)
 			tty = argv[++i];
 		else if (strcmp(argv[i], "--rhost") == 0 && i + 1 < argc)
@@ -392,9 +399,15 @@ main(int argc, char **argv)
 		report("start", pr);
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pr = split ? auth_split(pamh, account) : auth_steps(pamh, account);
 	if (pr != PAM_SUCCESS)
 		goto out;
+	if (timed) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("time-ms: %lld\n", (long long)(t1.tv_sec - t0.tv_sec) *
+		    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	}
 	if (session) {
 		if (waitf != NULL)
 			wait_file(waitf);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -30,6 +31,18 @@
 #define ZM_AUDIT_ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
+#define REFUSAL_SLOTS	256
+
+/* One (uid, event) whose refusals are being coalesced (audit.h). */
+struct refusal {
+	int		 used;
+	uid_t		 uid;
+	char		 event[32];	/* = sizeof(zm_audit_rec.event) */
+	int64_t		 start;		/* window start, monotonic ms */
+	unsigned	 written;	/* full records in this window */
+	uint64_t	 more;		/* counted, not written */
+};
+
 struct zm_audit {
 	char		*path;
 	int		 fd;
@@ -37,6 +50,10 @@ struct zm_audit {
 	char		 terminal[64];
 	uint64_t	 seq;		/* seq of the last record written */
 	char		 head[ZM_AUDIT_HASH_HEX]; /* hash of that record */
+	int		 has_caller;	/* a non-root caller is being served */
+	uid_t		 caller;
+	int64_t		 ref_next;	/* next window end, monotonic ms */
+	struct refusal	 ref[REFUSAL_SLOTS];
 };
 
 /*
@@ -401,6 +418,145 @@ zm_audit_write(struct zm_audit *a, struct zm_audit_rec *rec, int durable)
 	return r;
 }
 
+int64_t
+zm_audit_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+zm_audit_caller(struct zm_audit *a, int set, uid_t uid)
+{
+	if (a == NULL)
+		return;
+	a->has_caller = set;
+	a->caller = set ? uid : 0;
+}
+
+/* The "N more refused" record of slot e's window. */
+static int
+refusal_summary(struct zm_audit *a, const struct refusal *e, int64_t now)
+{
+	struct zm_audit_rec	rec;
+	int			n;
+
+	memset(&rec, 0, sizeof(rec));
+	field_set(rec.event, sizeof(rec.event), e->event, "event");
+	field_set(rec.result, sizeof(rec.result), "refused", "result");
+	n = snprintf(rec.reason, sizeof(rec.reason), "%" PRIu64
+	    " more refused", e->more);
+	if (n < 0 || (size_t)n >= sizeof(rec.reason))
+		return ZM_ERR_INTERNAL;
+	n = snprintf(rec.detail, sizeof(rec.detail), "coalesced: caller uid "
+	    "%lu, %" PRIu64 " refusals not written in full in %lld ms",
+	    (unsigned long)e->uid, e->more, (long long)(now - e->start));
+	if (n < 0 || (size_t)n >= sizeof(rec.detail))
+		return ZM_ERR_INTERNAL;
+	return zm_audit_write(a, &rec, 0);
+}
+
+/*
+ * Slot e's window is over: its summary, then a new window if it was a
+ * flood (one full record allowed, so the flood's reasons stay visible),
+ * else the slot is freed.
+ */
+static void
+refusal_window_end(struct zm_audit *a, struct refusal *e, int64_t now)
+{
+	if (e->more == 0) {
+		e->used = 0;
+		return;
+	}
+	if (refusal_summary(a, e, now) != 0) {
+		/* Keep counting: the next window end tries again. */
+		zm_err("audit: cannot write the summary of %" PRIu64
+		    " refusals (uid %lu)", e->more, (unsigned long)e->uid);
+		e->start = now;
+		return;
+	}
+	e->start = now;
+	e->written = ZM_AUDIT_COALESCE_BURST - 1;
+	e->more = 0;
+}
+
+int64_t
+zm_audit_tick(struct zm_audit *a, int64_t now)
+{
+	struct refusal	*e;
+	int64_t		 next = INT64_MAX;
+	size_t		 i;
+
+	if (a == NULL)
+		return INT64_MAX;
+	/* ref_next is 0 exactly when no slot is in use. */
+	if (now != INT64_MAX && a->ref_next == 0)
+		return INT64_MAX;
+	if (now != INT64_MAX && now < a->ref_next)
+		return a->ref_next - now;
+	for (i = 0; i < REFUSAL_SLOTS; i++) {
+		e = &a->ref[i];
+		if (!e->used)
+			continue;
+		if (now == INT64_MAX || now - e->start >= ZM_AUDIT_COALESCE_MS)
+			refusal_window_end(a, e, now == INT64_MAX ?
+			    zm_audit_mono_ms() : now);
+		if (e->used && e->start + ZM_AUDIT_COALESCE_MS < next)
+			next = e->start + ZM_AUDIT_COALESCE_MS;
+	}
+	a->ref_next = next == INT64_MAX ? 0 : next;
+	if (next == INT64_MAX || now == INT64_MAX)
+		return INT64_MAX;
+	return next > now ? next - now : 0;
+}
+
+/*
+ * 1 when this refusal of the current caller is counted instead of
+ * written; 0: write it.  A full table writes everything (more records,
+ * never fewer).
+ */
+static int
+refusal_coalesce(struct zm_audit *a, const char *event)
+{
+	struct refusal	*e = NULL, *free_e = NULL;
+	int64_t		 now;
+	size_t		 i;
+
+	if (!a->has_caller || event == NULL ||
+	    strlen(event) >= sizeof(e->event))
+		return 0;
+	for (i = 0; i < REFUSAL_SLOTS && e == NULL; i++) {
+		if (!a->ref[i].used) {
+			if (free_e == NULL)
+				free_e = &a->ref[i];
+		} else if (a->ref[i].uid == a->caller &&
+		    strcmp(a->ref[i].event, event) == 0)
+			e = &a->ref[i];
+	}
+	now = zm_audit_mono_ms();
+	if (e != NULL && now - e->start >= ZM_AUDIT_COALESCE_MS)
+		refusal_window_end(a, e, now);
+	if (e == NULL || !e->used) {
+		if (e == NULL && (e = free_e) == NULL)
+			return 0;
+		memset(e, 0, sizeof(*e));
+		e->used = 1;
+		e->uid = a->caller;
+		memcpy(e->event, event, strlen(event) + 1);
+		e->start = now;
+		if (a->ref_next == 0 || now + ZM_AUDIT_COALESCE_MS < a->ref_next)
+			a->ref_next = now + ZM_AUDIT_COALESCE_MS;
+	}
+	if (e->written < ZM_AUDIT_COALESCE_BURST) {
+		e->written++;
+		return 0;
+	}
+	e->more++;
+	return 1;
+}
+
 int
 zm_audit_event(struct zm_audit *a, const char *event, const char *user,
     const char *zone, const char *result, const char *reason,
@@ -409,6 +565,9 @@ zm_audit_event(struct zm_audit *a, const char *event, const char *user,
 {
 	struct zm_audit_rec rec;
 
+	if (a != NULL && result != NULL && strcmp(result, "refused") == 0 &&
+	    refusal_coalesce(a, event))
+		return 0;
 	memset(&rec, 0, sizeof(rec));
 	field_set(rec.event, sizeof(rec.event), event, "event");
 	field_set(rec.user, sizeof(rec.user), user, "user");

@@ -6,6 +6,9 @@
 #ifndef ZM_AUDIT_H
 #define ZM_AUDIT_H
 
+#include <sys/types.h>
+#include <stdint.h>
+
 #include "auditrec.h"
 
 struct zm_store;
@@ -39,5 +42,30 @@ int zm_audit_event(struct zm_audit *a, const char *event, const char *user,
     const char *zone, const char *result, const char *reason,
     const char *methods, const char *operator_, const char *token,
     const char *detail, int durable);
+
+/*
+ * Floods of refusals.  A caller that sends refused requests in a loop must
+ * not fill the disk (a login that cannot be audited is refused, so a full
+ * disk locks everyone out).  While the loop has set a non-root caller,
+ * that caller's "refused" records are coalesced per (uid, event): in each
+ * window of ZM_AUDIT_COALESCE_MS the first ZM_AUDIT_COALESCE_BURST are
+ * written in full (one if the window before was a flood too), the rest
+ * are counted, and when the window ends one record says "N more refused"
+ * (detail: the caller uid and the window).  Counted, never dropped; root's
+ * refusals (the login programs) are always written in full.
+ */
+#define ZM_AUDIT_COALESCE_MS	10000
+#define ZM_AUDIT_COALESCE_BURST	8
+
+/* The caller of the request being served: set 1 (non-root) or 0 (none). */
+void zm_audit_caller(struct zm_audit *a, int set, uid_t uid);
+/*
+ * Write the summaries of the windows that have ended (all of them when
+ * now_ms is INT64_MAX, e.g. at exit).  Returns ms until the next is due,
+ * INT64_MAX when none is pending.
+ */
+int64_t zm_audit_tick(struct zm_audit *a, int64_t now_ms);
+/* The monotonic clock the windows run on, in ms. */
+int64_t zm_audit_mono_ms(void);
 
 #endif

@@ -15,6 +15,8 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/proc.h tokend/paths.c tokend/recover.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
+	tokend/server_socket.c tokend/reply.c \
+	tokend/ratelimit.c tokend/ratelimit.h \
 	tokend/server.h \
 	tokend/card.c tokend/card.h tokend/card_apdu.c tokend/card_key.c \
 	tokend/card_piv.c tokend/card_jpki.c tokend/enroll_card.c \

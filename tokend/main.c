@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -100,6 +101,35 @@ on_signal_raw(int signo)
 	n = write(sigpipe_fds[1], &b, 1);
 	(void)n;
 	errno = saved;
+}
+
+/*
+ * ZM_MAX_CLIENTS connections and the store's, the readers', the log's
+ * descriptors must fit: the soft limit (often 1024) goes up to the hard
+ * one.  Not fatal: accept() backs off when out of descriptors.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = ZM_MAX_CLIENTS + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		zm_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			zm_warn("setrlimit(RLIMIT_NOFILE, %llu): %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			return;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		zm_warn("open file limit %llu is below the %llu that %d "
+		    "connections need", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)want, ZM_MAX_CLIENTS);
 }
 
 static int
@@ -475,6 +505,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	umask(077);
+	raise_nofile();
 	if ((r = signals_setup()) != 0) {
 		fatal_msg("cannot set up signal handling");
 		goto out;

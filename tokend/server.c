@@ -7,6 +7,13 @@
  * finer rules (root may name any user, others only themselves; operators
  * never act on their own account) live in the handlers.  Callers are
  * identified once per connection from SO_PEERCRED.
+ *
+ * Fairness (one user must not stall every login): a turn of the loop
+ * reads what has arrived, then serves at most one complete request per
+ * connection, root's connections first, the others round-robin, each
+ * non-root uid within its request rate (ratelimit.c).  A connection with a
+ * request waiting is not read from, so a flood stays in its sender's
+ * socket buffer, not in ours.
  */
 #include <config.h>
 
@@ -41,6 +48,8 @@
 #define OUT_HIGH	((size_t)1024 * 1024)
 #define OUT_KEEP	((size_t)64 * 1024)	/* free bigger output buffers */
 #define ACCEPT_PAUSE_MS	100
+#define ACCEPT_PER_TURN	64	/* connections accepted per loop turn */
+#define WARN_EVERY_MS	10000
 #define READ_CHUNK	((size_t)16 * 1024)
 #define LIMIT_RETRY_S	30	/* a session over its limit would not end */
 
@@ -51,9 +60,13 @@ struct client {
 	struct zm_buf	 out;
 	size_t		 out_off;	/* bytes of out already sent */
 	struct zm_auth	*auth;		/* open conversation, or NULL */
-	int64_t		 deadline;	/* monotonic ms */
+	int64_t		 deadline;	/* monotonic ms: a request by then */
+	int64_t		 msg_deadline;	/* the partial message in in by then */
+	int		 ready;		/* in holds a complete request */
 	int		 eof;		/* peer sent EOF: close once flushed */
+	int		 dead;		/* close after this turn (an error) */
 	struct job	*job;		/* a reply waits for it: busy */
+	struct zm_uid	*acct;		/* non-root: its uid's share (ratelimit.c) */
 };
 
 /* A deferred reply: revoke, disable (sessions ending), a security key. */
@@ -69,6 +82,9 @@ struct server {
 	size_t			 n;
 	struct zm_buf		 reply;		/* this request's replies */
 	int64_t			 accept_resume;	/* monotonic ms, 0: accepting */
+	struct zm_rate		*sched;		/* per-uid limits */
+	size_t			 rr;		/* round-robin start */
+	int64_t			 full_warned;	/* monotonic ms */
 	struct job		*jobs;
 	/* R9: privileged session limits (limits.c) */
 	int64_t			 limit_next;	/* wall clock s; 0: check now */
@@ -93,80 +109,10 @@ struct handler {
 	conn_fn		 cfn;
 };
 
-int64_t
-zm_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-int
-zm_reply_append(struct zm_buf *reply, struct zm_buf *msg)
-{
-	int r;
-
-	r = zm_buf_put(reply, msg->data, msg->len);
-	zm_buf_reset(msg);
-	return r;
-}
-
-/*
- * One RESULT: STATUS, then each optional field that is set, in this order:
- * MSG, TEXT, TOKEN_ID, TIME, COUNT.  m is wiped when appended and freed.
- */
-static int
-reply_build(struct zm_buf *reply, int status, int msgid, const char *text,
-    int64_t token_id, int64_t time_v, uint32_t count)
-{
-	struct zm_buf	m;
-	int		r;
-
-	zm_buf_init(&m, ZM_MSG_MAX);
-	if ((r = zm_msg_begin(&m, ZM_REP_RESULT)) != 0 ||
-	    (r = zm_msg_add_u32(&m, ZM_T_STATUS, (uint32_t)status)) != 0)
-		goto out;
-	if (msgid != ZM_MSG_NONE &&
-	    (r = zm_msg_add_u32(&m, ZM_T_MSG, (uint32_t)msgid)) != 0)
-		goto out;
-	if (text != NULL && (r = zm_msg_add_str(&m, ZM_T_TEXT, text)) != 0)
-		goto out;
-	if (token_id > 0 &&
-	    (r = zm_msg_add_u64(&m, ZM_T_TOKEN_ID, (uint64_t)token_id)) != 0)
-		goto out;
-	if (time_v > 0 &&
-	    (r = zm_msg_add_u64(&m, ZM_T_TIME, (uint64_t)time_v)) != 0)
-		goto out;
-	if (count != 0 && (r = zm_msg_add_u32(&m, ZM_T_COUNT, count)) != 0)
-		goto out;
-	if ((r = zm_msg_end(&m)) != 0)
-		goto out;
-	r = zm_reply_append(reply, &m);
- out:
-	zm_buf_free(&m);
-	return r;
-}
-
-int
-zm_reply_result(struct zm_buf *reply, int status, int msgid, int64_t time_v,
-    uint32_t count)
-{
-	return reply_build(reply, status, msgid, NULL, 0, time_v, count);
-}
-
-int
-zm_reply_secret(struct zm_buf *reply, const char *text, int64_t token_id,
-    int64_t time_v)
-{
-	return reply_build(reply, ZM_ST_OK, ZM_MSG_NONE, text, token_id,
-	    time_v, 0);
-}
-
 static int64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return zm_audit_mono_ms();
 }
 
 /* ---- handlers that need the connection ---- */
@@ -356,7 +302,8 @@ audit_refused(struct zm_tokend *d, const struct client *c,
 	    (unsigned long)c->peer.uid);
 	if (n < 0 || (size_t)n >= sizeof(reason))
 		strcpy(reason, "caller not permitted");
-	zm_notice("%s refused: %s", h->name, reason);
+	/* Written records go to syslog with the audit; floods are counted. */
+	zm_debug("%s refused: %s", h->name, reason);
 	if (zm_audit_event(d->audit, h->name, user, NULL, "refused", reason,
 	    NULL, c->peer.name, NULL, NULL, 0) != 0)
 		zm_err("audit write failed");
@@ -367,7 +314,7 @@ audit_refused(struct zm_tokend *d, const struct client *c,
  * another error) when the connection must be closed.
  */
 static int
-dispatch(struct server *s, struct client *c, const struct zm_msg *req)
+dispatch_one(struct server *s, struct client *c, const struct zm_msg *req)
 {
 	const struct handler	*h;
 	struct zm_buf		*out = &s->reply;
@@ -432,6 +379,18 @@ dispatch(struct server *s, struct client *c, const struct zm_msg *req)
 	return reply_queue(s, c);
 }
 
+/* Refusals of a non-root caller are coalesced in the audit (audit.h). */
+static int
+dispatch(struct server *s, struct client *c, const struct zm_msg *req)
+{
+	int r;
+
+	zm_audit_caller(s->d->audit, !c->peer.is_root, c->peer.uid);
+	r = dispatch_one(s, c, req);
+	zm_audit_caller(s->d->audit, 0, 0);
+	return r;
+}
+
 static void
 in_consume(struct zm_buf *b, size_t n)
 {
@@ -449,37 +408,63 @@ client_idle_ms(const struct client *c)
 	return c->auth != NULL ? ZM_CONV_IDLE_MS : ZM_IDLE_MS;
 }
 
+/*
+ * What is buffered: a complete request (ready), the start of one (its
+ * deadline runs from now if it was not running), or nothing.
+ */
 static int
-client_input(struct server *s, struct client *c)
+client_frame(struct client *c, int64_t now)
+{
+	size_t	flen;
+	int	r;
+
+	c->ready = 0;
+	if (c->in.len == 0) {
+		c->msg_deadline = 0;
+		return ZM_OK;
+	}
+	if ((r = zm_msg_frame_len(c->in.data, c->in.len, &flen)) == ZM_OK) {
+		c->ready = 1;
+		return ZM_OK;
+	}
+	if (r != ZM_ERR_TRUNCATED) {
+		zm_warn("uid %lu: bad message header: %s",
+		    (unsigned long)c->peer.uid, zm_strerror(r));
+		return ZM_ERR_PROTO;
+	}
+	if (c->msg_deadline == 0)
+		c->msg_deadline = now + ZM_MSG_MS;
+	return ZM_OK;
+}
+
+/* Serve the one complete request at the head of c->in. */
+static int
+client_serve(struct server *s, struct client *c, int64_t now)
 {
 	struct zm_msg	msg;
 	size_t		flen;
 	int		r;
 
-	/* Requests wait (buffered) while a deferred reply is pending. */
-	while (c->job == NULL && (r = zm_msg_frame_len(c->in.data, c->in.len,
-	    &flen)) == ZM_OK) {
-		if ((r = zm_msg_parse(c->in.data, flen, &msg)) != 0) {
-			zm_warn("uid %lu: bad message: %s",
-			    (unsigned long)c->peer.uid, zm_strerror(r));
-			return ZM_ERR_PROTO;
-		}
-		r = dispatch(s, c, &msg);
-		/* The request may hold an answer (a code): wiped here. */
-		in_consume(&c->in, flen);
-		if (r != 0)
-			return r;
-	}
-	if (c->job == NULL && r != ZM_ERR_TRUNCATED) {
-		zm_warn("uid %lu: bad message header: %s",
+	if ((r = zm_msg_frame_len(c->in.data, c->in.len, &flen)) != 0)
+		return ZM_ERR_INTERNAL;		/* ready says otherwise */
+	if ((r = zm_msg_parse(c->in.data, flen, &msg)) != 0) {
+		zm_warn("uid %lu: bad message: %s",
 		    (unsigned long)c->peer.uid, zm_strerror(r));
 		return ZM_ERR_PROTO;
 	}
-	return ZM_OK;
+	r = dispatch(s, c, &msg);
+	/* The request may hold an answer (a code): wiped here. */
+	in_consume(&c->in, flen);
+	if (r != 0)
+		return r;
+	c->deadline = now + client_idle_ms(c);
+	c->msg_deadline = 0;
+	return client_frame(c, now);
 }
 
+/* Read what has arrived; requests are served later in the turn. */
 static int
-client_read(struct server *s, struct client *c, int64_t now)
+client_read(struct client *c, int64_t now)
 {
 	size_t	room = IN_MAX - c->in.len;
 	ssize_t	n;
@@ -504,10 +489,8 @@ client_read(struct server *s, struct client *c, int64_t now)
 		return ZM_OK;
 	}
 	c->in.len += (size_t)n;
-	if ((r = client_input(s, c)) != 0)
-		return r;
-	c->deadline = now + client_idle_ms(c);
-	return ZM_OK;
+	/* No deadline moves here: only a complete request earns time. */
+	return client_frame(c, now);
 }
 
 static int
@@ -546,6 +529,7 @@ client_free(struct server *s, struct client *c)
 	/* The ending goes on without anyone to tell. */
 	if (c->job != NULL)
 		c->job->c = NULL;
+	zm_rate_leave(s->sched, c->acct);
 	if (c->fd != -1)
 		close(c->fd);
 	zm_buf_free(&c->in);
@@ -563,26 +547,19 @@ client_remove(struct server *s, size_t i)
 	s->accept_resume = 0;
 }
 
-static size_t
-clients_of_uid(const struct server *s, uid_t uid)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < s->n; i++)
-		if (s->cl[i]->peer.uid == uid)
-			n++;
-	return n;
-}
-
 static void
 accept_clients(struct server *s, int lfd, int64_t now)
 {
 	struct ucred	 cred;
 	socklen_t	 clen;
 	struct client	*c;
-	int		 fd;
+	struct zm_uid	*acct;
+	int		 fd, warn, r, k;
 
-	while (s->n < ZM_MAX_CLIENTS) {
+	/* A bounded batch: a connection storm must not hold up the turn. */
+	for (k = 0; s->n < ZM_MAX_CLIENTS; k++) {
+		if (k == ACCEPT_PER_TURN)
+			return;		/* the rest next turn */
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -601,19 +578,33 @@ accept_clients(struct server *s, int lfd, int64_t now)
 			close(fd);
 			continue;
 		}
-		if (cred.uid != 0 &&
-		    clients_of_uid(s, cred.uid) >= ZM_MAX_CLIENTS_PER_UID) {
-			zm_warn("uid %lu: too many connections",
-			    (unsigned long)cred.uid);
+		/* Root (the login programs) has slots nobody else may use. */
+		acct = NULL;
+		if (cred.uid != 0 && (r = zm_rate_join(s->sched, cred.uid,
+		    now, &acct, &warn)) != 0) {
+			if (r == ZM_ERR_PERM && warn)
+				zm_warn("uid %lu: too many connections "
+				    "(%d per user): refused",
+				    (unsigned long)cred.uid,
+				    ZM_MAX_CLIENTS_PER_UID);
+			else if (r == ZM_ERR_PERM && (s->full_warned == 0 ||
+			    now - s->full_warned >= WARN_EVERY_MS)) {
+				s->full_warned = now;
+				zm_warn("%d connections of non-root users: "
+				    "refusing more (%d kept for root)",
+				    ZM_MAX_CLIENTS_NONROOT, ZM_ROOT_RESERVE);
+			}
 			close(fd);
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			zm_rate_leave(s->sched, acct);
 			close(fd);
 			s->accept_resume = now + ACCEPT_PAUSE_MS;
 			return;
 		}
 		c->fd = fd;
+		c->acct = acct;
 		zm_buf_init(&c->in, IN_MAX);
 		zm_buf_init(&c->out, OUT_MAX);
 		/* Fail closed: a caller we cannot identify is not served. */
@@ -658,9 +649,7 @@ job_done(struct server *s, struct job *j, int64_t now)
 			r = auth_wait(s, c, reply_queue(s, c));
 		}
 		c->deadline = now + client_idle_ms(c);
-		/* Requests that arrived meanwhile, then the replies. */
-		if (r == ZM_OK)
-			r = client_input(s, c);
+		/* Requests that arrived meanwhile wait for the next turn. */
 		if (r == ZM_OK)
 			r = client_flush(c);
 		if (r != ZM_OK) {
@@ -772,25 +761,31 @@ read_signals(struct zm_tokend *d, int sigfd, zm_signal_fn on_signal)
 	return stop;
 }
 
-/* Service one client after poll(); returns 0 to keep it, else close. */
+/*
+ * I/O of one client after poll() and its deadlines; returns 0 to keep it,
+ * else close.
+ */
 static int
-client_event(struct server *s, struct client *c, short revents, int64_t now)
+client_event(struct client *c, short revents, int64_t now)
 {
 	int r;
 
 	if ((revents & POLLOUT) != 0 && (r = client_flush(c)) != 0)
 		return r;
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !c->eof) {
-		if ((r = client_read(s, c, now)) != 0)
-			return r;
-		/* Answer at once: most replies fit the socket buffer. */
-		if ((r = client_flush(c)) != 0)
-			return r;
-	}
-	if (c->job != NULL)
-		return ZM_OK;		/* busy: the job's grace bounds it */
+	/* A client with a request waiting is not read: see the top. */
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !c->eof &&
+	    !c->ready && (r = client_read(c, now)) != 0)
+		return r;
+	if (c->job != NULL || c->ready)
+		return ZM_OK;	/* busy, or waiting for its turn: not idle */
 	if (c->eof && c->out_off == c->out.len)
 		return ZM_ERR_IO;	/* done: peer closed, nothing left */
+	if (c->in.len > 0 && now >= c->msg_deadline) {
+		zm_info("uid %lu: message not complete %d s after its "
+		    "first byte: closed", (unsigned long)c->peer.uid,
+		    ZM_MSG_MS / 1000);
+		return ZM_ERR_TIMEOUT;
+	}
 	if (now >= c->deadline) {
 		if (c->auth != NULL)
 			zm_info("uid %lu: conversation timed out",
@@ -801,6 +796,51 @@ client_event(struct server *s, struct client *c, short revents, int64_t now)
 		return ZM_ERR_TIMEOUT;
 	}
 	return ZM_OK;
+}
+
+/* May c's waiting request be served now?  Else *wait: ms until then. */
+static int
+client_servable(const struct client *c, int64_t now, int64_t *wait)
+{
+	*wait = INT64_MAX;
+	if (!c->ready || c->dead || c->job != NULL ||
+	    c->out.len - c->out_off >= OUT_HIGH)
+		return 0;
+	return c->acct == NULL || zm_rate_ready(c->acct, now, wait);
+}
+
+/*
+ * One request from each client that has one waiting: root's first, then
+ * the others from a start that moves on each turn.  Then the clients that
+ * failed are closed.
+ */
+static void
+serve_turn(struct server *s, int64_t now)
+{
+	struct client	*c;
+	size_t		 n = s->n, k, i;
+	int64_t		 w;
+	int		 pass, r;
+
+	for (pass = 0; pass < 2 && n > 0; pass++) {
+		for (k = 0; k < n; k++) {
+			c = s->cl[(s->rr + k) % n];
+			if (c->peer.is_root != (pass == 0) ||
+			    !client_servable(c, now, &w))
+				continue;
+			if (c->acct != NULL && !zm_rate_take(c->acct, now, &w))
+				continue;
+			if ((r = client_serve(s, c, now)) == ZM_OK)
+				/* Answer at once: most replies fit. */
+				r = client_flush(c);
+			if (r != ZM_OK)
+				c->dead = 1;
+		}
+	}
+	s->rr = n > 0 ? (s->rr + 1) % n : 0;
+	for (i = s->n; i-- > 0;)
+		if (s->cl[i]->dead)
+			client_remove(s, i);
 }
 
 int
@@ -816,7 +856,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	int		 listening, n, r = ZM_ERR_INTERNAL;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (pfd = calloc(ZM_MAX_CLIENTS + 4, sizeof(*pfd))) == NULL) {
+	    (pfd = calloc(ZM_MAX_CLIENTS + 4, sizeof(*pfd))) == NULL ||
+	    zm_rate_new(ZM_MAX_CLIENTS_NONROOT, &s->sched) != 0) {
 		r = ZM_ERR_NOMEM;
 		goto out;
 	}
@@ -831,6 +872,8 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			wait = w;
 		if ((w = clock_run(s, now)) < wait)
 			wait = w;
+		if ((w = zm_audit_tick(d->audit, now)) < wait)
+			wait = w;
 		if (s->accept_resume != 0 && now >= s->accept_resume)
 			s->accept_resume = 0;
 		pfd[0].fd = sigfd;
@@ -843,16 +886,26 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		nc = s->n;
 		for (i = 0; i < nc; i++) {
 			c = s->cl[i];
-			pfd[i + 2].fd = c->fd;
 			pfd[i + 2].events = 0;
 			pfd[i + 2].revents = 0;
-			if (!c->eof && c->job == NULL &&
+			if (!c->eof && c->job == NULL && !c->ready &&
 			    c->out.len - c->out_off < OUT_HIGH)
 				pfd[i + 2].events |= POLLIN;
 			if (c->out_off < c->out.len)
 				pfd[i + 2].events |= POLLOUT;
-			if (c->job == NULL && c->deadline - now < wait)
-				wait = c->deadline - now;
+			/* Nothing to wait for: not polled (no HUP spin). */
+			pfd[i + 2].fd = pfd[i + 2].events != 0 ? c->fd : -1;
+			if (client_servable(c, now, &w) || (c->eof &&
+			    !c->ready && c->job == NULL &&
+			    c->out_off == c->out.len))
+				w = 0;		/* to serve, or to close */
+			else if (c->job == NULL && !c->ready) {
+				w = c->deadline - now;
+				if (c->in.len > 0 && c->msg_deadline - now < w)
+					w = c->msg_deadline - now;
+			}
+			if (w < wait)
+				wait = w;
 		}
 		/* R4: the card watcher's events, after the clients. */
 		pfd[nc + 2].fd = zm_cardwatch_fd(d->cardwatch);
@@ -889,10 +942,11 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 		now = mono_ms();
 		/* Downwards, so removing index i (swap with last) is safe. */
 		for (i = nc; i-- > 0;) {
-			if (client_event(s, s->cl[i], pfd[i + 2].revents,
+			if (client_event(s->cl[i], pfd[i + 2].revents,
 			    now) != 0)
 				client_remove(s, i);
 		}
+		serve_turn(s, now);
 		if (listening && (pfd[1].revents & POLLIN) != 0)
 			accept_clients(s, lfd, now);
 	}
@@ -913,149 +967,13 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			zm_ending_wait(s->limit_en);
 			zm_ending_free(s->limit_en);
 		}
+		/* Refusals counted but not yet summed up are written now. */
+		zm_audit_tick(d->audit, INT64_MAX);
 		zm_buf_free(&s->reply);
+		zm_rate_free(s->sched);
 		free(s);
 	}
 	free(pfd);
 	return r;
 }
 
-/* 1 if something accepts connections on sun (another daemon running). */
-static int
-socket_alive(const struct sockaddr_un *sun)
-{
-	int fd, alive;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return 0;
-	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
-	    errno == EAGAIN || errno == EINPROGRESS;
-	close(fd);
-	return alive;
-}
-
-static int
-parent_dir(const char *path)
-{
-	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char		*slash;
-	struct stat	 st;
-
-	/* path is shorter than sun_path: checked by the caller. */
-	strcpy(dir, path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return ZM_OK;
-	*slash = '\0';
-	if (lstat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			zm_err("%s is not a directory", dir);
-			return ZM_ERR_INVALID;
-		}
-		return ZM_OK;
-	}
-	if (errno != ENOENT) {
-		zm_err("%s: %s", dir, strerror(errno));
-		return ZM_ERR_IO;
-	}
-	/* The daemon runs with umask 077: set the mode explicitly. */
-	if (mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0) {
-		zm_err("mkdir %s: %s", dir, strerror(errno));
-		return ZM_ERR_IO;
-	}
-	return ZM_OK;
-}
-
-/*
- * Remove a leftover socket at path; anything else there is refused.
- * check_alive: also refuse a socket some process still listens on.
- */
-static int
-remove_stale(const char *path, int check_alive)
-{
-	struct sockaddr_un	sun;
-	struct stat		st;
-
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return ZM_OK;
-		zm_err("%s: %s", path, strerror(errno));
-		return ZM_ERR_IO;
-	}
-	/* Never remove a file that is not ours to remove. */
-	if (!S_ISSOCK(st.st_mode)) {
-		zm_err("%s exists and is not a socket", path);
-		return ZM_ERR_EXISTS;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (check_alive && socket_alive(&sun)) {
-		zm_err("%s: another daemon is listening there", path);
-		return ZM_ERR_EXISTS;
-	}
-	if (unlink(path) != 0) {
-		zm_err("unlink %s: %s", path, strerror(errno));
-		return ZM_ERR_IO;
-	}
-	return ZM_OK;
-}
-
-int
-zm_server_socket(const char *path, int *fdp)
-{
-	struct sockaddr_un	sun;
-	char			final[sizeof(sun.sun_path)];
-	int			fd = -1, bound = 0, n, r = ZM_ERR_INTERNAL;
-
-	*fdp = -1;
-	if (path == NULL || path[0] != '/' ||
-	    strlen(path) >= sizeof(final)) {
-		zm_err("socket path is not absolute or too long");
-		return ZM_ERR_INVALID;
-	}
-	memcpy(final, path, strlen(path) + 1);
-	/*
-	 * Bind and listen under a temporary name, then rename: whoever
-	 * waits for the path to appear finds a socket that already accepts.
-	 */
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.new", path);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
-		zm_err("socket path %s is too long", path);
-		return ZM_ERR_INVALID;
-	}
-	if ((r = parent_dir(path)) != 0 ||
-	    (r = remove_stale(final, 1)) != 0 ||
-	    (r = remove_stale(sun.sun_path, 0)) != 0)
-		return r;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		zm_err("socket: %s", strerror(errno));
-		return ZM_ERR_IO;
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		zm_err("bind %s: %s", sun.sun_path, strerror(errno));
-		r = ZM_ERR_IO;
-		goto out;
-	}
-	bound = 1;
-	/* Anyone may connect: authorisation is per request by SO_PEERCRED. */
-	if (chmod(sun.sun_path, 0666) != 0 || listen(fd, SOMAXCONN) != 0 ||
-	    rename(sun.sun_path, final) != 0) {
-		zm_err("%s: %s", path, strerror(errno));
-		r = ZM_ERR_IO;
-		goto out;
-	}
-	bound = 0;
-	*fdp = fd;
-	fd = -1;
-	r = ZM_OK;
- out:
-	if (bound)
-		unlink(sun.sun_path);
-	if (fd != -1)
-		close(fd);
-	return r;
-}

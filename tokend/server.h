@@ -4,12 +4,22 @@
 #ifndef ZM_SERVER_H
 #define ZM_SERVER_H
 
+#include "ratelimit.h"
 #include "tokend.h"
 
+/*
+ * Limits (ratelimit.h has the per-uid ones): ZM_MAX_CLIENTS connections, of
+ * which ZM_ROOT_RESERVE only root may use.  A connection is closed when
+ * it sends no complete request for ZM_IDLE_MS after connecting or after
+ * its last reply (ZM_CONV_IDLE_MS after a PROMPT: a human is typing), and
+ * when a message is not complete ZM_MSG_MS after its first byte: sending
+ * a byte now and then does not keep a connection open.
+ */
 #define ZM_MAX_CLIENTS		1024
-#define ZM_MAX_CLIENTS_PER_UID	128	/* non-root callers */
+#define ZM_MAX_CLIENTS_NONROOT	(ZM_MAX_CLIENTS - ZM_ROOT_RESERVE)
 #define ZM_IDLE_MS		(30 * 1000)
 #define ZM_CONV_IDLE_MS		(300 * 1000)	/* a PROMPT waits for a human */
+#define ZM_MSG_MS		(10 * 1000)
 
 /* Permission flags of the dispatch table. */
 #define ZM_PERM_ANY		0x00u

@@ -2,8 +2,9 @@
  * tokend.h - the daemon's shared state and the interfaces between its parts.
  *
  *   main.c     options, config, start-up, signals (self-pipe)
- *   server.c   event loop, UNIX socket, SO_PEERCRED, dispatch table with
- *              per-request permission flags
+ *   server.c   event loop, SO_PEERCRED, dispatch table with per-request
+ *              permission flags, fair turns (server_socket.c: the UNIX
+ *              socket; ratelimit.c: per-uid caps and rate; reply.c)
  *   peer.c     caller identity and group membership (NSS)
  *   admin.c    enrol / list / unlock / disable / enable / revoke handlers
  *   session.c  session open/close, ending sessions (revocation, limits)
@@ -192,7 +193,7 @@ int zm_admin_audit_head(struct zm_tokend *d, const struct zm_peer *peer,
 int zm_admin_enroll_card(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
 
-/* ---- helpers for replies (server.c) ---- */
+/* ---- helpers for replies (reply.c) ---- */
 /* Append a RESULT with status and msg (and optional time/count). */
 int zm_reply_result(struct zm_buf *reply, int status, int msgid,
     int64_t time_v, uint32_t count);
