@@ -335,7 +335,13 @@ diag "revoke -> ssh session gone (3 runs): ${times[*]/%/;}"
 check "R5: no ssh session of alice is left open in the registry" \
     test "$(sql "SELECT count(*) FROM sessions WHERE user = 'alice' AND closed = 0")" -eq 0
 check "R15: each ended ssh session is audited" \
-    test "$(audit_count "$(jf event session_end)" "$(jf user alice)" "$(jf result ok)")" -ge 3
+    test "$(audit_count "$(jf event session_end)" "$(jf user alice)" "$(jf result ok)" 'revoked:lost')" -eq 3
+# sshd's monitor closes its PAM session when the SIGHUP reaches it, while
+# the daemon is still ending that session: no logout.
+check "the registry says the revocation ended the 3 ssh sessions (not a logout)" \
+    test "$(sql "SELECT count(*) FROM sessions WHERE user = 'alice' AND close_reason = 'revoked:lost'")" -eq 3
+check "R15: no 'logout' is audited for them (only the first session's)" \
+    test "$(audit_count "$(jf event session_close)" "$(jf user alice)")" -eq 1
 
 # --- 4. a refusal with words: how it reaches the ssh client -------------
 # alice's tokens are all revoked now.  The client asks for Japanese; the
@@ -399,6 +405,8 @@ else
 			not_ok "no process of the su session survives (su, the command, its job)"
 		fi
 		diag "revoke -> su session gone: revoke $((t1 - t0)) ms, su gone $((t2 - t0)) ms"
+		check "the registry says the revocation ended the su session (not a logout)" \
+		    test "$(sql "SELECT close_reason FROM sessions WHERE user = 'carol' AND service = 'su'")" = revoked:lost
 	else
 		not_ok "bob's su to carol (password + TOTP) runs her command"
 	fi
