@@ -217,7 +217,7 @@ ssh_once() {
 	OUT=${OUT//$'\r'/}
 }
 
-# ssh_live USER PASSWORD CODE: a live session in the background; returns
+# ssh_live USER PASSWORD CODE [DETACH]: a live session in the background; returns
 # once its shell runs.  LIVE_OUT (output file), LIVE_PIDS (file: shell,
 # job, ssh client), EXP_PID.
 ssh_live() {
@@ -225,7 +225,7 @@ ssh_live() {
 	LIVE_PIDS=$LIVE_OUT.pids
 	CMD="ssh $1@127.0.0.1 -p $PORT (expect, live session)"
 	HOME=$ZM_SSH_HOME LANG=C.UTF-8 expect -f "$EXP" live "$1" "$2" "$3" \
-	    "$LIVE_PIDS" >"$LIVE_OUT" 2>&1 &
+	    "$LIVE_PIDS" ${4:-} >"$LIVE_OUT" 2>&1 &
 	EXP_PID=$!
 	EXP_PIDS="$EXP_PIDS $EXP_PID"
 	for i in $(seq 1000); do
@@ -248,6 +248,14 @@ gone() {
 		[[ -z $st || $st == Z ]] || return 1
 	done
 	return 0
+}
+
+# todo_not_ok DESC REASON: a known gap (TAP TODO: automake's XFAIL; an
+# XPASS once it is closed).
+todo_not_ok() {
+	_zm_n=$((_zm_n + 1))
+	echo "not ok $_zm_n - $1 # TODO $2"
+	show_last
 }
 
 now_ms() {
@@ -287,7 +295,9 @@ for run in 1 2 3; do
 	else
 		code=$(totp_code "$S_A" 30)
 	fi
-	if ssh_live alice "$(password alice)" "$code"; then
+	detach=""
+	[[ $run -eq 1 ]] && detach=$((280 + RANDOM % 10))
+	if ssh_live alice "$(password alice)" "$code" $detach; then
 		ok "run $run: alice's live ssh session runs a shell and a background job"
 	else
 		not_ok "run $run: alice's live ssh session runs a shell and a background job"
@@ -304,6 +314,8 @@ for run in 1 2 3; do
 		check "R5: the live ssh session is recorded with alice's token ($tok)" \
 		    test "${row%%|*}" = "$tok"
 		spid=${row#*|}
+		detached=$(pgrep -u alice -f "^sleep $detach\$")
+		EXP_PIDS="$EXP_PIDS $detached"
 		diag "registered PID $spid: $(tr '\0' ' ' <"/proc/$spid/cmdline" 2>/dev/null)" \
 		    "shell $sh_pid ($(tr '\0' ' ' <"/proc/$sh_pid/cmdline" 2>/dev/null)), parent $(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$sh_pid/stat" 2>/dev/null)"
 	fi
@@ -328,6 +340,17 @@ for run in 1 2 3; do
 		ok "run $run: the user's shell and its background sleep are gone"
 	else
 		not_ok "run $run: the user's shell and its background sleep are gone"
+	fi
+	if [[ $run -eq 1 ]]; then
+		OUT="detached: pid ${detached:-?}: $(ps -o pid=,ppid=,sid=,user=,args= -p "${detached:-0}" 2>/dev/null)"
+		CMD="setsid -f sleep $detach in the ssh session"
+		if [[ -n $detached ]] && gone $detached; then
+			ok "run 1: a process detached with setsid -f is ended too"
+		else
+			todo_not_ok "run 1: a process detached with setsid -f is ended too" \
+			    "without logind, a process in a process session of its own, re-parented to init, is out of the daemon's reach"
+		fi
+		[[ -n $detached ]] && kill -KILL $detached 2>/dev/null
 	fi
 	times+=("revoke $((t1 - t0)) ms, client gone $((t2 - t0)) ms")
 done
