@@ -31,6 +31,12 @@ if [[ -z ${ZM_SSHD_NS:-} ]]; then
 		command -v "$t" >/dev/null ||
 		    skip_all "$t not found (packages openssh-server openssh-client expect util-linux openssl python3; scripts/check installs them)"
 	done
+	# Seen with the sanitizer build: libasan preloaded into the system's
+	# uninstrumented sshd leaves glibc's gettext lock (_nl_state_lock)
+	# with an underflowed reader count in sshd's monitor, and the PAM
+	# child it forks hangs in pam_zonemfa's bindtextdomain().
+	[[ -z $(_zm_asan_rt "$ZM_MODULE") ]] ||
+	    skip_all "sanitizer build: the ASan runtime cannot be preloaded into the system's sshd (its PAM child deadlocks in bindtextdomain); the plain build runs this test"
 	err=$(unshare --mount --propagation private true 2>&1) ||
 	    skip_all "cannot make a private mount namespace (unshare --mount): $err"
 	ZM_SSHD_NS=1 exec unshare --mount --propagation private -- \
@@ -64,7 +70,7 @@ trap sshd_cleanup EXIT
 # Real accounts, not nss_wrapper: sshd, su and the daemon all read the
 # bind-mounted files.
 unset NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP
-ZM_NSS_PRELOAD=$(_zm_asan_rt "$ZM_MODULE" "$ZM_TOKEND" "$ZM_ENROLL")
+ZM_NSS_PRELOAD=""
 
 # --- the private /etc --------------------------------------------------
 mkdir -p "$ETC/pam.d" "$ZM_DIR/home" "$ZM_DIR/log" "$SSHDIR"
@@ -175,11 +181,7 @@ X11Forwarding no
 AllowUsers alice bob carol
 LogLevel VERBOSE
 EOF
-asan_rt=$ZM_NSS_PRELOAD
-sshd_env=()
-[[ -n $asan_rt ]] && sshd_env=(LD_PRELOAD="$asan_rt"
-    "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
-env "${sshd_env[@]}" "$SSHD" -D -e -f "$SSHDIR/sshd_config" -p "$PORT" \
+"$SSHD" -D -e -f "$SSHDIR/sshd_config" -p "$PORT" \
     </dev/null >"$ZM_DIR/sshd.log" 2>&1 &
 SSHD_PID=$!
 for i in $(seq 250); do
@@ -381,10 +383,7 @@ diag "over ssh (client LANG=ja_JP.UTF-8) the refusal arrives in $lang, $esc:" \
     "  $(grep -E 'revoked|No token|helpdesk|ヘルプデスク' <<<"$OUT" | head -n 1)"
 
 # --- 5. su(1) with a command running, ended by the revocation -----------
-if [[ -n $asan_rt ]]; then
-	skip "su: a set-uid program does not take the ASan runtime (LD_PRELOAD)" \
-	    "ASan build"
-elif ! enroll_totp carol S_C; then
+if ! enroll_totp carol S_C; then
 	not_ok "carol gets a token for the su test"
 else
 	SU_OUT=$ZM_DIR/su.out
