@@ -97,12 +97,16 @@ locale_named(const char *v)
 }
 
 /*
- * The messages' language.  An application that set its locale (login,
- * su, display managers) decides.  One that did not -- sshd never calls
- * setlocale() -- gets the user's locale from the PAM environment
+ * The session phase's language.  An application that set its locale
+ * (login, su, display managers) decides.  One that did not -- sshd never
+ * calls setlocale() -- gets the user's locale from the PAM environment
  * (pam_env reads /etc/default/locale) or, failing that, its own
  * environment (the system locale systemd gives services), for this call
- * only and this thread only (uselocale), with its character set.
+ * only and this thread only (uselocale), with its character set: sshd
+ * shows the session phase's messages (banner, last login) as they are.
+ * Not in the auth phase: the ssh client octal-escapes every non-ASCII
+ * byte of a keyboard-interactive message whatever its own locale, so
+ * there the C locale's plain ASCII English is what reads right.
  */
 static void
 ctx_locale(struct ctx *c)
@@ -170,7 +174,6 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
 	/* NULL ident: openlog() would rename the host program's log lines. */
 	zm_log_init(NULL, 0, debug);
 	zm_messages_init();
-	ctx_locale(c);
 	/* Which file was meant?  Fail closed (zm_config_apply_args: others). */
 	if (nconf > 1) {
 		zm_err("bad module arguments: conf= given more than once");
@@ -878,6 +881,7 @@ zm_pam_open_session(pam_handle_t *pamh, int flags, int argc,
 
 	if ((r = ctx_init(&c, pamh, flags, argc, argv)) != 0)
 		goto fail;
+	ctx_locale(&c);
 	if (ctx_user(&c) != PAM_SUCCESS)
 		goto fail;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL) {

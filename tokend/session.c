@@ -509,6 +509,14 @@ zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
 	/* Already ended (revocation, limit): the logout has nothing to do. */
 	if (s.closed != 0)
 		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
+	/*
+	 * Being ended right now: sshd's monitor and su close their PAM
+	 * session when the SIGHUP of the ending reaches them.  That is no
+	 * logout; the ending closes the session with its own reason
+	 * (revoked:..., disabled, session_limit) once every process is gone.
+	 */
+	if (zm_ending_claimed(d, s.id))
+		return zm_reply_result(reply, ZM_ST_OK, ZM_MSG_NONE, 0, 0);
 	if ((r = zm_store_session_close(d->st, s.id, zm_now(), "logout")) != 0)
 		return r;
 	n = snprintf(detail, sizeof(detail), "session %lld", (long long)s.id);
