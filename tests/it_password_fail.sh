@@ -32,14 +32,7 @@ lockout = 30m
 EOF
 fl_service fl-many many
 
-sql() {
-	python3 - "$ZM_DIR/registry.db" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=10)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-EOF
-}
+sql() { ZM_DB=${DB:-} zm_sql "$1"; }
 
 start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
 enroll_totp alice S_A || bail_out "cannot enrol alice: $OUT"

@@ -44,16 +44,7 @@ pids_gone() {
 	return 1
 }
 
-# sql QUERY: run QUERY on the registry (python3's sqlite3, no CLI needed).
-sql() {
-	python3 - "$DB" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=10)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-c.commit()
-EOF
-}
+sql() { ZM_DB=${DB:-} zm_sql "$1"; }
 
 # --- 1. A paused client opens its session after the revocation ---------
 rm -f "$ZM_DIR/go1"

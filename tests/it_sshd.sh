@@ -207,15 +207,7 @@ export ZM_SSH_HOME=$ZM_DIR/client
 mkdir -p "$ZM_SSH_HOME"
 EXP=$_zm_here/ssh_login.exp
 
-sql() {
-	python3 - "$DB" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=10)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-c.commit()
-EOF
-}
+sql() { ZM_DB=${DB:-} zm_sql "$1"; }
 
 # ssh_once USER PASSWORD CODE: log in, log out; OUT, RC.
 ssh_once() {

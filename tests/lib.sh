@@ -601,6 +601,18 @@ wrong_code() {
 	done
 }
 
+# zm_sql QUERY: rows of QUERY on the registry ($ZM_DB, default
+# $ZM_DIR/registry.db), "|"-separated; python3's sqlite3 (no CLI needed).
+zm_sql() {
+	/usr/bin/python3 - "${ZM_DB:-$ZM_DIR/registry.db}" "$1" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10)
+for row in c.execute(sys.argv[2]):
+    print("|".join(str(v) for v in row))
+c.commit()
+EOF
+}
+
 # ---------------------------------------------------------------- audit
 
 # audit_count ERE...: number of audit records matching every ERE.

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "log.h"
 #include "store.h"
+#include "tokend.h"
 #include "wipe.h"
 
 #define ZM_AUDIT_ZERO_HASH \
@@ -418,15 +419,6 @@ zm_audit_write(struct zm_audit *a, struct zm_audit_rec *rec, int durable)
 	return r;
 }
 
-int64_t
-zm_audit_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 zm_audit_caller(struct zm_audit *a, int set, uid_t uid)
 {
@@ -502,7 +494,7 @@ zm_audit_tick(struct zm_audit *a, int64_t now)
 			continue;
 		if (now == INT64_MAX || now - e->start >= ZM_AUDIT_COALESCE_MS)
 			refusal_window_end(a, e, now == INT64_MAX ?
-			    zm_audit_mono_ms() : now);
+			    zm_mono_ms() : now);
 		if (e->used && e->start + ZM_AUDIT_COALESCE_MS < next)
 			next = e->start + ZM_AUDIT_COALESCE_MS;
 	}
@@ -535,7 +527,7 @@ refusal_coalesce(struct zm_audit *a, const char *event)
 		    strcmp(a->ref[i].event, event) == 0)
 			e = &a->ref[i];
 	}
-	now = zm_audit_mono_ms();
+	now = zm_mono_ms();
 	if (e != NULL && now - e->start >= ZM_AUDIT_COALESCE_MS)
 		refusal_window_end(a, e, now);
 	if (e == NULL || !e->used) {

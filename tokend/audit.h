@@ -61,11 +61,9 @@ int zm_audit_event(struct zm_audit *a, const char *event, const char *user,
 void zm_audit_caller(struct zm_audit *a, int set, uid_t uid);
 /*
  * Write the summaries of the windows that have ended (all of them when
- * now_ms is INT64_MAX, e.g. at exit).  Returns ms until the next is due,
+ * now_ms -- zm_mono_ms() -- is INT64_MAX, e.g. at exit).  Returns ms until the next is due,
  * INT64_MAX when none is pending.
  */
 int64_t zm_audit_tick(struct zm_audit *a, int64_t now_ms);
-/* The monotonic clock the windows run on, in ms. */
-int64_t zm_audit_mono_ms(void);
 
 #endif

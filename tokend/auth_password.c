@@ -32,24 +32,6 @@
 #include "store.h"
 #include "tokend.h"
 
-static int
-opt(const struct zm_msg *req, uint16_t tag, char *out, size_t outlen)
-{
-	size_t	i;
-	int	r;
-
-	out[0] = '\0';
-	if ((r = zm_msg_get_str(req, tag, out, outlen)) == ZM_ERR_NOTFOUND)
-		return ZM_OK;
-	if (r != ZM_OK)
-		return r;
-	for (i = 0; out[i] != '\0'; i++) {
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			return ZM_ERR_INVALID;
-	}
-	return ZM_OK;
-}
-
 int
 zm_auth_password_fail(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *rep)
@@ -66,9 +48,9 @@ zm_auth_password_fail(struct zm_tokend *d, const struct zm_peer *peer,
 		r = r == 1 ? 0 : r;
 		goto out;
 	}
-	if (opt(req, ZM_T_SERVICE, service, sizeof(service)) != 0 ||
-	    opt(req, ZM_T_TTY, tty, sizeof(tty)) != 0 ||
-	    opt(req, ZM_T_RHOST, rhost, sizeof(rhost)) != 0) {
+	if (zm_req_opt_text(req, ZM_T_SERVICE, service, sizeof(service)) != 0 ||
+	    zm_req_opt_text(req, ZM_T_TTY, tty, sizeof(tty)) != 0 ||
+	    zm_req_opt_text(req, ZM_T_RHOST, rhost, sizeof(rhost)) != 0) {
 		r = zm_auth_reply_simple(rep, ZM_ST_INVALID, ZM_MSG_NONE);
 		goto out;
 	}

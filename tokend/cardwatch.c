@@ -99,15 +99,6 @@ struct zm_cardwatch {
 	size_t			 nrm;
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the thread ---- */
 
 static void
@@ -454,7 +445,7 @@ on_event(struct zm_cardwatch *w, const struct ev *e)
 		w->up = 1;
 		for (i = 0; i < w->nb; i++)
 			if (w->b[i].gone == 0)
-				w->b[i].verify_by = mono_ms() + REVERIFY_MS;
+				w->b[i].verify_by = zm_mono_ms() + REVERIFY_MS;
 		return;
 	default:
 		break;
@@ -517,7 +508,7 @@ zm_cardwatch_run(struct zm_cardwatch *w)
 
 	if (w == NULL)
 		return INT64_MAX;
-	now = mono_ms();
+	now = zm_mono_ms();
 	for (i = 0; i < w->nb; i++) {
 		if (w->b[i].verify_by == 0)
 			continue;

@@ -64,24 +64,6 @@ struct zm_ending {
 	unsigned		 ended, failed;
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Decimal id for the audit log's token field ("" for none). */
 static void
 fmt_id(char *out, size_t outlen, int64_t id)
@@ -291,7 +273,7 @@ end_finish(struct zm_ending *en)
 int
 zm_ending_poll(struct zm_ending *en, int64_t *wait_ms)
 {
-	int64_t	now = mono_ms();
+	int64_t	now = zm_mono_ms();
 	size_t	i, left = 0;
 
 	*wait_ms = 0;
@@ -380,7 +362,7 @@ end_begin(struct zm_ending *en)
 		en->e[i].s = &en->list[i];
 		end_start(&en->e[i]);
 	}
-	en->deadline = mono_ms() + en->grace;
+	en->deadline = zm_mono_ms() + en->grace;
 	return ZM_OK;
 }
 
@@ -465,7 +447,7 @@ zm_ending_wait(struct zm_ending *en)
 	int64_t wait;
 
 	while (!zm_ending_poll(en, &wait))
-		sleep_ms((unsigned)wait);
+		zm_sleep_ms((unsigned)wait);
 }
 
 int

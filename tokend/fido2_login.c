@@ -33,6 +33,7 @@
 #include "fido2.h"
 #include "fido2_impl.h"
 #include "log.h"
+#include "tokend.h"
 #include "wipe.h"
 
 #define LOOP_GRACE_MS	500	/* the worker's own timeout comes first */
@@ -68,21 +69,12 @@ struct login {
 	int				 cancel;	/* fd, or -1 */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before the deadline, 0 when out of time or cancelled. */
 static int
 time_left(const struct login *l)
 {
 	struct pollfd	pfd = { .fd = l->cancel, .events = POLLIN };
-	int64_t		left = l->deadline - mono_ms();
+	int64_t		left = l->deadline - zm_mono_ms();
 
 	/* The cancel pipe is never read: once readable, it stays so. */
 	if (l->cancel != -1 && poll(&pfd, 1, 0) == 1)
@@ -337,7 +329,7 @@ zm_fido_assert(struct zm_fido *f, const struct zm_fido_allow *allow,
 	    timeout_ms <= 0)
 		return ZM_ERR_INVALID;
 	memset(&res, 0, sizeof(res));
-	l.deadline = mono_ms() + timeout_ms;
+	l.deadline = zm_mono_ms() + timeout_ms;
 	login_run(&l, &res);
 	*out = res.as;
 	return res.r;
@@ -416,7 +408,7 @@ zm_fido_job_start(struct zm_fido *f, int kind,
 	j->n = n;
 	j->want_uv = want_uv;
 	j->refs = 2;
-	j->deadline = mono_ms() + timeout_ms;
+	j->deadline = zm_mono_ms() + timeout_ms;
 	for (i = 0; i < n; i++)
 		j->ids_len += allow[i].id_len;
 	if ((j->ids = malloc(j->ids_len)) == NULL)
@@ -475,7 +467,7 @@ zm_fido_job_poll(struct zm_fido_job *j, int64_t *wait_ms)
 	pthread_mutex_unlock(&j->mu);
 	if (done)
 		return 1;
-	left = j->deadline + LOOP_GRACE_MS - mono_ms();
+	left = j->deadline + LOOP_GRACE_MS - zm_mono_ms();
 	if (left <= 0)
 		return 1;
 	*wait_ms = left;

@@ -12,7 +12,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/auth_card.c tokend/auth_fido2.c tokend/auth_password.c \
 	tokend/ticket.c \
 	tokend/peer.c tokend/session.c tokend/ending.c tokend/proc.c \
-	tokend/proc.h tokend/paths.c tokend/recover.c tokend/limits.c tokend/tempcode.c \
+	tokend/proc.h tokend/mono.c tokend/paths.c tokend/recover.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \
 	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
 	tokend/server_socket.c tokend/reply.c \

@@ -109,12 +109,6 @@ struct handler {
 	conn_fn		 cfn;
 };
 
-static int64_t
-mono_ms(void)
-{
-	return zm_audit_mono_ms();
-}
-
 /* ---- handlers that need the connection ---- */
 
 static int
@@ -864,7 +858,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 	s->d = d;
 	zm_buf_init(&s->reply, OUT_MAX);
 	for (;;) {
-		now = mono_ms();
+		now = zm_mono_ms();
 		wait = jobs_run(s, now);
 		if ((w = limits_run(s)) < wait)
 			wait = w;
@@ -939,7 +933,7 @@ zm_server_run(struct zm_tokend *d, int lfd, int sigfd, zm_signal_fn on_signal)
 			zm_cardwatch_read(d->cardwatch);
 		if ((pfd[nc + 3].revents & POLLIN) != 0)
 			zm_fido_wake_read(d->fido);
-		now = mono_ms();
+		now = zm_mono_ms();
 		/* Downwards, so removing index i (swap with last) is safe. */
 		for (i = nc; i-- > 0;) {
 			if (client_event(s->cl[i], pfd[i + 2].revents,

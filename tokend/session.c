@@ -56,24 +56,6 @@ fmt_id(char *out, size_t outlen, int64_t id)
 		out[0] = '\0';
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* A logind session id goes into an argv: digits, letters, '_' only. */
 int
 zm_logind_id_valid(const char *id)
@@ -171,17 +153,17 @@ zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
 		}
 		close(p[1]);
 	}
-	deadline = mono_ms() + timeout_ms;
+	deadline = zm_mono_ms() + timeout_ms;
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
 	    (w == -1 && errno == EINTR)) {
-		if (mono_ms() >= deadline) {
+		if (zm_mono_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 				;
 			zm_err("%s: timed out", path);
 			return ZM_ERR_TIMEOUT;
 		}
-		sleep_ms(1);
+		zm_sleep_ms(1);
 	}
 	if (w == -1) {
 		zm_err("waitpid: %s", strerror(errno));
@@ -222,8 +204,8 @@ zm_loginctl(const char *verb, const char *id)
 /* ---- SESSION_OPEN / SESSION_CLOSE ---- */
 
 /* Optional string field: absent is "", too long or malformed is an error. */
-static int
-opt_str(const struct zm_msg *req, uint16_t tag, char *out, size_t outlen)
+int
+zm_req_opt_text(const struct zm_msg *req, uint16_t tag, char *out, size_t outlen)
 {
 	size_t	i;
 	int	r;
@@ -377,10 +359,10 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	if (zm_msg_get_str(req, ZM_T_USER, s.user, sizeof(s.user)) != 0 ||
 	    !zm_user_name_valid(s.user) ||
 	    zm_msg_get_str(req, ZM_T_ZONE, s.zone, sizeof(s.zone)) != 0 ||
-	    opt_str(req, ZM_T_TTY, s.tty, sizeof(s.tty)) != 0 ||
-	    opt_str(req, ZM_T_RHOST, s.rhost, sizeof(s.rhost)) != 0 ||
-	    opt_str(req, ZM_T_SERVICE, s.service, sizeof(s.service)) != 0 ||
-	    opt_str(req, ZM_T_LOGIND_ID, s.logind_id,
+	    zm_req_opt_text(req, ZM_T_TTY, s.tty, sizeof(s.tty)) != 0 ||
+	    zm_req_opt_text(req, ZM_T_RHOST, s.rhost, sizeof(s.rhost)) != 0 ||
+	    zm_req_opt_text(req, ZM_T_SERVICE, s.service, sizeof(s.service)) != 0 ||
+	    zm_req_opt_text(req, ZM_T_LOGIND_ID, s.logind_id,
 	    sizeof(s.logind_id)) != 0)
 		return zm_reply_result(reply, ZM_ST_INVALID, ZM_MSG_NONE, 0, 0);
 	if (s.logind_id[0] != '\0' && !zm_logind_id_valid(s.logind_id))

@@ -127,6 +127,10 @@ int zm_tickets_new(struct zm_ticket_table **out);
 void zm_tickets_free(struct zm_ticket_table *t);
 /* zm_ticket_issue_at() / zm_ticket_take_at() (auth_impl.h) at the current time. */
 
+/* ---- mono.c ---- */
+int64_t zm_mono_ms(void);		/* CLOCK_MONOTONIC in ms */
+void zm_sleep_ms(unsigned ms);		/* nanosleep, resumed after signals */
+
 /* ---- paths.c ---- */
 /*
  * Create what is missing of file's directory (the last component with
@@ -143,6 +147,12 @@ int zm_paths_prepare(const char *file, mode_t mode, char *why,
 int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
 
 /* ---- session.c ---- */
+/*
+ * An optional text field of a request: absent is "", too long, malformed
+ * or holding control bytes (it goes to the audit log) is an error.
+ */
+int zm_req_opt_text(const struct zm_msg *req, uint16_t tag, char *out,
+    size_t outlen);
 int zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
 int zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
