@@ -64,20 +64,6 @@ struct zm_ending {
 	unsigned		 ended, failed;
 };
 
-/* Decimal id for the audit log's token field ("" for none). */
-static void
-fmt_id(char *out, size_t outlen, int64_t id)
-{
-	int n;
-
-	out[0] = '\0';
-	if (id <= 0)
-		return;
-	n = snprintf(out, outlen, "%lld", (long long)id);
-	if (n < 0 || (size_t)n >= outlen)
-		out[0] = '\0';
-}
-
 /* ---- claims: a session is ended by one path at a time ---- */
 
 int
@@ -200,7 +186,7 @@ end_audit(struct zm_tokend *d, const struct ending *e, const char *reason)
 	char			 token[32] = "", detail[160];
 	int			 n;
 
-	fmt_id(token, sizeof(token), s->token_id);
+	zm_fmt_id(token, sizeof(token), s->token_id);
 	if (s->logind_id[0] != '\0')
 		n = snprintf(detail, sizeof(detail),
 		    "session %lld logind %s pid %ld%s%s",

@@ -43,8 +43,8 @@
 #define LOGINCTL_TIMEOUT_MS	5000
 
 /* Decimal id for the audit log's token field ("" for none). */
-static void
-fmt_id(char *out, size_t outlen, int64_t id)
+void
+zm_fmt_id(char *out, size_t outlen, int64_t id)
 {
 	int n;
 
@@ -256,7 +256,7 @@ refuse_open(struct zm_tokend *d, const struct zm_session *s,
 {
 	char token[32] = "";
 
-	fmt_id(token, sizeof(token), token_id);
+	zm_fmt_id(token, sizeof(token), token_id);
 	zm_notice("session of %s refused: %s", s->user, why);
 	if (zm_audit_event(d->audit, "session_open", s->user, s->zone,
 	    "refused", why, NULL, NULL, token, NULL, 0) != 0)
@@ -444,7 +444,7 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 
 	if (info.methods != 0)
 		zm_methods_format(info.methods, methods_s, sizeof(methods_s));
-	fmt_id(token, sizeof(token), s.token_id);
+	zm_fmt_id(token, sizeof(token), s.token_id);
 	n = snprintf(detail, sizeof(detail), "session %lld pid %ld tty %s%s%s",
 	    (long long)s.id, (long)s.pid, s.tty[0] ? s.tty : "-",
 	    s.privileged ? " privileged" : "", s.logind_id[0] ?

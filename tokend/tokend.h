@@ -147,6 +147,8 @@ int zm_paths_prepare(const char *file, mode_t mode, char *why,
 int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
 
 /* ---- session.c ---- */
+/* Decimal id for the audit log's token field ("" for id <= 0). */
+void zm_fmt_id(char *out, size_t outlen, int64_t id);
 /*
  * An optional text field of a request: absent is "", too long, malformed
  * or holding control bytes (it goes to the audit log) is an error.
