@@ -4,7 +4,7 @@
 # helpdesk" message; `zonemfa-enroll enable` brings it back (audited);
 # `zonemfa-audit dormant` lists accounts dormant or about to be.
 #
-# No test backdoor: a test zone has dormant_after = 2s and the test waits.
+# No test backdoor: a test zone has dormant_after = 5s and the test waits.
 . "$(dirname "$0")/lib.sh"
 zm_setup
 
@@ -16,7 +16,7 @@ methods = totp
 password = stack
 max_failures = 3
 lockout = 30m
-dormant_after = 2s
+dormant_after = 5s
 EOF
 write_service dormant dormant
 # The account phase alone (the password module did the authentication).
@@ -38,7 +38,7 @@ run as_user hd1 zm_audit dormant --zone dormant --days 0
 expect_rc 0 "zonemfa-audit dormant (hd1) exits 0"
 expect_no_match '^alice ' "R8: alice is not listed as dormant while in use" 
 
-sleep 3
+sleep 6
 
 # ---- refused once dormant
 run_login --no-session dormant alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"
@@ -54,7 +54,7 @@ run_login --no-session lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 3
 expect_match '^auth: PAM_SUCCESS' "in a zone with a longer dormant_after alice still logs in"
 
 # ---- the listing
-sleep 3
+sleep 6
 run as_user hd1 zm_audit dormant --zone dormant --days 0
 expect_rc 0 "zonemfa-audit dormant --days 0 exits 0"
 expect_match '^alice +.* +0 +dormant$' "R8: alice is listed as dormant"
