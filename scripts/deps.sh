@@ -19,6 +19,7 @@ ZM_PKGS_RUN=(
 ZM_PKGS_TEST=(
 	libcmocka-dev libpamtest0-dev vsmartcard-vpcd
 	mandoc clang libclang-rt-14-dev libpam-oath
+	systemd-container debootstrap
 )
 
 # zm_as_root CMD...: run CMD as root (sudo when we are not root).

@@ -18,9 +18,14 @@ IT_TESTS = \
 	tests/it_temppw.sh \
 	tests/it_auditlog.sh \
 	tests/it_report.sh \
-	tests/it_concurrency.sh
+	tests/it_concurrency.sh \
+	tests/it_systemd.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py scripts/deps.sh
 # it_i18n.sh looks for the installed Japanese catalog here.
 AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
+# it_systemd.sh caches its container root and /usr build here.
+distclean-local: distclean-local-nspawn
+distclean-local-nspawn:
+	rm -rf _nspawn
