@@ -371,7 +371,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 tdiag "booting $RUN"
-systemd-nspawn -q --register=no --keep-unit --private-network -D "$RUN" -b \
+# --system-call-filter=@clock: as on a real terminal, services may read the
+# clock's synchronisation state (nspawn denies @clock to a container without
+# CAP_SYS_TIME; the kernel still refuses setting the clock without it).
+systemd-nspawn -q --register=no --keep-unit --private-network \
+    --system-call-filter=@clock -D "$RUN" -b \
     </dev/null >"$NS/console.log" 2>&1 &
 NSPAWN_PID=$!
 # The container's PID 1: nspawn's child running systemd.
@@ -416,6 +420,22 @@ else
 	not_ok "zonemfa-tokend is running from the shipped unit"
 	ct_journal -u zonemfa-tokend -n 30
 	bail_out "the daemon did not start"
+fi
+
+# R16: the daemon reads the clock's synchronisation state (adjtimex, modes
+# 0).  The shipped unit denies it: ProtectClock=yes blocks @clock even read
+# only (systemd issue 26413), and so does SystemCallFilter=@system-service,
+# so the check is silently off ("synchronisation is not checked").  Without
+# ProtectClock=, with SystemCallFilter=@system-service clock_adjtime adjtimex
+# it works (no CAP_SYS_TIME in the bounding set: still read only).  A TODO
+# until the unit allows it.
+run in_ct journalctl --no-pager -q -u zonemfa-tokend
+if grep -q 'ntp_adjtime' <<<"$OUT"; then
+	_zm_n=$((_zm_n + 1))
+	echo "not ok $_zm_n - R16: the daemon can check the clock under the shipped unit # TODO ProtectClock=yes and @system-service deny adjtimex"
+	diag "$(grep 'ntp_adjtime' <<<"$OUT")"
+else
+	ok "R16: the daemon can check the clock under the shipped unit"
 fi
 
 run in_ct systemd-analyze security --no-pager zonemfa-tokend
@@ -486,6 +506,13 @@ if [[ -n $SID ]] && grep -Eq "^ *$SID +[0-9]+ +alice( |$)" <<<"$OUT"; then
 	ok "loginctl list-sessions shows alice's session $SID"
 else
 	not_ok "loginctl list-sessions shows alice's session (XDG_SESSION_ID '$SID')"
+fi
+run in_ct loginctl show-session "${SID:-none}" -p Name -p Service -p Type -p TTY
+if grep -qx 'Name=alice' <<<"$OUT" && grep -qx 'Service=login' <<<"$OUT" &&
+    grep -qx 'Type=tty' <<<"$OUT"; then
+	ok "logind session $SID: user alice, PAM service login, type tty"
+else
+	not_ok "logind session $SID: user alice, PAM service login, type tty"
 fi
 run in_ct sqlite3 /var/lib/zonemfa/registry.db \
     "SELECT logind_id FROM sessions WHERE user = 'alice' AND closed = 0;"
@@ -575,7 +602,8 @@ if [[ $RC -eq 0 && -n $TEMP_PW ]]; then
 else
 	not_ok "zonemfa-enroll temp-password alice (as hd1) under the shipped unit"
 	ct_journal -u zonemfa-tokend -n 20
-	ct_journal -n 40 _COMM=systemd-run + _COMM=chpasswd + _COMM=chage + _PID=1
+	ct_journal -n 20 -u 'run-u*'
+	ct_journal -n 20 _COMM=chpasswd + _COMM=chage + _COMM=systemd-run
 fi
 new_hash=$(in_ct getent shadow alice | cut -d: -f2)
 CMD="getent shadow alice"
