@@ -270,13 +270,16 @@ NEW_PW=Alice-new-Pw-8264
 } >"$NS/users.log" 2>&1 || bail_out "cannot create the users: $(cat "$NS/users.log")"
 
 # The login script: expect drives /bin/login on a pty like a person.
-#   zm-login.exp USER PASSWORD SECRET NEWPW|- HOLD(0|1)
+#   zm-login.exp FILE, FILE holding USER PASSWORD SECRET NEWPW|- HOLD(0|1)
+# one a line (not on the command line: systemd logs it as the description)
 # Prints ZM-IN:<XDG_SESSION_ID>:<shell pid>, with HOLD a background
 # "sleep 1000" as ZM-BG:<pid>, then waits for the session to be ended
 # (ZM-EOF); else logs out.  Exit status: 0 ok, 2-9 the step that failed.
 cat >"$RUN/root/zm-login.exp" <<'EOF'
 set timeout 30
-lassign $argv user pw secret newpw hold
+set f [open [lindex $argv 0]]
+lassign [split [string trimright [read $f] "\n"] "\n"] user pw secret newpw hold
+close $f
 log_user 1
 proc fail {n what} { puts "\nZM-FAIL $n: $what"; exit $n }
 spawn /bin/login $user
@@ -493,9 +496,10 @@ login_ct() {
 	local out=$1
 	shift
 	: >"$out"
+	(umask 077 && printf '%s\n' "$@" >"$RUN/root/zm-login.in")
 	in_ct systemd-run -q --wait --pipe --collect --service-type=exec \
-	    -p TimeoutStopSec=10 /usr/bin/expect -f /root/zm-login.exp "$@" \
-	    </dev/null >"$out" 2>&1 &
+	    -p TimeoutStopSec=10 /usr/bin/expect -f /root/zm-login.exp \
+	    /root/zm-login.in </dev/null >"$out" 2>&1 &
 	LOGIN_PID=$!
 	BG_PIDS="$BG_PIDS $LOGIN_PID"
 }
