@@ -273,7 +273,8 @@ NEW_PW=Alice-new-Pw-8264
 #   zm-login.exp FILE, FILE holding USER PASSWORD SECRET NEWPW|- HOLD(0|1)
 # one a line (not on the command line: systemd logs it as the description)
 # Prints ZM-IN:<XDG_SESSION_ID>:<shell pid>, with HOLD a background
-# "sleep 1000" as ZM-BG:<pid>, then waits for the session to be ended
+# "sleep 1000" (HOLD 2: a loop that ignores SIGHUP and SIGTERM) as
+# ZM-BG:<pid>, then waits for the session to be ended
 # (ZM-EOF); else logs out.  Exit status: 0 ok, 2-9 the step that failed.
 cat >"$RUN/root/zm-login.exp" <<'EOF'
 set timeout 30
@@ -322,7 +323,12 @@ expect {
 	eof { fail 6 "login ended without a shell" }
 }
 if {$hold} {
-	send "sleep 1000 & echo ZM-BG:\$!\r"
+	if {$hold == 2} {
+		# A job that ignores the hang-up and SIGTERM.
+		send "bash -c 'trap \"\" HUP TERM; while :; do sleep 1; done' & echo ZM-BG:\$!\r"
+	} else {
+		send "sleep 1000 & echo ZM-BG:\$!\r"
+	}
 	expect {
 		-re {ZM-BG:([0-9]+)} {}
 		timeout { fail 7 "no background job" }
@@ -677,6 +683,44 @@ else
 fi
 run in_ct chage -l alice
 expect_no_match 'password must be changed' "after the change, the password is no longer expired"
+
+# ------------------------------------------------------------ stubborn job
+# Ending through logind: TerminateSession stops the session's scope, whose
+# processes get SIGTERM and only after the scope's stop time-out (90 s)
+# SIGKILL; the daemon counts the session ended as soon as loginctl returns.
+# So a job that ignores SIGHUP and SIGTERM outlives "sessions ended: 1" by
+# up to 90 s (without logind the daemon sends SIGKILL after its 2 s grace
+# and reports a session it could not end).  A TODO until ending.c waits for
+# the scope to empty and escalates (loginctl kill-session --signal=SIGKILL).
+tdiag "a job that ignores SIGTERM in a session ended through logind"
+L3=$NS/login3.out
+# A new token: the last one's code of this time step is used up.
+enroll_ct alice || diag "enrolment failed: $OUT"
+login_ct "$L3" alice "$NEW_PW" "${SECRET:-none}" - 2
+wait_file "$L3" 'ZM-BG:[0-9]+' 60
+SID3=$(sed -n 's/.*ZM-IN:\([0-9][0-9]*\):[0-9][0-9]*.*/\1/p' "$L3" | tr -d '\r' | head -n 1)
+BG3=$(sed -n 's/.*ZM-BG:\([0-9][0-9]*\).*/\1/p' "$L3" | tr -d '\r' | head -n 1)
+run as_ct hd1 zonemfa-revoke --user alice --all --reason lost
+if [[ -n $SID3 && -n $BG3 && $RC -eq 0 ]] &&
+    grep -qx 'sessions ended: 1' <<<"$OUT"; then
+	gone=no
+	for i in $(seq 50); do
+		in_ct test -e "/proc/$BG3" || { gone=yes; break; }
+		sleep 0.1
+	done
+	if [[ $gone == yes ]]; then
+		ok "a job ignoring SIGHUP/SIGTERM is gone within 5 s of 'sessions ended: 1'"
+	else
+		_zm_n=$((_zm_n + 1))
+		echo "not ok $_zm_n - a job ignoring SIGHUP/SIGTERM is gone within 5 s of 'sessions ended: 1' # TODO logind path: SIGKILL only after the scope's 90 s stop time-out"
+		diag "$(in_ct loginctl list-sessions --no-legend 2>&1)"
+		in_ct loginctl kill-session --signal=SIGKILL "$SID3" >/dev/null 2>&1
+	fi
+else
+	OUT="$OUT
+$(tr -d '\r' <"$L3" | tail -n 8)"
+	not_ok "second session (password changed) held and revoked (session '$SID3', job '$BG3')"
+fi
 
 # ------------------------------------------------------------ shutdown
 tdiag "poweroff"
