@@ -155,10 +155,12 @@ CMD="ldd + dpkg-query -S"
 RC=""
 OUT="no package:$nolib"
 if [[ -z $nolib && -n $libpkgs ]]; then
+	# shellcheck disable=SC2046,SC2086
 	ok "the libraries of the installed binaries come from packages:" $(echo $libpkgs | tr ' ' '\n' | sort -u)
 else
 	not_ok "the libraries of the installed binaries come from packages"
 fi
+# shellcheck disable=SC2086
 PKGS=$(echo $PKGS_BASE $libpkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
 PKGS=${PKGS% }
 
