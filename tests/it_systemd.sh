@@ -351,7 +351,6 @@ EOF
 # ------------------------------------------------------------ boot
 NSPAWN_PID=""
 LEADER=""
-BOOTED=no
 
 # in CMD...: CMD inside the booted container (all its namespaces), as root.
 in_ct() {
@@ -425,23 +424,34 @@ NSPAWN_PID=$!
 for i in $(seq 300); do
 	kill -0 "$NSPAWN_PID" 2>/dev/null || break
 	for p in /proc/[0-9]*; do
-		[[ $(awk '/^PPid:/ { print $2 }' "$p/status" 2>/dev/null) == "$NSPAWN_PID" &&
-		    $(cat "$p/comm" 2>/dev/null) == systemd ]] || continue
+		# Shell builtins only: no process per /proc entry.
+		ppid=""
+		while read -r k v; do
+			[[ $k == PPid: ]] && { ppid=$v; break; }
+		done 2>/dev/null <"$p/status"
+		[[ $ppid == "$NSPAWN_PID" ]] || continue
+		comm=""
+		read -r comm 2>/dev/null <"$p/comm"
+		[[ $comm == systemd ]] || continue
 		LEADER=${p#/proc/}
 		break 2
 	done
 	sleep 0.1
 done
 state=""
-if [[ -n $LEADER ]]; then
+# Until PID 1 listens on its bus, systemctl cannot connect: retry.
+for i in $(seq 240); do
+	[[ -n $LEADER ]] || break
 	state=$(timeout 120 nsenter -t "$LEADER" -a env -i \
 	    PATH=/usr/bin:/bin systemctl is-system-running --wait 2>&1)
-fi
+	[[ $state == *'connect to bus'* ]] || break
+	kill -0 "$NSPAWN_PID" 2>/dev/null || break
+	sleep 0.5
+done
 CMD="systemctl is-system-running --wait"
 RC=$state
 OUT=$(tail -n 30 "$NS/console.log")
 if [[ $state == running || $state == degraded ]]; then
-	BOOTED=yes
 	ok "the container boots with systemd as PID 1 ($state)"
 	tdiag "booted"
 	[[ $state == running ]] ||
