@@ -26,7 +26,8 @@
 #   run/    a fresh copy of base/ for each run, stage/ copied into it
 # scripts/check sets ZM_NSPAWN_CACHE=_build/nspawn.  Timings: first run
 # 7-17 min (debootstrap 3-6, apt 1, configure + make 3-8), then 20-45 s.
-# Environment: ZM_NSPAWN=skip skips the test; ZM_KEEP=1 keeps run/ and the
+# Environment: ZM_NSPAWN=skip skips the test, ZM_NSPAWN=prepare only
+# builds base/ and build/ (no TAP plan); ZM_KEEP=1 keeps run/ and the
 # container's logs; ZM_NSPAWN_MIRROR (default: the host's Debian mirror).
 . "$(dirname "$0")/lib.sh"
 
@@ -211,6 +212,11 @@ if [[ $(cat "$BASE/.zm-packages" 2>/dev/null) != "$PKGS" ]]; then
 	tdiag "packages installed"
 fi
 flock -u 9
+if [[ ${ZM_NSPAWN:-} == prepare ]]; then
+	# scripts/check: the slow part before `make check`, not during it.
+	tdiag "prepared $BASE and $BUILD"
+	exit 0
+fi
 
 # ------------------------------------------------------------ run root
 tdiag "fresh root $RUN"
