@@ -21,10 +21,15 @@ IT_TESTS = \
 	tests/it_concurrency.sh \
 	tests/it_hardening.sh \
 	tests/it_flood.sh \
-	tests/it_sshd.sh
+	tests/it_sshd.sh \
+	tests/it_systemd.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \
 	scripts/deps.sh tests/ssh_login.exp tests/su_cmd.exp
 # it_i18n.sh looks for the installed Japanese catalog here.
 AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
+# it_systemd.sh caches its container root and /usr build here.
+distclean-local: distclean-local-nspawn
+distclean-local-nspawn:
+	rm -rf _nspawn
