@@ -13,7 +13,7 @@ ZM_PKGS_BUILD=(
 # Run time of the demo and the tests: wrappers, tools, locales.
 ZM_PKGS_RUN=(
 	pcscd libpam-wrapper libnss-wrapper pamtester oathtool
-	util-linux locales
+	util-linux locales systemd iproute2 procps python3
 )
 # Test suite only.  openssh-server, openssh-client, expect: it_sshd.sh
 # runs the real sshd (its own config, host key and loopback port, in a

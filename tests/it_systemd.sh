@@ -482,16 +482,13 @@ else
 fi
 
 # R16: the daemon reads the clock's synchronisation state (adjtimex, modes
-# 0).  The shipped unit denies it: ProtectClock=yes blocks @clock even read
-# only (systemd issue 26413), and so does SystemCallFilter=@system-service,
-# so the check is silently off ("synchronisation is not checked").  Without
-# ProtectClock=, with SystemCallFilter=@system-service clock_adjtime adjtimex
-# it works (no CAP_SYS_TIME in the bounding set: still read only).  A TODO
-# until the unit allows it.
+# 0).  ProtectClock=yes would block that even read only (systemd issue
+# 26413), and so would SystemCallFilter=@system-service alone: the shipped
+# unit has ProtectClock=no and allows clock_adjtime/adjtimex (no
+# CAP_SYS_TIME in the bounding set: read only).
 run in_ct journalctl --no-pager -q -u zonemfa-tokend
 if grep -q 'ntp_adjtime' <<<"$OUT"; then
-	_zm_n=$((_zm_n + 1))
-	echo "not ok $_zm_n - R16: the daemon can check the clock under the shipped unit # TODO ProtectClock=yes and @system-service deny adjtimex"
+	not_ok "R16: the daemon can check the clock under the shipped unit"
 	diag "$(grep 'ntp_adjtime' <<<"$OUT")"
 else
 	ok "R16: the daemon can check the clock under the shipped unit"
@@ -705,11 +702,9 @@ expect_no_match 'password must be changed' "after the change, the password is no
 # ------------------------------------------------------------ stubborn job
 # Ending through logind: TerminateSession stops the session's scope, whose
 # processes get SIGTERM and only after the scope's stop time-out (90 s)
-# SIGKILL; the daemon counts the session ended as soon as loginctl returns.
-# So a job that ignores SIGHUP and SIGTERM outlives "sessions ended: 1" by
-# up to 90 s (without logind the daemon sends SIGKILL after its 2 s grace
-# and reports a session it could not end).  A TODO until ending.c waits for
-# the scope to empty and escalates (loginctl kill-session --signal=SIGKILL).
+# SIGKILL.  The daemon watches the session's processes and, after its
+# grace periods, kills the scope (loginctl kill-session --signal=SIGKILL):
+# a job that ignores SIGHUP and SIGTERM is gone when revoke returns.
 tdiag "a job that ignores SIGTERM in a session ended through logind"
 L3=$NS/login3.out
 # A new token: the last one's code of this time step is used up.
@@ -729,8 +724,7 @@ if [[ -n $SID3 && -n $BG3 && $RC -eq 0 ]] &&
 	if [[ $gone == yes ]]; then
 		ok "a job ignoring SIGHUP/SIGTERM is gone within 5 s of 'sessions ended: 1'"
 	else
-		_zm_n=$((_zm_n + 1))
-		echo "not ok $_zm_n - a job ignoring SIGHUP/SIGTERM is gone within 5 s of 'sessions ended: 1' # TODO logind path: SIGKILL only after the scope's 90 s stop time-out"
+		not_ok "a job ignoring SIGHUP/SIGTERM is gone within 5 s of 'sessions ended: 1'"
 		diag "$(in_ct loginctl list-sessions --no-legend 2>&1)"
 		in_ct loginctl kill-session --signal=SIGKILL "$SID3" >/dev/null 2>&1
 	fi

@@ -4,7 +4,9 @@
  * here (R5, R4, R9).
  *
  * A session is ended through logind when the PAM module recorded a logind
- * session id (TerminateSession ends every process of its scope).  Else
+ * session id (TerminateSession: SIGTERM to every process of its scope; the
+ * processes we can see are watched, and the scope gets SIGKILL after the
+ * grace periods, not after logind's 90 s stop timeout).  Else
  * every process of the session is signalled (proc.c: the process that
  * opened it, its descendants, and the members of the process sessions
  * they lead): SIGHUP (what a terminal hang-up does), SIGTERM after a
@@ -49,6 +51,7 @@ struct ending {
 	const char		*why;	/* failure reason for the audit log */
 	struct zm_procset	 procs;	/* its processes still to end */
 	size_t			 skipped; /* not signalled: changed identity */
+	int			 logind;  /* ended through logind */
 };
 
 struct zm_ending {
@@ -125,7 +128,24 @@ end_start(struct ending *e)
 
 	if (s->logind_id[0] != '\0' &&
 	    zm_loginctl("terminate-session", s->logind_id) == 0) {
-		e->state = E_ENDED;
+		/*
+		 * logind sends SIGTERM (and SIGHUP) to the scope, but kills
+		 * what ignores them only after the scope's stop timeout
+		 * (90 s): watch the processes we can see, and SIGKILL the
+		 * scope when the grace periods are over.
+		 */
+		e->logind = 1;
+		memset(&root, 0, sizeof(root));
+		root.pid = s->pid;
+		root.start = s->pid_starttime;
+		if (s->pid <= 1 || s->pid_starttime == 0 ||
+		    !zm_proc_running(s->pid, s->pid_starttime) ||
+		    zm_procset_add(&e->procs, &root) != ZM_OK) {
+			e->state = E_ENDED;
+			return;
+		}
+		(void)zm_procset_expand(&e->procs);
+		e->state = E_SIGNALLED;
 		return;
 	}
 	/* No logind (or it failed): the recorded process and its own. */
@@ -176,6 +196,10 @@ end_escalate(struct ending *e, int sig)
 		return;
 	}
 	(void)zm_procset_expand(&e->procs);
+	if (e->logind && sig == SIGKILL &&
+	    zm_loginctl_kill(e->s->logind_id) != 0)
+		zm_warn("session %lld: loginctl kill-session failed",
+		    (long long)e->s->id);
 	zm_procset_signal(&e->procs, sig, only_uid(e->s), &e->skipped);
 }
 

@@ -117,6 +117,7 @@ int zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
  */
 int zm_run_argv(const char *path, char *const argv[], unsigned timeout_ms);
 int zm_loginctl(const char *verb, const char *id);
+int zm_loginctl_kill(const char *id);	/* kill-session --signal=SIGKILL */
 /* 1 if id may be a logind session id (digits, letters, '_'). */
 int zm_logind_id_valid(const char *id);
 /* ending.c: 1 if session id is being ended right now. */

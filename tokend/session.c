@@ -201,6 +201,20 @@ zm_loginctl(const char *verb, const char *id)
 	return zm_run_argv(LOGINCTL_PATH, argv, LOGINCTL_TIMEOUT_MS);
 }
 
+/* `loginctl kill-session --signal=SIGKILL -- ID`: every process of the scope. */
+int
+zm_loginctl_kill(const char *id)
+{
+	char	 a0[] = "loginctl", a1[] = "kill-session";
+	char	 a2[] = "--signal=SIGKILL", a3[] = "--", a4[64];
+	char	*argv[] = { a0, a1, a2, a3, a4, NULL };
+
+	if (!zm_logind_id_valid(id))
+		return ZM_ERR_INVALID;
+	memcpy(a4, id, strlen(id) + 1);
+	return zm_run_argv(LOGINCTL_PATH, argv, LOGINCTL_TIMEOUT_MS);
+}
+
 /* ---- SESSION_OPEN / SESSION_CLOSE ---- */
 
 /* Optional string field: absent is "", too long or malformed is an error. */
