@@ -125,26 +125,43 @@ end_start(struct ending *e)
 {
 	struct zm_session	*s = e->s;
 	struct zm_proc		 root;
+	int			 seen = 0;
 
+	/*
+	 * The session's processes, read before anything is signalled: once
+	 * the shell is gone its jobs are no longer its descendants.
+	 */
+	memset(&root, 0, sizeof(root));
+	root.pid = s->pid;
+	root.start = s->pid_starttime;
+	if (s->pid > 1 && s->pid_starttime != 0 &&
+	    zm_proc_running(s->pid, s->pid_starttime)) {
+		seen = 1;
+		if (zm_procset_add(&e->procs, &root) != ZM_OK ||
+		    zm_procset_expand(&e->procs) != ZM_OK) {
+			/* Could not read /proc: at least the recorded process. */
+			zm_procset_free(&e->procs);
+			if (zm_procset_add(&e->procs, &root) != ZM_OK) {
+				e->state = E_FAILED;
+				e->why = "out of memory";
+				return;
+			}
+		}
+	}
 	if (s->logind_id[0] != '\0' &&
 	    zm_loginctl("terminate-session", s->logind_id) == 0) {
 		/*
 		 * logind sends SIGTERM (and SIGHUP) to the scope, but kills
 		 * what ignores them only after the scope's stop timeout
-		 * (90 s): watch the processes we can see, and SIGKILL the
-		 * scope when the grace periods are over.
+		 * (90 s): watch the processes we saw, and SIGKILL the scope
+		 * when the grace periods are over.
 		 */
 		e->logind = 1;
-		memset(&root, 0, sizeof(root));
-		root.pid = s->pid;
-		root.start = s->pid_starttime;
-		if (s->pid <= 1 || s->pid_starttime == 0 ||
-		    !zm_proc_running(s->pid, s->pid_starttime) ||
-		    zm_procset_add(&e->procs, &root) != ZM_OK) {
+		if (!seen || e->procs.n == 0) {
 			e->state = E_ENDED;
 			return;
 		}
-		(void)zm_procset_expand(&e->procs);
+		zm_procset_signal(&e->procs, SIGCONT, only_uid(s), NULL);
 		e->state = E_SIGNALLED;
 		return;
 	}
@@ -164,22 +181,9 @@ end_start(struct ending *e)
 		}
 		return;
 	}
-	if (!zm_proc_running(s->pid, s->pid_starttime)) {
+	if (!seen) {
 		e->state = E_ENDED;	/* already gone */
 		return;
-	}
-	memset(&root, 0, sizeof(root));
-	root.pid = s->pid;
-	root.start = s->pid_starttime;
-	if (zm_procset_add(&e->procs, &root) != ZM_OK ||
-	    zm_procset_expand(&e->procs) != ZM_OK) {
-		/* Could not read /proc: at least the recorded process. */
-		zm_procset_free(&e->procs);
-		if (zm_procset_add(&e->procs, &root) != ZM_OK) {
-			e->state = E_FAILED;
-			e->why = "out of memory";
-			return;
-		}
 	}
 	zm_procset_signal(&e->procs, SIGHUP, only_uid(s), &e->skipped);
 	/* A stopped job would sit on its SIGHUP. */
