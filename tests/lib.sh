@@ -199,6 +199,10 @@ _zm_require() {
 	[[ -e $PAM_MATRIX ]] || skip_all "pam_matrix.so (pam_wrapper) not found"
 	command -v setpriv >/dev/null || skip_all "setpriv (util-linux) not found"
 	command -v oathtool >/dev/null || skip_all "oathtool not found"
+	# The test users run the tools from the build tree: a tree under a
+	# directory they cannot enter (root's 0700 home) fails every test.
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- test -x "$ZM_ENROLL" ||
+	    bail_out "the build tree is not reachable by other users ($ZM_ENROLL): the tests and the demo run the helpdesk tools as test users; put the source tree where others may enter (not under /root), or chmod o+x its parent directories"
 	# A library path without a slash is found by the loader or not at all.
 	if [[ $PAM_WRAPPER_LIB == */* ]]; then
 		[[ -e $PAM_WRAPPER_LIB ]] || skip_all "$PAM_WRAPPER_LIB not found"
