@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+# tests/crash_kill.py - the SIGKILL of a crash trial (tests/crash_trials.sh).
+#
+#   crash_kill.py PID AUDIT_LOG READY_FILE DONE_FILE records K JITTER_US
+#   crash_kill.py PID AUDIT_LOG READY_FILE DONE_FILE ms D
+#
+# Creates READY_FILE once it watches, then kills PID with SIGKILL:
+#   records K: JITTER_US microseconds after the K-th new audit record
+#              (K = 0: at once), so the kill lands in the middle of the
+#              work whatever the machine's load;
+#   ms D:      D milliseconds after READY_FILE;
+# or as soon as DONE_FILE exists (every client has finished).  Prints
+# what it waited for and the records seen.
+import os
+import signal
+import sys
+import time
+
+
+def size(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def main():
+    pid = int(sys.argv[1])
+    log, ready, done, mode, arg = sys.argv[2:7]
+    jitter = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+    arg = int(arg)
+    pos = size(log)
+    seen = 0
+    open(ready, "w").close()
+    t0 = time.monotonic()
+    why = "done"
+    while True:
+        if mode == "ms" and (time.monotonic() - t0) * 1000 >= arg:
+            why = "time"
+            break
+        n = size(log)
+        if n > pos:
+            with open(log, "rb") as f:
+                f.seek(pos)
+                data = f.read(n - pos)
+            # Whole lines only.
+            cut = data.rfind(b"\n") + 1
+            seen += data[:cut].count(b"\n")
+            pos += cut
+        if mode == "records" and seen >= arg:
+            if jitter:
+                time.sleep(jitter / 1e6)
+            why = "records"
+            break
+        if os.path.exists(done):
+            break
+        time.sleep(0.0005)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    print("%s %d %.0f" % (why, seen, (time.monotonic() - t0) * 1000))
+
+
+if __name__ == "__main__":
+    main()
