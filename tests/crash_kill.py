@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 # tests/crash_kill.py - the SIGKILL of a crash trial (tests/crash_trials.sh).
 #
-#   crash_kill.py PID AUDIT_LOG READY_FILE DONE_FILE records K JITTER_US
-#   crash_kill.py PID AUDIT_LOG READY_FILE DONE_FILE ms D
+#   crash_kill.py PID AUDIT_LOG GO_FILE DONE_FILE records K JITTER_US
+#   crash_kill.py PID AUDIT_LOG GO_FILE DONE_FILE ms D
 #
-# Creates READY_FILE once it watches, then kills PID with SIGKILL:
+# Started ahead (its start-up costs nothing then), it waits for GO_FILE,
+# then kills PID with SIGKILL:
 #   records K: JITTER_US microseconds after the K-th new audit record
 #              (K = 0: at once), so the kill lands in the middle of the
 #              work whatever the machine's load;
-#   ms D:      D milliseconds after READY_FILE;
+#   ms D:      D milliseconds after GO_FILE;
 # or as soon as DONE_FILE exists (every client has finished).  Prints
 # what it waited for and the records seen.
 import os
@@ -26,12 +27,15 @@ def size(path):
 
 def main():
     pid = int(sys.argv[1])
-    log, ready, done, mode, arg = sys.argv[2:7]
+    log, go, done, mode, arg = sys.argv[2:7]
     jitter = int(sys.argv[7]) if len(sys.argv) > 7 else 0
     arg = int(arg)
+    while not os.path.exists(go):
+        if os.path.exists(done):
+            return
+        time.sleep(0.001)
     pos = size(log)
     seen = 0
-    open(ready, "w").close()
     t0 = time.monotonic()
     why = "done"
     while True:

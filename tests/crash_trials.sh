@@ -115,6 +115,18 @@ crash_trial() {
 	ZM_HELD_PIDS=""
 
 	_cr_tm setup
+	# --- the kill, started now and armed when the chaos starts: after
+	# the K-th new audit record (plus up to 2 ms), whatever the load, in
+	# 3 trials of 4; else after a random delay.
+	local how arg jit=0 killer
+	if ((RANDOM % 4)); then
+		how=records arg=$((RANDOM % (ZM_CRASH_KREC + 1))) jit=$((RANDOM % 2000))
+	else
+		how=ms arg=$((RANDOM % (ZM_CRASH_KMAX + 1)))
+	fi
+	python3 "$_cr_here/crash_kill.py" "$ZM_DAEMON_PID" "$ZM_AUDIT_LOG" \
+	    "$T/go" "$T/done" "$how" "$arg" "$jit" >"$T/kill" 2>&1 &
+	killer=$!
 	# --- setup: a token and an open session for each victim.
 	declare -A setup_tok=() setup_sec=()
 	for v in $CR_VICTIMS; do
@@ -148,22 +160,7 @@ crash_trial() {
 	local held_pids=$ZM_HELD_PIDS
 
 	_cr_tm chaos
-	# --- chaos, and the kill: after the K-th new audit record (plus up
-	# to 2 ms), whatever the load, in 3 trials of 4; else after a random
-	# delay.
-	local how arg jit=0 killer
-	if ((RANDOM % 4)); then
-		how=records arg=$((RANDOM % (ZM_CRASH_KREC + 1))) jit=$((RANDOM % 2000))
-	else
-		how=ms arg=$((RANDOM % (ZM_CRASH_KMAX + 1)))
-	fi
-	python3 "$_cr_here/crash_kill.py" "$ZM_DAEMON_PID" "$ZM_AUDIT_LOG" \
-	    "$T/ready" "$T/done" "$how" "$arg" "$jit" >"$T/kill" 2>&1 &
-	killer=$!
-	for ((k = 0; k < 500; k++)); do
-		[[ -e $T/ready ]] && break
-		sleep 0.01
-	done
+	touch "$T/go"
 	for v in $CR_REVOKE; do
 		(as_user hd1 zm_revoke --user "$v" --all --reason lost \
 		    >"$T/rev.$v" 2>&1; echo $? >"$T/rev.$v.rc") &
@@ -200,7 +197,7 @@ crash_trial() {
 	CR_INFLIGHT=$((CR_INFLIGHT + inflight))
 	wait "${pids[@]}"
 	local killed
-	killed=$(cat "$T/kill")
+	killed=$(<"$T/kill")
 
 	_cr_tm restart
 	# --- restart.
@@ -257,70 +254,30 @@ crash_trial() {
 	# of the next step: never used, so only the revocation refuses it).
 	for v in $acked_rev; do
 		[[ -n ${setup_tok[$v]:-} ]] || continue
-		run_login --no-session crash "$v" "$(password "$v")" \
-		    "$(totp_code "${setup_sec[$v]}" 30)"
 		CR_REFUSAL_CHECKS=$((CR_REFUSAL_CHECKS + 1))
-		if [[ $'\n'$OUT != *$'\n''auth: PAM_AUTH_ERR'* ]]; then
+		if ! crash_refused "$v" "${setup_sec[$v]}"; then
 			CR_ACCEPTED=$((CR_ACCEPTED + 1))
 			_cr_bad "$t" "a login with $v's revoked token ${setup_tok[$v]} was not refused: $(tr '\n' ' ' <<<"$OUT")"
 		fi
 	done
 
 	_cr_tm check
-	# --- the registry and the audit log.
-	local res
-	res=$(python3 "$_cr_here/crash_check.py" "$ZM_DIR/registry.db" \
-	    "$ZM_AUDIT_LOG" "$CR_STATE" "$t" "$ZM_CRASH_WAIT" 2>"$T/check.err")
-	local integrity_fail lost_rev lost_enr norec pending surviving \
-	    held_revoked failures failures_since revoked_tokens
-	integrity_fail="" surviving=""
-	while IFS='=' read -r k v; do
-		case $k in
-		integrity_fail | lost_rev | lost_enr | norec | pending | surviving | \
-		    held_revoked | failures | failures_since | revoked_tokens)
-			[[ $v =~ ^[0-9]+$ ]] && printf -v "$k" '%s' "$v" ;;
-		esac
-	done <<<"$res"
-	if [[ -z ${integrity_fail:-} || -z ${surviving:-} ]]; then
-		_cr_bad "$t" "crash_check.py failed: $(cat "$T/check.err")"
-		CR_INTEGRITY=$((CR_INTEGRITY + 1))
-		integrity_fail=1 lost_rev=0 lost_enr=0 norec=0 pending=0 \
-		    surviving=0 held_revoked=0 failures=$CR_PREV_F \
-		    failures_since=$CR_PREV_FS
-	fi
-	[[ -s $T/check.err ]] && diag "trial $t:" "$(cat "$T/check.err")"
-	# Cumulative counts: the latest is the total.
-	CR_LOST_REV=$lost_rev CR_LOST_ENR=$lost_enr CR_NOREC=$norec
-	CR_INTEGRITY=$((CR_INTEGRITY + integrity_fail))
-	CR_PENDING=$((CR_PENDING + pending))
-	CR_SURVIVING=$((CR_SURVIVING + surviving))
-	CR_HELD_REVOKED=$((CR_HELD_REVOKED + held_revoked))
-	local dfs=$((failures_since - CR_PREV_FS)) df=$((failures - CR_PREV_F))
-	local lost_f=0
-	((dfs < ack_fail)) && lost_f=$((ack_fail - dfs))
-	((df < ack_fail && ack_fail - df > lost_f)) && lost_f=$((ack_fail - df))
-	CR_LOST_FAIL=$((CR_LOST_FAIL + lost_f))
-	((lost_f > 0)) && _cr_bad "$t" "$ack_fail acknowledged failures, counters +$df/+$dfs"
-	if ((dfs > ZM_CRASH_FAILS || df > ZM_CRASH_FAILS)); then
-		CR_EXTRA_FAIL=$((CR_EXTRA_FAIL + 1))
-		_cr_bad "$t" "$ZM_CRASH_FAILS failing logins, counters +$df/+$dfs"
-	fi
-	CR_PREV_FS=$failures_since CR_PREV_F=$failures
-
-	_cr_tm verify
-	CMD="zonemfa-audit verify"
-	run zm_audit verify
-	if [[ $RC -ne 0 ]]; then
-		CR_CHAIN=$((CR_CHAIN + 1))
-		_cr_bad "$t" "zonemfa-audit verify: $OUT"
-	fi
+	crash_check "$t" "$ack_fail" "$T"
+	CR_LOST_REV=$CK_lost_rev CR_LOST_ENR=$CK_lost_enr CR_NOREC=$CK_norec
+	CR_INTEGRITY=$((CR_INTEGRITY + CK_integrity_fail))
+	CR_PENDING=$((CR_PENDING + CK_pending))
+	CR_SURVIVING=$((CR_SURVIVING + CK_surviving))
+	CR_HELD_REVOKED=$((CR_HELD_REVOKED + CK_held_revoked))
+	CR_LOST_FAIL=$((CR_LOST_FAIL + CK_lost_fail))
+	CR_EXTRA_FAIL=$((CR_EXTRA_FAIL + CK_extra_fail))
+	CR_CHAIN=$((CR_CHAIN + CK_chain))
 
 	_cr_tm end
 	if [[ -n ${ZM_CRASH_LOG:-} ]]; then
 		printf 'trial %d kill=[%s %s: %s] acked_rev=[%s] ack_fail=%d/%d held_revoked=%d lost_rev=%d lost_enr=%d norec=%d surviving=%d chain=%d ms:%s\n' \
 		    "$t" "$how" "$arg" "$killed" "${acked_rev# }" "$ack_fail" "$ZM_CRASH_FAILS" \
-		    "$held_revoked" "$lost_rev" "$lost_enr" "$norec" "$surviving" \
-		    "$RC" "$_cr_times" >>"$ZM_CRASH_LOG"
+		    "$CK_held_revoked" "$CK_lost_rev" "$CK_lost_enr" "$CK_norec" \
+		    "$CK_surviving" "$CK_chain" "$_cr_times" >>"$ZM_CRASH_LOG"
 	fi
 
 	# --- end what is left (sessions of tokens the kill saved).
@@ -332,9 +289,63 @@ crash_trial() {
 	done
 	ZM_HELD_PIDS=""
 	rm -f "$ZM_DIR"/held.*.out "$ZM_DIR"/held.*.out.in
-	if ((failures > 500)); then
+	if ((CK_failures > 500)); then
 		as_user hd1 zm_enroll unlock "$CR_FAILER" >/dev/null 2>&1
 		CR_PREV_F=0
+	fi
+	return 0
+}
+
+# crash_refused USER SECRET: a login of USER with the TOTP code of SECRET
+# for the next step (one no login used) is refused (auth: PAM_AUTH_ERR).
+crash_refused() {
+	run_login --no-session crash "$1" "$(password "$1")" "$(totp_code "$2" 30)"
+	[[ $'\n'$OUT == *$'\n''auth: PAM_AUTH_ERR'* ]]
+}
+
+# crash_check TRIAL ACK_FAIL DIR: count what the registry and the audit
+# log lost, into CK_*: integrity_fail, lost_rev, lost_enr, norec, pending,
+# surviving (waiting up to ZM_CRASH_WAIT s), held_revoked (from
+# tests/crash_check.py), lost_fail and extra_fail (the failing user's
+# counters against ACK_FAIL acknowledged failures since the last call),
+# chain (zonemfa-audit verify failed: 0/1).  CR_DB: the registry (default
+# the daemon's).  Diagnostics in DIR/check.err and as TAP comments.
+crash_check() {
+	local t=$1 ack_fail=$2 T=$3 res k v
+	res=$(python3 "$_cr_here/crash_check.py" "${CR_DB:-$ZM_DIR/registry.db}" \
+	    "$ZM_AUDIT_LOG" "$CR_STATE" "$t" "$ZM_CRASH_WAIT" 2>"$T/check.err")
+	CK_integrity_fail="" CK_surviving=""
+	while IFS='=' read -r k v; do
+		case $k in
+		integrity_fail | lost_rev | lost_enr | norec | pending | surviving | \
+		    held_revoked | failures | failures_since | revoked_tokens)
+			[[ $v =~ ^[0-9]+$ ]] && printf -v "CK_$k" '%s' "$v" ;;
+		esac
+	done <<<"$res"
+	if [[ -z $CK_integrity_fail || -z $CK_surviving ]]; then
+		_cr_bad "$t" "crash_check.py failed: $(<"$T/check.err")"
+		CK_integrity_fail=1 CK_lost_rev=0 CK_lost_enr=0 CK_norec=0 \
+		    CK_pending=0 CK_surviving=0 CK_held_revoked=0 \
+		    CK_failures=$CR_PREV_F CK_failures_since=$CR_PREV_FS
+	fi
+	[[ -s $T/check.err ]] && diag "trial $t:" "$(<"$T/check.err")"
+	local dfs=$((CK_failures_since - CR_PREV_FS)) df=$((CK_failures - CR_PREV_F))
+	CK_lost_fail=0 CK_extra_fail=0
+	((dfs < ack_fail)) && CK_lost_fail=$((ack_fail - dfs))
+	((df < ack_fail && ack_fail - df > CK_lost_fail)) && CK_lost_fail=$((ack_fail - df))
+	((CK_lost_fail > 0)) &&
+	    _cr_bad "$t" "$ack_fail acknowledged failures, counters +$df/+$dfs"
+	if ((dfs > ZM_CRASH_FAILS || df > ZM_CRASH_FAILS)); then
+		CK_extra_fail=1
+		_cr_bad "$t" "$ZM_CRASH_FAILS failing logins, counters +$df/+$dfs"
+	fi
+	CR_PREV_FS=$CK_failures_since CR_PREV_F=$CK_failures
+
+	CK_chain=0
+	run zm_audit verify
+	if [[ $RC -ne 0 ]]; then
+		CK_chain=1
+		_cr_bad "$t" "zonemfa-audit verify: $OUT"
 	fi
 	return 0
 }

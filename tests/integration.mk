@@ -17,9 +17,12 @@ IT_TESTS = \
 	tests/it_temppw.sh \
 	tests/it_auditlog.sh \
 	tests/it_report.sh \
-	tests/it_concurrency.sh
+	tests/it_concurrency.sh \
+	tests/it_crash.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py scripts/deps.sh
+# The crash trials: it_crash.sh runs a few, scripts/bench --crash many.
+EXTRA_DIST += tests/crash_trials.sh tests/crash_check.py tests/crash_kill.py
 # it_i18n.sh looks for the installed Japanese catalog here.
 AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
