@@ -21,7 +21,7 @@ DB=$ZM_DIR/registry.db
 
 # sqls STATEMENTS: run them on the registry (the daemon stopped).
 sqls() {
-	python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.executescript(sys.argv[2]); c.commit()' "$DB" "$1"
+	"$CR_PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.executescript(sys.argv[2]); c.commit()' "$DB" "$1"
 }
 
 crash_setup
@@ -113,7 +113,7 @@ sqls "UPDATE tokens SET state = 0 WHERE id = $X;
     UPDATE tokens SET state = 1, revoked_at = strftime('%s','now'), revoke_reason = 'lost', audit_pending = 1 WHERE id = $Z;
     UPDATE users SET failures = failures - 1, failures_since = failures_since - 1 WHERE name = '$CR_FAILER';"
 cp "$ZM_AUDIT_LOG" "$NC/audit.log"
-python3 - "$ZM_AUDIT_LOG" <<'EOF2'
+"$CR_PY" - "$ZM_AUDIT_LOG" <<'EOF2'
 import re, sys
 lines = open(sys.argv[1]).read().split("\n")
 for i, ln in enumerate(lines):
@@ -130,7 +130,7 @@ expect_count surviving 1 "harness: a session of a revoked token still running is
 expect_count lost_fail 1 "harness: an acknowledged failure missing from the counter is counted"
 expect_count chain 1 "harness: an altered audit record fails zonemfa-audit verify"
 # A registry whose index no longer matches its table (a copy).
-python3 - "$DB" "$NC/corrupt.db" <<'EOF2'
+"$CR_PY" - "$DB" "$NC/corrupt.db" <<'EOF2'
 import sqlite3, sys
 src = sqlite3.connect(sys.argv[1])
 dst = sqlite3.connect(sys.argv[2])
