@@ -30,8 +30,11 @@ def main():
     log, go, done, mode, arg = sys.argv[2:7]
     jitter = int(sys.argv[7]) if len(sys.argv) > 7 else 0
     arg = int(arg)
+    # Gone with its trial: no kill (the directory went, or 5 minutes).
+    limit = time.monotonic() + 300
     while not os.path.exists(go):
-        if os.path.exists(done):
+        if os.path.exists(done) or not os.path.isdir(os.path.dirname(go)) \
+                or time.monotonic() > limit:
             return
         time.sleep(0.001)
     pos = size(log)
@@ -56,7 +59,7 @@ def main():
                 time.sleep(jitter / 1e6)
             why = "records"
             break
-        if os.path.exists(done):
+        if os.path.exists(done) or time.monotonic() > limit:
             break
         time.sleep(0.0005)
     try:
