@@ -11,8 +11,10 @@
 #         ending it takes the daemon's grace periods);
 #  chaos  at once: hd1 revokes --all of alice, bob and dave, hd1 enrols
 #         TOTP tokens for alice, dave and erin, frank fails
-#         ZM_CRASH_FAILS logins with a wrong code; after a random delay
-#         (0..ZM_CRASH_KMAX ms) the daemon gets SIGKILL;
+#         ZM_CRASH_FAILS logins with a wrong code; the daemon gets SIGKILL
+#         after the K-th new audit record (K in 0..ZM_CRASH_KREC), or as
+#         soon as the registry shows 1 or 2 more revoked tokens, or after
+#         a random delay (0..ZM_CRASH_KMAX ms) (tests/crash_kill.py);
 #  after  the daemon is restarted and tests/crash_check.py counts, over
 #         all trials so far: acknowledged revocations not in force
 #         (printed "revoked:" or "already revoked": every token the revoke
@@ -122,17 +124,20 @@ crash_trial() {
 	ZM_HELD_PIDS=""
 
 	_cr_tm setup
-	# --- the kill, started now and armed when the chaos starts: after
-	# the K-th new audit record (plus up to 2 ms), whatever the load, in
-	# 3 trials of 4; else after a random delay.
+	# --- the kill, started now and armed when the chaos starts: in 2
+	# trials of 4 after the K-th new audit record (plus up to 2 ms),
+	# whatever the load; in 1 of 4 as soon as the registry has 1 or 2 more
+	# revoked tokens (the revocation durable, neither recorded nor
+	# enforced perhaps: mostly at once, else up to 1 ms later); else
+	# after a random delay.
 	local how arg jit=0 killer
-	if ((RANDOM % 4)); then
-		how=records arg=$((RANDOM % (ZM_CRASH_KREC + 1))) jit=$((RANDOM % 2000))
-	else
-		how=ms arg=$((RANDOM % (ZM_CRASH_KMAX + 1)))
-	fi
+	case $((RANDOM % 4)) in
+	0) how=ms arg=$((RANDOM % (ZM_CRASH_KMAX + 1))) ;;
+	1) how=revoked arg=$((1 + RANDOM % 2)) jit=$((RANDOM % 3 ? 0 : RANDOM % 1000)) ;;
+	*) how=records arg=$((RANDOM % (ZM_CRASH_KREC + 1))) jit=$((RANDOM % 2000)) ;;
+	esac
 	"$CR_PY" "$_cr_here/crash_kill.py" "$ZM_DAEMON_PID" "$ZM_AUDIT_LOG" \
-	    "$T/go" "$T/done" "$how" "$arg" "$jit" >"$T/kill" 2>&1 &
+	    "$T/go" "$T/done" "$how" "$arg" "$jit" "$ZM_DIR/registry.db" >"$T/kill" 2>&1 &
 	killer=$!
 	# --- setup: a token and an open session for each victim.
 	declare -A setup_tok=() setup_sec=()
