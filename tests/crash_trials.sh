@@ -72,7 +72,6 @@ CR_PENDING=0 CR_HELD=0 CR_HELD_REVOKED=0 CR_REFUSAL_CHECKS=0
 CR_SETUP_ERR=0 CR_RESTART_ERR=0 CR_INFLIGHT=0
 CR_FIRST_BAD=""
 
-_cr_ms() { date +%s%3N; }
 # _cr_tm PHASE: phase timings for ZM_CRASH_LOG.
 _cr_tm() {
 	[[ -n ${ZM_CRASH_LOG:-} ]] || return 0
