@@ -19,3 +19,10 @@ EXTRA_DIST += bench/zm-bench-flood
 bench: all
 	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)'
 .PHONY: bench
+
+# Crash consistency (tests/crash_trials.sh): kill -9 of the daemon at random
+# amid enrolments, revocations, failing logins and open sessions; root only.
+CRASH_TRIALS = 1000
+bench-crash: all $(check_PROGRAMS)
+	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)' --crash $(CRASH_TRIALS)
+.PHONY: bench-crash

@@ -22,11 +22,14 @@ IT_TESTS = \
 	tests/it_hardening.sh \
 	tests/it_flood.sh \
 	tests/it_sshd.sh \
-	tests/it_systemd.sh
+	tests/it_systemd.sh \
+	tests/it_crash.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \
 	scripts/deps.sh tests/ssh_login.exp tests/su_cmd.exp
+# The crash trials: it_crash.sh runs a few, scripts/bench --crash many.
+EXTRA_DIST += tests/crash_trials.sh tests/crash_check.py tests/crash_kill.py
 # it_i18n.sh looks for the installed Japanese catalog here.
 AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
 # it_systemd.sh caches its container root and /usr build here.
