@@ -14,7 +14,7 @@ bench_zm_bench_fido_LDADD = tokend/libzmtokend.la -lpthread
 # IC card figures (script; scripts/bench --card runs it).
 EXTRA_DIST += bench/zm-bench-card
 # Floods by unprivileged uids vs victims' logins (scripts/bench --flood).
-EXTRA_DIST += bench/zm-bench-flood
+EXTRA_DIST += bench/zm-bench-flood bench/zm-bench-end
 
 bench: all
 	$(SHELL) $(top_srcdir)/scripts/bench --builddir '$(abs_top_builddir)'
