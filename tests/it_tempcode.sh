@@ -101,6 +101,24 @@ expect_rc 0 "R5: hd1 revokes carol's temporary code by token id"
 run_login --no-session tcallow carol "$(password carol)" "$CAROL_CODE"
 expect_match '^auth: PAM_(AUTH_ERR|AUTHINFO_UNAVAIL)' "R5: a revoked temporary code is refused"
 
+# ---- a session opened with a temporary code (spent at that login)
+tcode carol 1h
+if start_held tcallow carol "$(password carol)" "$CODE"; then
+	ok "R5: a session opened with a temporary code opens (the code is spent by that login)"
+else
+	not_ok "R5: a session opened with a temporary code opens (the code is spent by that login)"
+fi
+stop_daemon
+start_daemon || bail_out "zonemfa-tokend did not restart"
+sleep 1
+check "the start-up sweep leaves a session of a spent temporary code running" \
+    kill -0 "$HELD_PID"
+run as_user hd1 zm_revoke --user carol --all --reason lost
+expect_rc 0 "R5: revoke --all for carol exits 0"
+expect_match '^sessions ended: 1$' "R5: revoke --all ends the session opened with the temporary code"
+wait_held 5
+expect_match 'SESSION ENDED' "the temporary code's session holder was signalled"
+
 # ---- limits and usage
 run as_user hd1 zm_enroll temp-code alice --valid 8d
 expect_rc 2 "--valid over 7d is a usage error (exit 2)"

@@ -756,7 +756,6 @@ revoke_again(struct zm_tokend *d, const struct zm_peer *peer,
 	for (i = 0; i < n; i++) {
 		if ((t[i].state == ZM_TS_REVOKED ||
 		    t[i].state == ZM_TS_REPLACED) &&
-		    t[i].kind != ZM_TOK_TEMPCODE &&
 		    selected(&t[i], token_id, serial))
 			ids[k++] = t[i].id;
 	}
@@ -780,7 +779,9 @@ revoke_again(struct zm_tokend *d, const struct zm_peer *peer,
 	w = snprintf(why, sizeof(why), "revoked:%s", reason);
 	if (w < 0 || (size_t)w >= sizeof(why))
 		snprintf(why, sizeof(why), "revoked");
-	if ((r = end_job_start(d, user, ids, k, why, &j)) != 0)
+	if ((r = end_job_start(d, user, token_id == 0 && serial[0] == '\0' ?
+	    NULL : ids, token_id == 0 && serial[0] == '\0' ? 0 : k, why,
+	    &j)) != 0)
 		goto out;
 	j->revoke = 1;
 	if ((j->idtext = strdup("")) == NULL) {
@@ -861,7 +862,13 @@ zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
 	w = snprintf(why, sizeof(why), "revoked:%s", reason);
 	if (w < 0 || (size_t)w >= sizeof(why))
 		snprintf(why, sizeof(why), "revoked");
-	if ((r = end_job_start(d, user, ids, n, why, &j)) != 0)
+	/*
+	 * --all: every session of the user ends (also one opened with a
+	 * temporary code, spent at its login); else those of the tokens.
+	 */
+	if ((r = end_job_start(d, user, token_id == 0 && serial[0] == '\0' ?
+	    NULL : ids, token_id == 0 && serial[0] == '\0' ? 0 : n, why,
+	    &j)) != 0)
 		goto out;
 	j->revoke = 1;
 	j->idtext = idtext;

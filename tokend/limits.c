@@ -61,7 +61,7 @@ sweep_reason(struct zm_tokend *d, struct zm_session *s)
 	}
 	if (r != ZM_OK)
 		return r;
-	if (t.state != ZM_TS_ACTIVE &&
+	if (!zm_token_holds_session(&t) &&
 	    snprintf(s->close_reason, sizeof(s->close_reason), "%s:%s",
 	    t.state == ZM_TS_REVOKED ? "revoked" : zm_token_state_name(t.state),
 	    t.revoke_reason[0] != '\0' ? t.revoke_reason : "-") < 0)

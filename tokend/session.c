@@ -262,6 +262,14 @@ reply_session(struct zm_buf *reply, int64_t id,
 	return r;
 }
 
+int
+zm_token_holds_session(const struct zm_token *t)
+{
+	/* A temporary code is spent by the very login it opens. */
+	return t->state == ZM_TS_ACTIVE || (t->kind == ZM_TOK_TEMPCODE &&
+	    t->state == ZM_TS_REVOKED && strcmp(t->revoke_reason, "used") == 0);
+}
+
 /* A session that would run without what opened it: refused, audited. */
 static int
 refuse_open(struct zm_tokend *d, const struct zm_session *s,
@@ -306,7 +314,7 @@ open_allowed(struct zm_tokend *d, const struct zm_session *s,
 	if ((r = zm_store_token_get(d->st, s->token_id, &t)) != ZM_OK &&
 	    r != ZM_ERR_NOTFOUND)
 		return r;
-	if (r == ZM_OK && t.state == ZM_TS_ACTIVE &&
+	if (r == ZM_OK && zm_token_holds_session(&t) &&
 	    strcmp(t.user, s->user) == 0) {
 		zm_token_clear(&t);
 		return ZM_OK;

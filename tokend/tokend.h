@@ -147,6 +147,12 @@ int zm_paths_prepare(const char *file, mode_t mode, char *why,
 int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
 
 /* ---- session.c ---- */
+/*
+ * 1 if a session opened with t may run: t is active, or a temporary code
+ * spent ("used") by the login that opened it.
+ */
+struct zm_token;
+int zm_token_holds_session(const struct zm_token *t);
 /* Decimal id for the audit log's token field ("" for id <= 0). */
 void zm_fmt_id(char *out, size_t outlen, int64_t id);
 /*
