@@ -32,44 +32,6 @@
 
 #define ZM_SWEEP_S	60
 
-/*
- * Why s must end now, in s->close_reason; "" when it may go on.  The
- * token's state is looked up once per token (tokens sessions share).
- */
-static int
-sweep_reason(struct zm_tokend *d, struct zm_session *s)
-{
-	struct zm_user_state	us;
-	struct zm_token		t;
-	int			r;
-
-	s->close_reason[0] = '\0';
-	if ((r = zm_store_user_get(d->st, s->user, &us)) == ZM_OK &&
-	    us.disabled) {
-		snprintf(s->close_reason, sizeof(s->close_reason), "disabled");
-		return ZM_OK;
-	}
-	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
-		return r;
-	if (s->token_id <= 0)
-		return ZM_OK;
-	memset(&t, 0, sizeof(t));
-	if ((r = zm_store_token_get(d->st, s->token_id, &t)) == ZM_ERR_NOTFOUND) {
-		snprintf(s->close_reason, sizeof(s->close_reason),
-		    "revoked:gone");
-		return ZM_OK;
-	}
-	if (r != ZM_OK)
-		return r;
-	if (!zm_token_holds_session(&t) &&
-	    snprintf(s->close_reason, sizeof(s->close_reason), "%s:%s",
-	    t.state == ZM_TS_REVOKED ? "revoked" : zm_token_state_name(t.state),
-	    t.revoke_reason[0] != '\0' ? t.revoke_reason : "-") < 0)
-		snprintf(s->close_reason, sizeof(s->close_reason), "revoked");
-	zm_token_clear(&t);
-	return ZM_OK;
-}
-
 /* The limit of session s, 0 for none (not privileged, zone gone, unset). */
 static int64_t
 session_limit(const struct zm_tokend *d, const struct zm_session *s)
@@ -112,7 +74,9 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 		if (zm_ending_claimed(d, open[i].id))
 			continue;
 		open[i].close_reason[0] = '\0';
-		if (full && (r = sweep_reason(d, &open[i])) != ZM_OK) {
+		if (full && (r = zm_session_standing(d, open[i].user,
+		    open[i].token_id, open[i].close_reason,
+		    sizeof(open[i].close_reason))) != ZM_OK) {
 			zm_err("session sweep: %s", zm_strerror(r));
 			free(open);
 			return r;

@@ -286,6 +286,39 @@ refuse_open(struct zm_tokend *d, const struct zm_session *s,
 	return zm_reply_result(reply, status, msgid, 0, 0);
 }
 
+int
+zm_session_standing(struct zm_tokend *d, const char *user, int64_t token_id,
+    char *why, size_t whylen)
+{
+	struct zm_user_state	us;
+	struct zm_token		t;
+	int			r;
+
+	why[0] = '\0';
+	if ((r = zm_store_user_get(d->st, user, &us)) == ZM_OK &&
+	    us.disabled) {
+		snprintf(why, whylen, "disabled");
+		return ZM_OK;
+	}
+	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+		return r;
+	if (token_id <= 0)
+		return ZM_OK;
+	memset(&t, 0, sizeof(t));
+	r = zm_store_token_get(d->st, token_id, &t);
+	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && strcmp(t.user, user) != 0))
+		snprintf(why, whylen, "revoked:gone");
+	else if (r != ZM_OK)
+		return r;
+	else if (!zm_token_holds_session(&t) &&
+	    snprintf(why, whylen, "%s:%s", t.state == ZM_TS_REVOKED ?
+	    "revoked" : zm_token_state_name(t.state),
+	    t.revoke_reason[0] != '\0' ? t.revoke_reason : "-") < 0)
+		snprintf(why, whylen, "revoked");
+	zm_token_clear(&t);
+	return ZM_OK;
+}
+
 /*
  * The token and user may still open a session: 0 to go on, 1 when
  * refused (reply appended), else a store error.
@@ -294,37 +327,21 @@ static int
 open_allowed(struct zm_tokend *d, const struct zm_session *s,
     struct zm_buf *reply, int *refused)
 {
-	struct zm_user_state	us;
-	struct zm_token		t;
-	char			why[64];
-	int			r;
+	char	state[32], why[64];
+	int	r;
 
 	*refused = 0;
-	r = zm_store_user_get(d->st, s->user, &us);
-	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
+	if ((r = zm_session_standing(d, s->user, s->token_id, state,
+	    sizeof(state))) != ZM_OK || state[0] == '\0')
 		return r;
-	if (r == ZM_OK && us.disabled) {
-		*refused = 1;
+	*refused = 1;
+	if (strcmp(state, "disabled") == 0)
 		return refuse_open(d, s, "user disabled", s->token_id,
 		    ZM_ST_DISABLED, ZM_MSG_DISABLED, reply);
-	}
-	if (s->token_id <= 0)
-		return ZM_OK;
-	memset(&t, 0, sizeof(t));
-	if ((r = zm_store_token_get(d->st, s->token_id, &t)) != ZM_OK &&
-	    r != ZM_ERR_NOTFOUND)
-		return r;
-	if (r == ZM_OK && zm_token_holds_session(&t) &&
-	    strcmp(t.user, s->user) == 0) {
-		zm_token_clear(&t);
-		return ZM_OK;
-	}
 	/* Revoked (or replaced, suspended) since the login: too late. */
-	if (snprintf(why, sizeof(why), "token %s since the login",
-	    r == ZM_OK ? zm_token_state_name(t.state) : "gone") < 0)
+	if (snprintf(why, sizeof(why), "token %.*s since the login (%s)",
+	    (int)strcspn(state, ":"), state, state) < 0)
 		why[0] = '\0';
-	zm_token_clear(&t);
-	*refused = 1;
 	return refuse_open(d, s, why, s->token_id, ZM_ST_REVOKED,
 	    ZM_MSG_TOKEN_REVOKED, reply);
 }

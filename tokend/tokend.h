@@ -153,6 +153,14 @@ int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
  */
 struct zm_token;
 int zm_token_holds_session(const struct zm_token *t);
+/*
+ * May a session of user opened with token_id (0: none) run on?  why is
+ * "" when it may, else what ends it: "disabled", "revoked:REASON",
+ * "replaced:...", "suspended:...", "revoked:gone".  Only store errors
+ * are returned.  Session open and the sweep (limits.c) both ask this.
+ */
+int zm_session_standing(struct zm_tokend *d, const char *user,
+    int64_t token_id, char *why, size_t whylen);
 /* Decimal id for the audit log's token field ("" for id <= 0). */
 void zm_fmt_id(char *out, size_t outlen, int64_t id);
 /*
