@@ -463,20 +463,3 @@ zm_ending_wait(struct zm_ending *en)
 	while (!zm_ending_poll(en, &wait))
 		zm_sleep_ms((unsigned)wait);
 }
-
-int
-zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
-    const char *reason, unsigned *ended, unsigned *failed)
-{
-	struct zm_ending	*en = NULL;
-	int			 r;
-
-	*ended = *failed = 0;
-	if ((r = zm_ending_start(d, user, &token_id, token_id != 0 ? 1 : 0,
-	    reason, &en)) != 0)
-		return r;
-	zm_ending_wait(en);
-	zm_ending_counts(en, ended, failed);
-	zm_ending_free(en);
-	return ZM_OK;
-}

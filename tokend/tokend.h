@@ -174,14 +174,6 @@ int zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 int zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply);
 /*
- * End the open sessions of user (NULL: any) opened with token_id (0: any):
- * logind TerminateSession when a logind id is recorded, else SIGHUP to the
- * recorded pid then SIGTERM after end_grace_ms.  Each is closed in the store
- * and audited with reason.  *ended counts them; *failed counts failures.
- */
-int zm_sessions_end(struct zm_tokend *d, const char *user, int64_t token_id,
-    const char *reason, unsigned *ended, unsigned *failed);
-/*
  * zm_run_argv() (server.h) with input (NULL: none, /dev/null) written to
  * the child's standard input before the wait (keep it small: a pipe's
  * worth) and envp (NULL: PATH=/usr/bin:/bin LC_ALL=C) as its environment.
