@@ -15,6 +15,9 @@ ok "hd1 enrols alice and bob"
 as_user alice run_login --no-session lgwan bob "$(password bob)" "$(totp_code "$S_BOB")"
 expect_match '^auth: PAM_AUTH_ERR' "alice cannot start authentication for bob (PAM_AUTH_ERR)"
 expect_rc 1 "zm-login as alice for bob exits 1"
+# Under a loaded parallel run the record has been seen to land just after
+# the client's reply was read: wait for it (5 s), then count exactly.
+wait_audit 1 "$(jf event auth)" "$(jf user bob)" "$(jf result refused)"
 check "R15: the refused caller is audited as refused" \
     test "$(audit_count "$(jf event auth)" "$(jf user bob)" "$(jf result refused)")" -eq 1
 
