@@ -24,14 +24,13 @@ bad=$(wrong_code "$S_ALICE")
 
 _zm_login_env
 # pam_wrapper gives each process a /tmp/pam.X directory from a set of 62
-# names, picked with a check-then-mkdir race: more than 62 at once, and
-# now and then two at the same moment, may fail inside pam_wrapper
-# ("pwrap_init: Failed to create pam_wrapper config dir": PAM_ABORT, no
-# output, or a half-copied service dir falling back to pam_deny) before
-# any module prompts, so before the daemon is reached (harness, not us).
-# The logins run in waves of WAVE, concurrent within a wave; a client
-# that never prompted is run again in a later wave, so every one of the
-# N reaches the daemon exactly once.
+# names shared by every test file (zm-login takes them one at a time, see
+# tests/zm-login.c); more than 62 at once and the others fail inside
+# pam_wrapper ("Failed to find a possible path to create pam_wrapper
+# config dir") before any module prompts, so before the daemon is reached
+# (harness, not us).  The logins run in waves of WAVE, concurrent within a
+# wave; a client that never prompted is run again in a later wave, so
+# every one of the N reaches the daemon exactly once.
 WAVE=${ZM_CONC_WAVE:-50}
 todo=$(seq 0 $((N - 1)))
 retried=0

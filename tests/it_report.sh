@@ -182,9 +182,13 @@ run_login --no-session lgwan alice "$(password alice)" "$(totp_code "$S_ALICE")"
 expect_match '^auth: PAM_SUCCESS' "alice logs in"
 # R13: three wrong codes lock bob (lgwan max_failures 3).
 w=$(wrong_code "$S_BOB")
-for _ in 1 2 3; do
+for left in 2 1; do
 	run_login --no-session lgwan bob "$(password bob)" "$w"
+	expect_match "Wrong one-time code\\. $left attempts? left" \
+	    "R13: bob's wrong code: $left left"
 done
+run_login --no-session lgwan bob "$(password bob)" "$w"
+expect_match 'Account locked' "R13: bob's third wrong code locks the account"
 check "bob is locked (a lock record)" test "$(audit_count "$(jf event lock)" "$(jf user bob)")" -eq 1
 # R9: carol (wheel) is privileged; the daemon ends her session.
 if start_held lgwan carol "$(password carol)" "$(totp_code "$S_CAROL")" && wait_held $((LIMIT + 5)); then
@@ -223,7 +227,10 @@ expect_match '^Lockouts: 1$' "R13: one lockout listed"
 expect_match "^  [0-9-]+ [0-9:]+ +bob +lgwan +[0-9-]+ [0-9:]+ +too many failures\$" "R13: bob's lockout with its end time"
 is "R9: carol: 1 privileged session" 1 "$(col USER carol PRIV-SESSIONS)"
 expect_match '^Privileged sessions: 1$' "R9: one privileged session listed"
-expect_match "^  [0-9-]+ [0-9:]+ +carol +lgwan +[0-9]+ +0:00:0[2-7] +session_limit\$" \
+# The daemon keeps session times in whole seconds: a session opened at
+# T.9 has reached a 2 s limit at T+2.0, 1.1 s later (a limit is a
+# maximum).
+expect_match "^  [0-9-]+ [0-9:]+ +carol +lgwan +[0-9]+ +0:00:0[1-7] +session_limit\$" \
     "R9: carol's session, about ${LIMIT}s long, ended by the limit"
 is "R5: adm1: 1 attempt with revoked tokens" 1 "$(col USER adm1 REVOKED-TOKEN)"
 expect_match '^Attempts with revoked or suspended tokens: 1$' "R5: one listed"

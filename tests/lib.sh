@@ -402,13 +402,13 @@ zm_tokend() { zm_exec "$ZM_TOKEND" "$@"; }
 
 # _zm_login_env: the environment of zm-login, in _ZM_ENV.
 _zm_login_env() {
-	# pam_wrapper makes a config dir "pam.X" (62 names) per process under
-	# PAM_WRAPPER_RUNTIME_DIR (default /tmp): give each test file its own,
-	# so parallel test files cannot run each other out of names.
-	mkdir -p "$ZM_DIR/pwrap" && chmod 1777 "$ZM_DIR/pwrap"
-	_ZM_ENV=(env LD_PRELOAD="$ZM_PAM_PRELOAD" PAM_WRAPPER=1
-	    PAM_WRAPPER_SERVICE_DIR="$ZM_PAMD"
-	    PAM_WRAPPER_RUNTIME_DIR="$ZM_DIR/pwrap" "${ZM_LOGIN_ENV[@]}")
+	# pam_wrapper (1.1.4) copies the services to a directory /tmp/pam.X
+	# (62 names, fixed under /tmp; PAM_WRAPPER_RUNTIME_DIR is what it
+	# sets, not what it reads), picked with a race between processes:
+	# ZM_PAM_WRAPPER=1 has zm-login set PAM_WRAPPER=1 itself, under a
+	# lock shared by every test file (tests/zm-login.c).
+	_ZM_ENV=(env LD_PRELOAD="$ZM_PAM_PRELOAD" ZM_PAM_WRAPPER=1
+	    PAM_WRAPPER_SERVICE_DIR="$ZM_PAMD" "${ZM_LOGIN_ENV[@]}")
 }
 
 # run_login [--hold|--no-session|--no-account]... SERVICE USER ANSWERS...

@@ -26,12 +26,26 @@
  * (what the user waits for, without this program's own start-up).
  * Exit: 0 all steps succeeded, 1 a step failed, 2 usage, 3 a held session
  * was ended by a signal.
+ *
+ * Under pam_wrapper, each process that starts with PAM_WRAPPER=1 copies
+ * the service files to a directory /tmp/pam.X whose name it picks with a
+ * check-then-mkdir race (a failed mkdir is only logged): two processes
+ * of parallel test files could share one directory, the later copy
+ * overwriting the other's service files, and a login would then reach the
+ * other test's daemon.  The tests therefore set ZM_PAM_WRAPPER=1 instead:
+ * this program sets PAM_WRAPPER=1 itself, under an flock on ZM_PWRAP_LOCK
+ * (default /tmp/.zm-pam_wrapper.lock) held over pam_start() (where
+ * pam_wrapper then sets itself up), and unsets it again, so its children
+ * (--spawn, --split) do not set up directories of their own unlocked.
  */
 #include <config.h>
+
+#include <sys/file.h>
 
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -336,6 +350,54 @@ print_env(pam_handle_t *pamh)
 	(void)fflush(stdout);
 }
 
+/*
+ * ZM_PAM_WRAPPER=1: PAM_WRAPPER=1 and an exclusive lock for pam_start()
+ * (see the top); the descriptor to close afterwards, else -1.  Exits if
+ * the lock cannot be had: a login sharing another's service files would
+ * test the wrong daemon.
+ */
+static int
+pwrap_lock(void)
+{
+	const char	*p = getenv("ZM_PWRAP_LOCK");
+	const char	*w = getenv("ZM_PAM_WRAPPER");
+	int		 fd;
+
+	if (w == NULL || strcmp(w, "1") != 0)
+		return -1;
+	if (p == NULL || *p == '\0')
+		p = "/tmp/.zm-pam_wrapper.lock";
+	/* Not O_CREAT first: /tmp is sticky (fs.protected_regular). */
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1 && errno == ENOENT)
+		fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		fprintf(stderr, "zm-login: %s: %s\n", p, strerror(errno));
+		exit(1);
+	}
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			fprintf(stderr, "zm-login: flock %s: %s\n", p,
+			    strerror(errno));
+			exit(1);
+		}
+	}
+	if (setenv("PAM_WRAPPER", "1", 1) != 0) {
+		fprintf(stderr, "zm-login: setenv: %s\n", strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void
+pwrap_unlock(int fd)
+{
+	if (fd == -1)
+		return;
+	unsetenv("PAM_WRAPPER");
+	unsetenv("ZM_PAM_WRAPPER");
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -343,7 +405,7 @@ main(int argc, char **argv)
 	pam_handle_t	*pamh = NULL;
 	const char	*tty = NULL, *rhost = NULL, *waitf = NULL, *cmd = NULL;
 	int		 hold = 0, session = 1, account = 1, ok = 0, pr, i;
-	int		 split = 0, penv = 0, ignore = 0;
+	int		 split = 0, penv = 0, ignore = 0, lk;
 	struct timespec	 t0, t1;
 	int		 timed = 0;
 
@@ -386,8 +448,10 @@ main(int argc, char **argv)
 	}
 	if (argc - i != 2)
 		usage();
-	if ((pr = pam_start(argv[i], argv[i + 1], &conv, &pamh)) !=
-	    PAM_SUCCESS) {
+	lk = pwrap_lock();
+	pr = pam_start(argv[i], argv[i + 1], &conv, &pamh);
+	pwrap_unlock(lk);
+	if (pr != PAM_SUCCESS) {
 		report("start", pr);
 		return 1;
 	}
