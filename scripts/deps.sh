@@ -17,13 +17,13 @@ ZM_PKGS_RUN=(
 )
 # Test suite only.  openssh-server, openssh-client, expect: it_sshd.sh
 # runs the real sshd (its own config, host key and loopback port, in a
-# private mount namespace) and drives ssh and su with expect.  Note that
+# private mount namespace) and drives ssh, su and vlock with expect.  Note that
 # installing openssh-server also enables the system's sshd on port 22 on a
 # machine where services start on installation.
 ZM_PKGS_TEST=(
 	libcmocka-dev libpamtest0-dev vsmartcard-vpcd
 	mandoc clang libclang-rt-14-dev libpam-oath
-	openssh-server openssh-client expect openssl python3
+	openssh-server openssh-client expect openssl python3 vlock
 	systemd-container debootstrap
 )
 
