@@ -238,12 +238,13 @@ static struct tally *
 tally_get(struct tallies *t, const char *name)
 {
 	struct tally	*nv;
+	char		 clean[sizeof(t->v[0].name)];
 	size_t		 i, ncap;
 
-	if (name[0] == '\0')
-		name = "-";
+	/* Compared as shown: a name is one row however it was mangled. */
+	cell_clean(name[0] != '\0' ? name : "-", clean, sizeof(clean));
 	for (i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].name, name) == 0)
+		if (strcmp(t->v[i].name, clean) == 0)
 			return &t->v[i];
 	if (t->n == t->cap) {
 		ncap = t->cap ? t->cap * 2 : 16;
@@ -253,7 +254,7 @@ tally_get(struct tallies *t, const char *name)
 		t->cap = ncap;
 	}
 	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
-	cell_clean(name, t->v[t->n].name, sizeof(t->v[t->n].name));
+	memcpy(t->v[t->n].name, clean, sizeof(clean));
 	return &t->v[t->n++];
 }
 
