@@ -446,10 +446,11 @@ psess_open(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
 }
 
 /*
- * The first end record of a privileged session gives its length.  When
- * the daemon ends a session (limit, revocation) the process it signals
- * often logs out before the daemon writes its own session_end, so a
- * session_end that follows a logout still says why it ended.
+ * The first end record of a privileged session gives its length.  The
+ * daemon writes one end record per session (a logout while it ends the
+ * session is not recorded), but logs written before that have the
+ * signalled process's logout first and then the daemon's session_end: a
+ * session_end that follows a logout still says why the session ended.
  */
 static void
 psess_end(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
