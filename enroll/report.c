@@ -544,6 +544,9 @@ classify(const struct zm_audit_rec *r)
 	if (strcmp(r->event, "auth") == 0) {
 		if (ok)
 			return C_LOGIN;
+		/* R17: a second use of a spent temporary code: listed there. */
+		if (strcmp(r->reason, "temporary code already used") == 0)
+			return C_TEMPCODE;
 		/* Someone tried a token that was revoked or suspended. */
 		if (strstr(r->reason, "revoked") != NULL ||
 		    strstr(r->reason, "suspended") != NULL)

@@ -8,7 +8,7 @@
 # is exact; part 2 makes the same kinds of records through the real PAM
 # stack and daemon.
 # The number of tests, reported by a skipped run (lib.sh skip_all).
-ZM_PLAN=100
+ZM_PLAN=102
 . "$(dirname "$0")/lib.sh"
 zm_setup
 command -v python3 >/dev/null || skip_all "python3 not found"
@@ -174,6 +174,7 @@ mklog "$SYN2" <<'EOF'
 2026-11-23T20:06:00.000Z|auth|yamada|窓口系|ok|verified||=HYPERLINK("http://x.invalid","x")
 2026-11-23T20:07:00.000Z|lock|yamada|窓口系|ok|wrong code, "again"|until a helpdesk unlock
 2026-11-23T20:08:00.000Z|auth|ev<RLO>il|lgwan|fail|wrong code|
+2026-11-23T20:09:00.000Z|auth|erin|lgwan|fail|temporary code already used|
 2026-11-23T21:00:00.000Z|clock||lgwan|unsynchronised|system clock not synchronised|adjtimex state 5 status 0x40 maxerror 16000000 us
 2026-11-23T21:30:00.000Z|clock||lgwan|synchronised|system clock synchronised|adjtimex state 0 status 0x2001 maxerror 1000 us
 EOF
@@ -226,6 +227,9 @@ expect_match '^  2026-11-23 20:07:00  yamada  窓口系  helpdesk unlock  wrong 
     "R13: the lockout with a Japanese zone"
 expect_match 'ev\?il' "a bidirectional override in a user name is shown as '?'"
 expect_no_match $'\xe2\x80\xae' "... and never reaches the terminal"
+expect_match '^  2026-11-23 20:09:00 +erin +lgwan +t1 +fail +temporary code already used$' \
+    "R17: a second use of a spent temporary code is in the temporary-code list"
+is "R17: ... and no failure (nothing was typed): 1 failure in all, ev?il's" 1 "$(col ZONE TOTAL FAILURES)"
 expect_match '^Clock records \(times near these are doubtful\): 2$' "R16: the report has a clock section with both records"
 expect_match '^  2026-11-23 21:00:00 +lgwan +unsynchronised +system clock not synchronised +adjtimex state 5' \
     "R16: the unsynchronised clock record is listed"

@@ -3,7 +3,7 @@
 # only as a salted hash, possession only where temp_code = allow, one use,
 # expiring, revocable, every use audited and in the report.
 # The number of tests, reported by a skipped run (lib.sh skip_all).
-ZM_PLAN=42
+ZM_PLAN=43
 . "$(dirname "$0")/lib.sh"
 zm_setup
 
@@ -158,6 +158,8 @@ expect_rc 1 "no code for an unknown user (exit 1)"
 run zm_audit report --user alice
 expect_match 'TEMPCODE' "the report has a temp-code column"
 expect_match '^alice( +[0-9]+)+$' "the report has a row for alice"
+expect_match '^  [0-9-]+ [0-9:]+ +alice +tcallow +test-term +fail +temporary code already used$' \
+    "R17: the report lists the second use of the spent code"
 
 stop_daemon_ok
 done_testing
