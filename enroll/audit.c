@@ -29,6 +29,7 @@ usage(FILE *f)
 {
 	fprintf(f, _("usage: %s [-c FILE] verify [LOG...]\n"
 	    "       %s [-c FILE] report [--since YYYY-MM-DD] [--user USER]\n"
+	    "              [--format table|csv] [--bom] [--section NAME]\n"
 	    "       %s [-c FILE] dormant [--days N] [--zone NAME]\n"),
 	    cli_prog, cli_prog, cli_prog);
 	fprintf(f, _("  -c FILE  configuration file (default %s)\n"),
@@ -271,7 +272,7 @@ since_parse(const char *s)
 /* The chain is checked first: a tampered log still gets its report,
  * under a warning, and exit 1. */
 static int
-cmd_report(const struct zm_config *cfg, int64_t since, const char *user)
+cmd_report(const struct zm_config *cfg, const struct audit_report_opts *o)
 {
 	FILE		*f;
 	uint64_t	 n = 0;
@@ -284,7 +285,7 @@ cmd_report(const struct zm_config *cfg, int64_t since, const char *user)
 	if (v > 0)
 		cli_warnx(_("WARNING: the audit log has been tampered with; the report below is not trustworthy"));
 	rewind(f);
-	if (audit_report(cfg, f, cfg->audit_log, since, user) == ZM_OK)
+	if (audit_report(cfg, f, cfg->audit_log, o) == ZM_OK)
 		rc = v > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	fclose(f);
@@ -300,12 +301,18 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "zone", required_argument, NULL, 'z' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "section", required_argument, NULL, 'S' },
+		{ "bom", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct zm_config	*cfg = NULL;
 	const char		*conf = NULL, *cmd, *user = NULL;
 	const char		*since = NULL, *days = NULL, *zone = NULL;
+	const char		*format = NULL, *section = NULL;
+	struct audit_report_opts ro;
+	int			 bom = 0;
 	int64_t			 since_t = INT64_MIN;
 	int			 ch, rc;
 
@@ -328,6 +335,15 @@ main(int argc, char **argv)
 		case 'z':
 			zone = optarg;
 			break;
+		case 'F':
+			format = optarg;
+			break;
+		case 'S':
+			section = optarg;
+			break;
+		case 'B':
+			bom = 1;
+			break;
 		case 'h':
 			cli_help();
 		default:
@@ -340,7 +356,7 @@ main(int argc, char **argv)
 	if (argc - optind > 1 && strcmp(cmd, "verify") != 0)
 		cli_die_usage(_("unexpected argument '%s'"), argv[optind + 1]);
 	if (strcmp(cmd, "verify") == 0) {
-		if (since || user || days || zone)
+		if (since || user || days || zone || format || section || bom)
 			cli_die_usage(_("verify takes no options"));
 		cfg = cli_config_load(conf);
 		rc = cmd_verify(cfg, argc - optind - 1, argv + optind + 1);
@@ -351,10 +367,25 @@ main(int argc, char **argv)
 			(void)cli_arg_user(user);
 		if (since != NULL)
 			since_t = since_parse(since);
+		if (format != NULL && strcmp(format, "table") != 0 &&
+		    strcmp(format, "csv") != 0)
+			cli_die_usage(_("unknown format '%s': table or csv"),
+			    format);
+		if (bom && (format == NULL || strcmp(format, "csv") != 0))
+			cli_die_usage(_("--bom belongs to --format csv"));
+		if (section != NULL && !audit_report_section_valid(section))
+			cli_die_usage(_("unknown section '%s': one of %s"),
+			    section, audit_report_sections());
+		memset(&ro, 0, sizeof(ro));
+		ro.since = since_t;
+		ro.user = user;
+		ro.csv = format != NULL && strcmp(format, "csv") == 0;
+		ro.bom = bom;
+		ro.section = section;
 		cfg = cli_config_load(conf);
-		rc = cmd_report(cfg, since_t, user);
+		rc = cmd_report(cfg, &ro);
 	} else if (strcmp(cmd, "dormant") == 0) {
-		if (since || user)
+		if (since || user || format || section || bom)
 			cli_die_usage(_("dormant takes only --days and --zone"));
 		if (days != NULL)
 			(void)cli_arg_number(days, 0, 36500, _("days"));

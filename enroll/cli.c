@@ -303,6 +303,7 @@ msgid_text(uint32_t msg)
 	case ZM_MSG_NOT_PERMITTED:	return _("not permitted");
 	case ZM_MSG_INTERNAL:		return _("the login service has a problem");
 	case ZM_MSG_NO_TOKEN:		return _("no token enrolled");
+	case ZM_MSG_TEMPCODE_USED:	return _("temporary code already used");
 	case ZM_MSG_TOKEN_REVOKED:	return _("token revoked");
 	case ZM_MSG_DISABLED:		return _("account disabled");
 	case ZM_MSG_DORMANT:		return _("account dormant");

@@ -155,7 +155,18 @@ void cli_sanitize(const char *s, char *out, size_t outlen);
 int audit_dormant(const struct zm_config *cfg, const char *zone,
     const char *days);
 /* report.c: the report over the records of f (already verified). */
+struct audit_report_opts {
+	int64_t		 since;
+	const char	*user;		/* NULL: every user */
+	int		 csv;		/* RFC 4180 instead of the table */
+	int		 bom;		/* CSV: a UTF-8 byte order mark first */
+	const char	*section;	/* NULL: every section */
+};
 int audit_report(const struct zm_config *cfg, FILE *f, const char *path,
-    int64_t since, const char *user);
+    const struct audit_report_opts *o);
+/* 1 if name is a report section (zones, users, offhours, ...). */
+int audit_report_section_valid(const char *name);
+/* The section names, space separated (for messages). */
+const char *audit_report_sections(void);
 
 #endif

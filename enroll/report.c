@@ -4,10 +4,18 @@
  * security committee reads record by record: logins outside office hours,
  * privileged sessions and how long they lasted (R9), lockouts (R13),
  * attempts with revoked or suspended tokens (R5, R6) and uses of helpdesk
- * temporary codes (R17).
+ * temporary codes (R17), and the clock records (R16) that say when the
+ * times themselves are not to be trusted.
  *
  * Times are shown in the local time of the machine running the report,
  * which is also the time office_hours (zonemfa.conf(5)) is judged in.
+ *
+ * Output is a table for the terminal, aligned by display width (a kanji
+ * takes two columns, whatever the locale), or CSV (RFC 4180, UTF-8) for a
+ * spreadsheet, every section or one (--section).  Every cell comes from
+ * a file that may have been tampered with: control characters and bytes
+ * that are no UTF-8 are shown as '?', and a CSV cell a spreadsheet would
+ * run as a formula is made text.
  */
 #include <config.h>
 
@@ -23,6 +31,187 @@
 #include "cli.h"
 #include "conf.h"
 #include "err.h"
+
+/* ---- UTF-8 text: cleaning and display width ---- */
+
+/* The code point at s (*len bytes), -1 for a byte that starts no valid one. */
+static int32_t
+u8_next(const unsigned char *s, size_t *len)
+{
+	uint32_t	c;
+	size_t		n, i;
+
+	*len = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return -1;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also the terminating NUL */
+			return -1;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
+	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*len = n;
+	return (int32_t)c;
+}
+
+/*
+ * Columns a code point takes on a terminal: 2 for East Asian Wide and
+ * Fullwidth (kanji, kana, hangul, fullwidth forms), 0 for combining and
+ * zero-width marks, else 1 (East Asian Ambiguous counts as narrow, as in
+ * a UTF-8 terminal outside CJK legacy mode).
+ */
+static int
+cp_width(uint32_t c)
+{
+	if ((c >= 0x0300 && c <= 0x036f) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x3099 && c <= 0x309a) || (c >= 0xfe00 && c <= 0xfe0f) ||
+	    c == 0xfeff)
+		return 0;
+	if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) ||
+	    (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa000 && c <= 0xa4cf) ||
+	    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+	    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+	    (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+/* Display columns of a cleaned string. */
+static size_t
+u8_width(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 w = 0, n;
+	int32_t			 c;
+
+	while (*p != '\0') {
+		c = u8_next(p, &n);
+		w += c < 0 ? 1 : (size_t)cp_width((uint32_t)c);
+		p += n;
+	}
+	return w;
+}
+
+/*
+ * Copies s for display: valid UTF-8 is kept; control characters (C0,
+ * DEL, C1), bidirectional overrides and bytes that are no UTF-8 become
+ * '?'.  Cut at a character boundary to fit outlen.
+ */
+static void
+cell_clean(const char *s, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0, n;
+	int32_t			 c;
+
+	if (outlen == 0)
+		return;
+	while (*p != '\0') {
+		c = u8_next(p, &n);
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
+		    (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069)) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = '?';
+		} else {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	out[o] = '\0';
+}
+
+/* s, then spaces up to w display columns (or before it: right). */
+static void
+put_padded(const char *s, size_t w, int right)
+{
+	size_t sw = u8_width(s);
+
+	if (right)
+		for (; sw < w; sw++)
+			putchar(' ');
+	fputs(s, stdout);
+	if (!right)
+		for (; sw < w; sw++)
+			putchar(' ');
+}
+
+/* ---- CSV (RFC 4180) ---- */
+
+/*
+ * One cell.  Quoted when it holds a comma, quote, CR, LF or an edge space;
+ * a cell that starts like a formula (= + - @) gets a leading ' so that
+ * Excel and LibreOffice show it as text instead of running it.  The lone
+ * "-" (nothing) is an empty cell.
+ */
+static void
+csv_cell(const char *s, int first)
+{
+	size_t	len;
+	int	formula, quote;
+
+	if (!first)
+		putchar(',');
+	if (s == NULL || strcmp(s, "-") == 0)
+		return;
+	len = strlen(s);
+	formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
+	quote = formula || strpbrk(s, ",\"\r\n") != NULL ||
+	    (len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
+	if (!quote) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	if (formula)
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+csv_end(void)
+{
+	fputs("\r\n", stdout);
+}
+
+/* A header name for CSV: "ENDED BY" -> "ended_by", "OFF-HOURS" -> "off_hours". */
+static void
+csv_head(const char *h, int first)
+{
+	char	key[64];
+	size_t	i;
+
+	for (i = 0; h[i] != '\0' && i + 1 < sizeof(key); i++)
+		key[i] = h[i] == ' ' || h[i] == '-' ? '_' :
+		    (h[i] >= 'A' && h[i] <= 'Z') ? (char)(h[i] - 'A' + 'a') :
+		    h[i];
+	key[i] = '\0';
+	csv_cell(key, first);
+}
 
 /* ---- per zone / per user counters ---- */
 
@@ -49,12 +238,13 @@ static struct tally *
 tally_get(struct tallies *t, const char *name)
 {
 	struct tally	*nv;
+	char		 clean[sizeof(t->v[0].name)];
 	size_t		 i, ncap;
 
-	if (name[0] == '\0')
-		name = "-";
+	/* Compared as shown: a name is one row however it was mangled. */
+	cell_clean(name[0] != '\0' ? name : "-", clean, sizeof(clean));
 	for (i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].name, name) == 0)
+		if (strcmp(t->v[i].name, clean) == 0)
 			return &t->v[i];
 	if (t->n == t->cap) {
 		ncap = t->cap ? t->cap * 2 : 16;
@@ -64,7 +254,7 @@ tally_get(struct tallies *t, const char *name)
 		t->cap = ncap;
 	}
 	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
-	cli_sanitize(name, t->v[t->n].name, sizeof(t->v[t->n].name));
+	memcpy(t->v[t->n].name, clean, sizeof(clean));
 	return &t->v[t->n++];
 }
 
@@ -73,8 +263,9 @@ tally_get(struct tallies *t, const char *name)
 #define TCOLS	6
 
 struct table {
+	const char	*key;		/* --section name */
 	const char	*title;
-	const char	*head[TCOLS];
+	const char	*head[TCOLS];	/* untranslated (N_) */
 	size_t		 ncol;
 	char		*(*row)[TCOLS];
 	size_t		 n, cap;
@@ -114,8 +305,7 @@ table_add(struct table *t, ...)
 	for (j = 0; j < t->ncol; j++) {
 		s = va_arg(ap, const char *);
 		/* Fields come from a file that may have been tampered with. */
-		cli_sanitize(s != NULL && s[0] != '\0' ? s : "-", clean,
-		    sizeof(clean));
+		cell_clean(s != NULL ? s : "", clean, sizeof(clean));
 		if ((t->row[t->n][j] = strdup(clean)) == NULL)
 			r = ZM_ERR_NOMEM;
 	}
@@ -124,31 +314,61 @@ table_add(struct table *t, ...)
 	return r;
 }
 
+/* A cell as shown: "-" for nothing, "?" for a cell lost to memory. */
+static const char *
+table_cell(const struct table *t, size_t i, size_t j)
+{
+	if (i == 0)
+		return _(t->head[j]);
+	if (t->row[i - 1][j] == NULL)
+		return "?";
+	return t->row[i - 1][j][0] != '\0' ? t->row[i - 1][j] : "-";
+}
+
 static void
 table_print(const struct table *t)
 {
-	size_t i, j, w[TCOLS];
+	size_t i, j, w[TCOLS], cw;
 
 	printf("\n%s: %zu\n", t->title, t->n);
 	if (t->n == 0)
 		return;
 	for (j = 0; j < t->ncol; j++) {
-		w[j] = strlen(t->head[j]);
-		for (i = 0; i < t->n; i++)
-			if (t->row[i][j] != NULL && strlen(t->row[i][j]) > w[j])
-				w[j] = strlen(t->row[i][j]);
+		w[j] = 0;
+		for (i = 0; i <= t->n; i++)
+			if ((cw = u8_width(table_cell(t, i, j))) > w[j])
+				w[j] = cw;
 	}
 	for (i = 0; i <= t->n; i++) {
 		printf("  ");
 		for (j = 0; j < t->ncol; j++) {
-			const char *s = i == 0 ? t->head[j] :
-			    t->row[i - 1][j] != NULL ? t->row[i - 1][j] : "?";
-
-			if (j + 1 < t->ncol)
-				printf("%-*s  ", (int)w[j], s);
-			else
-				printf("%s\n", s);
+			if (j + 1 < t->ncol) {
+				put_padded(table_cell(t, i, j), w[j], 0);
+				printf("  ");
+			} else
+				printf("%s\n", table_cell(t, i, j));
 		}
+	}
+}
+
+/* section: with a first "section" column naming the table (all sections). */
+static void
+table_csv(const struct table *t, int section)
+{
+	size_t i, j;
+
+	if (section)
+		csv_cell("section", 1);
+	for (j = 0; j < t->ncol; j++)
+		csv_head(t->head[j], !section && j == 0);
+	csv_end();
+	for (i = 1; i <= t->n; i++) {
+		if (section)
+			csv_cell(t->key, 1);
+		for (j = 0; j < t->ncol; j++)
+			csv_cell(t->row[i - 1][j] != NULL ?
+			    t->row[i - 1][j] : "?", !section && j == 0);
+		csv_end();
 	}
 }
 
@@ -226,10 +446,11 @@ psess_open(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
 }
 
 /*
- * The first end record of a privileged session gives its length.  When
- * the daemon ends a session (limit, revocation) the process it signals
- * often logs out before the daemon writes its own session_end, so a
- * session_end that follows a logout still says why it ended.
+ * The first end record of a privileged session gives its length.  The
+ * daemon writes one end record per session (a logout while it ends the
+ * session is not recorded), but logs written before that have the
+ * signalled process's logout first and then the daemon's session_end: a
+ * session_end that follows a logout still says why the session ended.
  */
 static void
 psess_end(struct psessions *ps, const struct zm_audit_rec *r, uint64_t id,
@@ -262,6 +483,7 @@ struct report {
 	struct tallies		 zones, users;
 	struct psessions	 ps;
 	struct table		 offhours, priv, locks, revtok, tempcode;
+	struct table		 clock;
 };
 
 /* "2026-11-22T01:02:03.456Z" -> seconds. */
@@ -322,6 +544,9 @@ classify(const struct zm_audit_rec *r)
 	if (strcmp(r->event, "auth") == 0) {
 		if (ok)
 			return C_LOGIN;
+		/* R17: a second use of a spent temporary code: listed there. */
+		if (strcmp(r->reason, "temporary code already used") == 0)
+			return C_TEMPCODE;
 		/* Someone tried a token that was revoked or suspended. */
 		if (strstr(r->reason, "revoked") != NULL ||
 		    strstr(r->reason, "suspended") != NULL)
@@ -379,6 +604,12 @@ report_rec(struct report *rp, const struct zm_audit_rec *r, int64_t t)
 	uint64_t	id;
 	int		c, ret;
 
+	/* R16: the clock was not synchronised (or was stepped): times near it are doubtful. */
+	if (strcmp(r->event, "clock") == 0) {
+		local_time(t, when, sizeof(when));
+		return table_add(&rp->clock, when, r->zone, r->result,
+		    r->reason, r->detail);
+	}
 	if ((c = classify(r)) < 0)
 		return ZM_OK;
 	/* Refused tempcode attempts are listed but are no use. */
@@ -444,16 +675,12 @@ report_priv_rows(struct report *rp)
 	return ZM_OK;
 }
 
+/* Sorted by name: insertion sort, the lists are short. */
 static void
-print_tallies(const char *title, struct tallies *t)
+tallies_sort(struct tallies *t)
 {
-	struct tally	 total;
-	size_t		 w[NCOUNTERS], wn, i, j, k;
-	char		 num[32];
+	size_t i, k;
 
-	memset(&total, 0, sizeof(total));
-	snprintf(total.name, sizeof(total.name), "%s", _("TOTAL"));
-	/* Sorted by name: insertion sort, the lists are short. */
 	for (i = 1; i < t->n; i++) {
 		struct tally tmp = t->v[i];
 
@@ -461,38 +688,148 @@ print_tallies(const char *title, struct tallies *t)
 			t->v[k] = t->v[k - 1];
 		t->v[k] = tmp;
 	}
+}
+
+/* key: the section name (all sections) or NULL; head: "ZONE" or "USER". */
+static void
+tallies_csv(const char *key, const char *head, const struct tallies *t)
+{
+	char	num[32];
+	size_t	i, j;
+
+	if (key != NULL)
+		csv_cell("section", 1);
+	csv_head(head, key == NULL);
+	for (j = 0; j < NCOUNTERS; j++)
+		csv_head(counter_names[j], 0);
+	csv_end();
+	for (i = 0; i < t->n; i++) {
+		if (key != NULL)
+			csv_cell(key, 1);
+		csv_cell(t->v[i].name, key == NULL);
+		for (j = 0; j < NCOUNTERS; j++) {
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)t->v[i].c[j]);
+			csv_cell(num, 0);
+		}
+		csv_end();
+	}
+}
+
+static void
+print_tallies(const char *title, struct tallies *t)
+{
+	struct tally	 total;
+	size_t		 w[NCOUNTERS], wn, i, j;
+	char		 num[32];
+
+	memset(&total, 0, sizeof(total));
+	cell_clean(_("TOTAL"), total.name, sizeof(total.name));
 	for (i = 0; i < t->n; i++)
 		for (j = 0; j < NCOUNTERS; j++)
 			total.c[j] += t->v[i].c[j];
-	wn = strlen(title);
-	if (strlen(total.name) > wn)
-		wn = strlen(total.name);
+	wn = u8_width(title);
+	if (u8_width(total.name) > wn)
+		wn = u8_width(total.name);
 	for (i = 0; i < t->n; i++)
-		if (strlen(t->v[i].name) > wn)
-			wn = strlen(t->v[i].name);
+		if (u8_width(t->v[i].name) > wn)
+			wn = u8_width(t->v[i].name);
 	for (j = 0; j < NCOUNTERS; j++) {
 		w[j] = strlen(counter_names[j]);
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)total.c[j]);
 		if (strlen(num) > w[j])
 			w[j] = strlen(num);
 	}
-	printf("%-*s", (int)wn, title);
+	put_padded(title, wn, 0);
 	for (j = 0; j < NCOUNTERS; j++)
 		printf("  %*s", (int)w[j], counter_names[j]);
 	putchar('\n');
 	for (i = 0; i <= t->n; i++) {
 		const struct tally *row = i < t->n ? &t->v[i] : &total;
 
-		printf("%-*s", (int)wn, row->name);
+		put_padded(row->name, wn, 0);
 		for (j = 0; j < NCOUNTERS; j++)
 			printf("  %*llu", (int)w[j], (unsigned long long)row->c[j]);
 		putchar('\n');
 	}
 }
 
+/* The sections, in the order they are printed. */
+static const char *const section_names[] = {
+	"zones", "users", "offhours", "privileged", "lockouts", "revoked",
+	"tempcode", "clock"
+};
+#define NSECTIONS	(sizeof(section_names) / sizeof(section_names[0]))
+
+int
+audit_report_section_valid(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSECTIONS; i++)
+		if (strcmp(section_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+audit_report_sections(void)
+{
+	return "zones users offhours privileged lockouts revoked tempcode "
+	    "clock";
+}
+
+static void
+report_output(struct report *rp, const struct audit_report_opts *o,
+    uint64_t used)
+{
+	struct table	*tables[] = { &rp->offhours, &rp->priv, &rp->locks,
+	    &rp->revtok, &rp->tempcode, &rp->clock };
+	const char	*sec = o->section;
+	size_t		 i;
+	int		 all = sec == NULL, n = 0;
+
+	tallies_sort(&rp->zones);
+	tallies_sort(&rp->users);
+	if (o->csv) {
+		/* Excel reads a CSV without a BOM in the ANSI code page. */
+		if (o->bom)
+			fputs("\xef\xbb\xbf", stdout);
+		if (all || strcmp(sec, "zones") == 0) {
+			tallies_csv(all ? "zones" : NULL, "ZONE", &rp->zones);
+			n++;
+		}
+		if (all || strcmp(sec, "users") == 0) {
+			if (n++ > 0)
+				csv_end();
+			tallies_csv(all ? "users" : NULL, "USER", &rp->users);
+		}
+		for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+			if (!all && strcmp(sec, tables[i]->key) != 0)
+				continue;
+			if (n++ > 0)
+				csv_end();
+			table_csv(tables[i], all);
+		}
+		return;
+	}
+	if (all)
+		printf(_("%llu records considered\n\n"),
+		    (unsigned long long)used);
+	if (all || strcmp(sec, "zones") == 0)
+		print_tallies(_("ZONE"), &rp->zones);
+	if (all)
+		putchar('\n');
+	if (all || strcmp(sec, "users") == 0)
+		print_tallies(_("USER"), &rp->users);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (all || strcmp(sec, tables[i]->key) == 0)
+			table_print(tables[i]);
+}
+
 int
 audit_report(const struct zm_config *cfg, FILE *f, const char *path,
-    int64_t since, const char *user)
+    const struct audit_report_opts *o)
 {
 	struct report		 rp;
 	struct zm_audit_rec	 rec;
@@ -508,19 +845,27 @@ audit_report(const struct zm_config *cfg, FILE *f, const char *path,
 	zm_office_hours_format(cfg, office, sizeof(office));
 	snprintf(title, sizeof(title),
 	    _("Logins outside office hours (%s, local time)"), office);
-	rp.offhours = (struct table){ title, { _("TIME"), _("USER"),
-	    _("ZONE"), _("TERMINAL"), _("METHODS") }, 5, NULL, 0, 0 };
-	rp.priv = (struct table){ _("Privileged sessions"), { _("OPENED"),
-	    _("USER"), _("ZONE"), _("SESSION"), _("LENGTH"), _("ENDED BY") },
-	    6, NULL, 0, 0 };
-	rp.locks = (struct table){ _("Lockouts"), { _("TIME"), _("USER"),
-	    _("ZONE"), _("UNTIL"), _("REASON") }, 5, NULL, 0, 0 };
-	rp.revtok = (struct table){
-	    _("Attempts with revoked or suspended tokens"), { _("TIME"),
-	    _("USER"), _("ZONE"), _("EVENT"), _("REASON") }, 5, NULL, 0, 0 };
-	rp.tempcode = (struct table){ _("Temporary code uses and attempts"), { _("TIME"),
-	    _("USER"), _("ZONE"), _("TERMINAL"), _("RESULT"), _("REASON") },
-	    6, NULL, 0, 0 };
+	rp.offhours = (struct table){ "offhours", title, { N_("TIME"),
+	    N_("USER"), N_("ZONE"), N_("TERMINAL"), N_("METHODS") }, 5,
+	    NULL, 0, 0 };
+	rp.priv = (struct table){ "privileged", _("Privileged sessions"), {
+	    N_("OPENED"), N_("USER"), N_("ZONE"), N_("SESSION"),
+	    N_("LENGTH"), N_("ENDED BY") }, 6, NULL, 0, 0 };
+	rp.locks = (struct table){ "lockouts", _("Lockouts"), { N_("TIME"),
+	    N_("USER"), N_("ZONE"), N_("UNTIL"), N_("REASON") }, 5, NULL,
+	    0, 0 };
+	rp.revtok = (struct table){ "revoked",
+	    _("Attempts with revoked or suspended tokens"), { N_("TIME"),
+	    N_("USER"), N_("ZONE"), N_("EVENT"), N_("REASON") }, 5, NULL, 0,
+	    0 };
+	rp.tempcode = (struct table){ "tempcode",
+	    _("Temporary code uses and attempts"), { N_("TIME"), N_("USER"),
+	    N_("ZONE"), N_("TERMINAL"), N_("RESULT"), N_("REASON") }, 6,
+	    NULL, 0, 0 };
+	rp.clock = (struct table){ "clock",
+	    _("Clock records (times near these are doubtful)"), {
+	    N_("TIME"), N_("ZONE"), N_("RESULT"), N_("REASON"),
+	    N_("DETAIL") }, 5, NULL, 0, 0 };
 
 	while ((k = getline(&line, &cap, f)) != -1) {
 		len = (size_t)k;
@@ -532,7 +877,8 @@ audit_report(const struct zm_config *cfg, FILE *f, const char *path,
 			skipped++;
 			continue;
 		}
-		if (t < since || (user != NULL && strcmp(rec.user, user) != 0))
+		if (t < o->since ||
+		    (o->user != NULL && strcmp(rec.user, o->user) != 0))
 			continue;
 		used++;
 		if ((r = report_rec(&rp, &rec, t)) != ZM_OK)
@@ -549,15 +895,12 @@ audit_report(const struct zm_config *cfg, FILE *f, const char *path,
 	if (skipped > 0)
 		cli_warnx(_("%llu unreadable records skipped"),
 		    (unsigned long long)skipped);
-	printf(_("%llu records considered\n\n"), (unsigned long long)used);
-	print_tallies(_("ZONE"), &rp.zones);
-	putchar('\n');
-	print_tallies(_("USER"), &rp.users);
-	table_print(&rp.offhours);
-	table_print(&rp.priv);
-	table_print(&rp.locks);
-	table_print(&rp.revtok);
-	table_print(&rp.tempcode);
+	report_output(&rp, o, used);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_warnx(_("cannot write the report: %s"), strerror(errno));
+		r = ZM_ERR_IO;
+		goto out;
+	}
 	r = ZM_OK;
  out:
 	if (r != ZM_OK && r != ZM_ERR_IO)
@@ -571,5 +914,6 @@ audit_report(const struct zm_config *cfg, FILE *f, const char *path,
 	table_free(&rp.locks);
 	table_free(&rp.revtok);
 	table_free(&rp.tempcode);
+	table_free(&rp.clock);
 	return r;
 }

@@ -95,6 +95,8 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "your key and log in again."),
 	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
 	    "used for this session. Please log in again."),
+	[ZM_MSG_TEMPCODE_USED] = N_("This temporary code has already been "
+	    "used; each code works once. Ask the helpdesk for a new one."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

@@ -7,6 +7,8 @@
 # Part 1 reads a hand-written chained log with known times, so every count
 # is exact; part 2 makes the same kinds of records through the real PAM
 # stack and daemon.
+# The number of tests, reported by a skipped run (lib.sh skip_all).
+ZM_PLAN=102
 . "$(dirname "$0")/lib.sh"
 zm_setup
 command -v python3 >/dev/null || skip_all "python3 not found"
@@ -14,24 +16,28 @@ command -v python3 >/dev/null || skip_all "python3 not found"
 # ---------------------------------------------------------------- part 1
 export TZ=UTC
 SYN=$ZM_DIR/syn.log
-# mklog: records "time event user zone result reason detail" (| separated)
-# on stdin; writes a valid hash chain to $SYN.
+# mklog [FILE]: records "time event user zone result reason detail
+# [terminal]" (| separated) on stdin; writes a valid hash chain to FILE
+# (default $SYN), in UTF-8 as the daemon writes it.
 mklog() {
 	python3 -c '
 import hashlib, json, sys
 prev = "0" * 64
 out = []
 for seq, l in enumerate(sys.stdin.read().splitlines(), 1):
-    t, ev, user, zone, res, reason, detail = l.split("|")
+    f = l.split("|")
+    t, ev, user, zone, res, reason, detail = f[:7]
+    term = f[7] if len(f) > 7 else "t1"
+    user = user.replace("<RLO>", "\u202e")   # right-to-left override
     rec = [("seq", seq), ("time", t), ("event", ev), ("user", user),
-           ("zone", zone), ("terminal", "t1"), ("result", res),
+           ("zone", zone), ("terminal", term), ("result", res),
            ("reason", reason), ("methods", ""), ("operator", ""),
            ("token", ""), ("detail", detail), ("prev", prev)]
-    line = "{" + ",".join(json.dumps(k) + ":" + json.dumps(v) for k, v in rec) + "}"
+    line = "{" + ",".join(json.dumps(k) + ":" + json.dumps(v, ensure_ascii=False) for k, v in rec) + "}"
     prev = hashlib.sha256(line.encode()).hexdigest()
     out.append(line)
-open(sys.argv[1], "w").write("\n".join(out) + "\n")
-' "$SYN"
+open(sys.argv[1], "w", encoding="utf-8").write("\n".join(out) + "\n")
+' "${1:-$SYN}"
 }
 # 2026-11-23 is a Monday, 2026-11-28 a Saturday.
 mklog <<'EOF'
@@ -140,7 +146,7 @@ if [[ -e /usr/share/zoneinfo/Asia/Tokyo ]]; then
 	# = Sat 21:00 JST: out.  Only none of the 7 is inside.
 	is "R15: office hours are judged in local time (Asia/Tokyo: 7 of 7 outside)" 7 "$(col ZONE TOTAL OFF-HOURS)"
 else
-	skip "R15: office hours in local time" "no tzdata for Asia/Tokyo"
+	skip_dep "R15: office hours in local time" "no tzdata for Asia/Tokyo (package tzdata)"
 fi
 
 # --since and --user narrow the report.
@@ -156,6 +162,128 @@ sed -i '3s/"bob"/"eve"/' "$SYN"
 run "$ZM_AUDIT" -c "$SCONF" report
 expect_rc 1 "R15: report over a tampered log: exit 1"
 expect_match 'WARNING: the audit log has been tampered with' "R15: and a warning"
+
+# ------------------------------------------- part 1b: width, clock, CSV
+# Japanese names take two columns per character: the tables are aligned
+# by display width.  Clock records have their own section (R16).  CSV is
+# RFC 4180 (read back with python3's csv module); a formula is made text.
+SYN2=$ZM_DIR/syn2.log
+mklog "$SYN2" <<'EOF'
+2026-11-23T20:00:00.000Z|auth|alice|lgwan|ok|verified||t1
+2026-11-23T20:05:00.000Z|auth|yamada|窓口系|ok|verified||窓口端末01
+2026-11-23T20:06:00.000Z|auth|yamada|窓口系|ok|verified||=HYPERLINK("http://x.invalid","x")
+2026-11-23T20:07:00.000Z|lock|yamada|窓口系|ok|wrong code, "again"|until a helpdesk unlock
+2026-11-23T20:08:00.000Z|auth|ev<RLO>il|lgwan|fail|wrong code|
+2026-11-23T20:09:00.000Z|auth|erin|lgwan|fail|temporary code already used|
+2026-11-23T21:00:00.000Z|clock||lgwan|unsynchronised|system clock not synchronised|adjtimex state 5 status 0x40 maxerror 16000000 us
+2026-11-23T21:30:00.000Z|clock||lgwan|synchronised|system clock synchronised|adjtimex state 0 status 0x2001 maxerror 1000 us
+EOF
+SCONF2=$ZM_DIR/syn2.conf
+sed -e "s#^audit_log = .*#audit_log = $SYN2#" \
+    -e 's/^name = test-term$/&\noffice_hours = 09:00-17:00/' "$ZM_CONF" >"$SCONF2"
+chmod 0644 "$SCONF2"
+run "$ZM_AUDIT" -c "$SCONF2" verify
+expect_rc 0 "the hand-written UTF-8 log is a valid chain"
+run "$ZM_AUDIT" -c "$SCONF2" report
+expect_rc 0 "report over the UTF-8 log: exit 0"
+REPORT=$OUT
+# aligned REGEX [tally]: in the block that starts at the line matching
+# REGEX (its header; for a list: the line after the title), every column
+# starts (or, for numbers, ends) at the same display column in every row,
+# counting East Asian Wide and Fullwidth characters as 2 columns.
+aligned() {
+	python3 -c '
+import re, sys, unicodedata
+def w(s):
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = sys.stdin.read().split("\n")
+start = [i for i, l in enumerate(lines) if re.search(sys.argv[1], l)]
+if not start:
+    sys.exit("no block " + sys.argv[1])
+block = []
+for l in lines[start[0] + (0 if sys.argv[2] == "tally" else 1):]:
+    if not l.strip():
+        break
+    block.append(l)
+# cells: runs of text separated by two or more spaces
+e = [[(w(l[:m.start()]), w(l[:m.end()])) for m in re.finditer(r"\S+(?: \S+)*", l)]
+     for l in block]
+if len(block) < 3 or len({len(x) for x in e}) != 1:
+    sys.exit("fewer than 2 rows or different cell counts: %r" % block)
+for k in range(len(e[0])):
+    if len({x[k][0] for x in e}) != 1 and len({x[k][1] for x in e}) != 1:
+        sys.exit("column %d not aligned:\n%s" % (k, "\n".join(block)))
+' "$1" "${2:-list}" <<<"$REPORT"
+}
+check "R15: the USER table is aligned by display width" aligned '^USER ' tally
+check "R15: the ZONE table is aligned with the Japanese zone name 窓口系" aligned '^ZONE ' tally
+check "R15: the off-hours list is aligned with a Japanese zone and terminal" aligned '^Logins outside office hours'
+OUT=$REPORT
+expect_match '^窓口系 +2 +2 ' "R15: the Japanese zone's row: 2 logins, 2 off hours"
+expect_match '^  2026-11-23 20:05:00  yamada  窓口系  窓口端末01 +-$' \
+    "R15: the Japanese cells are shown as UTF-8, padded by display width"
+expect_match '^  2026-11-23 20:07:00  yamada  窓口系  helpdesk unlock  wrong code, "again"$' \
+    "R13: the lockout with a Japanese zone"
+expect_match 'ev\?il' "a bidirectional override in a user name is shown as '?'"
+expect_no_match $'\xe2\x80\xae' "... and never reaches the terminal"
+expect_match '^  2026-11-23 20:09:00 +erin +lgwan +t1 +fail +temporary code already used$' \
+    "R17: a second use of a spent temporary code is in the temporary-code list"
+is "R17: ... and no failure (nothing was typed): 1 failure in all, ev?il's" 1 "$(col ZONE TOTAL FAILURES)"
+expect_match '^Clock records \(times near these are doubtful\): 2$' "R16: the report has a clock section with both records"
+expect_match '^  2026-11-23 21:00:00 +lgwan +unsynchronised +system clock not synchronised +adjtimex state 5' \
+    "R16: the unsynchronised clock record is listed"
+expect_match '^  2026-11-23 21:30:00 +lgwan +synchronised ' "R16: ... and the return to synchronised"
+
+# CSV, every section: each row names its section; parsed by python3.
+run "$ZM_AUDIT" -c "$SCONF2" report --format csv
+expect_rc 0 "report --format csv: exit 0"
+CSV=$OUT
+csvq() {	# csvq PYTHON-EXPR: printed, with rows = the parsed CSV
+	python3 -c '
+import csv, io, sys
+rows = list(csv.reader(io.StringIO(sys.stdin.read(), newline=""), strict=True))
+print(eval(sys.argv[1]))
+' "$1" <<<"$CSV" 2>&1
+}
+is "CSV: every line ends in CRLF (RFC 4180)" 0 "$(grep -c $'[^\r]$' <<<"$CSV")"
+is "CSV: the users header" \
+    "section,user,logins,off_hours,failures,lockouts,refused,revoked_token,tempcode,enrolments,revocations,sessions_opened,sessions_ended,priv_sessions" \
+    "$(csvq '",".join([r for r in rows if r[:2] == ["section", "user"]][0])')"
+is "CSV: yamada's row: 2 logins, both off hours" "2 2" \
+    "$(csvq '" ".join([r for r in rows if r[:2] == ["users", "yamada"]][0][2:4])')"
+is "CSV: the Japanese zone name comes back unchanged" "窓口系" \
+    "$(csvq '[r for r in rows if r[:1] == ["zones"] and r[1] != "lgwan"][0][1]')"
+is "CSV: a reason with a comma and quotes survives the quoting" 'wrong code, "again"' \
+    "$(csvq '[r for r in rows if r[:1] == ["lockouts"]][0][5]')"
+is "CSV: a terminal that looks like a formula is made text (leading ')" \
+    "'=HYPERLINK(\"http://x.invalid\",\"x\")" \
+    "$(csvq '[r for r in rows if r[:1] == ["offhours"] and r[2] == "yamada"][1][4]')"
+is "CSV: the clock section lists both records" "unsynchronised synchronised" \
+    "$(csvq '" ".join(r[3] for r in rows if r[:1] == ["clock"])')"
+is "CSV: one header row per section (8)" 8 "$(csvq 'sum(1 for r in rows if r[:1] == ["section"])')"
+is "CSV: every row has as many cells as its header" 0 \
+    "$(csvq 'sum(1 for i, r in enumerate(rows) if r and r[0] != "section" and len(r) != len([h for h in rows[:i] if h[:1] == ["section"]][-1]))')"
+
+# One section: one header row and its rows, as a spreadsheet wants it.
+run "$ZM_AUDIT" -c "$SCONF2" report --format csv --section clock
+CSV=$OUT
+is "CSV --section clock: the header and 2 rows" "time,zone,result,reason,detail|3" \
+    "$(csvq '",".join(rows[0]) + "|" + str(len(rows))')"
+is "CSV --section clock: local time a spreadsheet reads as a date" "2026-11-23 21:00:00" "$(csvq 'rows[1][0]')"
+run "$ZM_AUDIT" -c "$SCONF2" report --format csv --bom --section users
+is "--bom: the CSV starts with the UTF-8 byte order mark (for Excel)" "efbbbf" \
+    "$(head -c 3 <<<"$OUT" | od -An -tx1 | tr -d ' \n')"
+run "$ZM_AUDIT" -c "$SCONF2" report --section lockouts
+expect_match '^Lockouts: 1$' "--section lockouts (table): the lockout list"
+expect_no_match '^Clock records' "--section lockouts: nothing else"
+run "$ZM_AUDIT" -c "$SCONF2" report --format xml
+expect_rc 2 "an unknown --format is a usage error (exit 2)"
+run "$ZM_AUDIT" -c "$SCONF2" report --section nosuch
+expect_rc 2 "an unknown --section is a usage error (exit 2)"
+expect_match 'zones users offhours' "... that names the sections"
+run "$ZM_AUDIT" -c "$SCONF2" report --bom
+expect_rc 2 "--bom without --format csv is a usage error (exit 2)"
 
 # ---------------------------------------------------------------- part 2
 unset TZ
@@ -196,6 +324,10 @@ if start_held lgwan carol "$(password carol)" "$(totp_code "$S_CAROL")" && wait_
 else
 	not_ok "R9: carol's privileged session is opened and ended by the limit"
 fi
+SID=$(last_session_id carol)
+sleep 0.5	# the holder's own close, were it recorded, comes now
+check "R15: carol's session $SID, ended by the limit, has one end record (no client session_close after the daemon's session_end)" \
+    test "$(end_records "$SID")" -eq 1
 # R5: all of adm1's tokens revoked, then a login attempt.
 run as_user root zm_revoke --user adm1 --all --reason lost
 expect_rc 0 "adm1's tokens are revoked"

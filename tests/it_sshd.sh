@@ -43,7 +43,7 @@ if [[ -z ${ZM_SSHD_NS:-} ]]; then
 	# with an underflowed reader count in sshd's monitor, and the PAM
 	# child it forks hangs in pam_zonemfa's bindtextdomain().
 	[[ -z $(_zm_asan_rt "$ZM_MODULE") ]] ||
-	    skip_all "sanitizer build: the ASan runtime cannot be preloaded into the system's sshd (its PAM child deadlocks in bindtextdomain); the plain build runs this test"
+	    skip_all_env "sanitizer build: the ASan runtime cannot be preloaded into the system's sshd (its PAM child deadlocks in bindtextdomain); the plain build runs this test"
 	err=$(unshare --mount --propagation private true 2>&1) ||
 	    skip_all "cannot make a private mount namespace (unshare --mount): $err"
 	ZM_SSHD_NS=1 exec unshare --mount --propagation private -- \

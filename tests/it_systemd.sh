@@ -34,7 +34,7 @@
 T0=$(date +%s)
 tdiag() { diag "[$(($(date +%s) - T0)) s] $*"; }
 
-[[ ${ZM_NSPAWN:-} == skip ]] && skip_all "ZM_NSPAWN=skip"
+[[ ${ZM_NSPAWN:-} == skip ]] && skip_all_env "ZM_NSPAWN=skip"
 [[ $(id -u) -eq 0 ]] ||
     skip_all "needs root (debootstrap, chroot, systemd-nspawn boot a container)"
 for c in systemd-nspawn:systemd-container debootstrap:debootstrap \
@@ -48,7 +48,7 @@ done
 os_id=$(. /etc/os-release && echo "${ID:-}")
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [[ $os_id == debian && -n $suite ]] ||
-    skip_all "the container root is the host's Debian release: host is '$os_id'"
+    skip_all_env "the container root is the host's Debian release: host is '$os_id'"
 
 NS=${ZM_NSPAWN_CACHE:-$top_builddir/_nspawn}
 mkdir -p "$NS" || bail_out "cannot create $NS"
@@ -108,7 +108,7 @@ else
 		src=$(cd "$top_srcdir" && pwd)
 		[[ -e $src/configure ]] || bail_out "no $src/configure"
 		if [[ -e $src/config.status ]]; then
-			skip_all "$src is configured in place (prefix $(mkvar "$src" prefix)):" \
+			skip_all_env "$src is configured in place (prefix $(mkvar "$src" prefix)):" \
 			    "configure it with --prefix=/usr --sysconfdir=/etc" \
 			    "--localstatedir=/var --with-pammoddir=$PAMDIR, or build out of tree"
 		fi

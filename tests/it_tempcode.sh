@@ -2,6 +2,8 @@
 # it_tempcode.sh - R11/R17 helpdesk temporary codes: shown once, stored
 # only as a salted hash, possession only where temp_code = allow, one use,
 # expiring, revocable, every use audited and in the report.
+# The number of tests, reported by a skipped run (lib.sh skip_all).
+ZM_PLAN=43
 . "$(dirname "$0")/lib.sh"
 zm_setup
 
@@ -68,6 +70,23 @@ check "R17: the use is audited (tempcode_use ok)" \
     test "$(audit_count "$(jf event tempcode_use)" "$(jf user alice)" "$(jf result ok)")" -eq 1
 run_login --no-session tcallow alice "$(password alice)" "$CODE"
 expect_match '^auth: PAM_(AUTH_ERR|AUTHINFO_UNAVAIL)' "R17: a second use of the code is refused"
+expect_match 'already been used' "R17: the second use is told the code was already used"
+expect_no_match '[Nn]o token is enrolled' "R17: ... not that no token is enrolled"
+check "R17: the second use is audited as 'temporary code already used'" \
+    test "$(audit_count "$(jf event auth)" "$(jf user alice)" "$(jf result fail)" "$(jf reason 'temporary code already used')")" -eq 1
+check "R17: no second tempcode_use ok record" \
+    test "$(audit_count "$(jf event tempcode_use)" "$(jf user alice)" "$(jf result ok)")" -eq 1
+run_login --no-session tcdeny alice "$(password alice)" "$CODE"
+expect_no_match 'already been used' "a zone that does not take temporary codes does not speak of the used one"
+mo=${ZM_LOCALEDIR:-/nonexistent}/ja/LC_MESSAGES/zonemfa.mo
+if ! locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$'; then
+	skip_dep "R17: the same message in Japanese" "locale ja_JP.UTF-8 not generated"
+elif ! grep -aq 'This temporary code has already been used' "$mo" 2>/dev/null; then
+	skip_dep "R17: the same message in Japanese" "the installed catalog $mo lacks this message (run make install)"
+else
+	LANG=ja_JP.UTF-8 LC_ALL=ja_JP.UTF-8 run_login --no-session tcallow alice "$(password alice)" "$CODE"
+	expect_match '一時コードは使用済み' "R17: the same message in Japanese"
+fi
 run as_user hd1 zm_enroll list alice
 expect_match "^$TOK +alice +tempcode +revoked" "the used code is no longer active"
 
@@ -118,6 +137,12 @@ expect_rc 0 "R5: revoke --all for carol exits 0"
 expect_match '^sessions ended: 1$' "R5: revoke --all ends the session opened with the temporary code"
 wait_held 5
 expect_match 'SESSION ENDED' "the temporary code's session holder was signalled"
+SID=$(last_session_id carol)
+sleep 0.5	# the holder's own close, if it were recorded, comes now
+check "R15: the ended session $SID has exactly one end record (the daemon's session_end, no client session_close)" \
+    test "$(end_records "$SID")" -eq 1
+check "R15: ... and it is the daemon's, with the revocation reason" \
+    test "$(audit_count "$(jf event session_end)" "\"detail\": ?\"session $SID ")" -eq 1
 
 # ---- limits and usage
 run as_user hd1 zm_enroll temp-code alice --valid 8d
@@ -133,6 +158,8 @@ expect_rc 1 "no code for an unknown user (exit 1)"
 run zm_audit report --user alice
 expect_match 'TEMPCODE' "the report has a temp-code column"
 expect_match '^alice( +[0-9]+)+$' "the report has a row for alice"
+expect_match '^  [0-9-]+ [0-9:]+ +alice +tcallow +test-term +fail +temporary code already used$' \
+    "R17: the report lists the second use of the spent code"
 
 stop_daemon_ok
 done_testing

@@ -51,9 +51,9 @@ else
 			not_ok "R11: the password works (its hash is in /etc/shadow)"
 		fi
 	else
-		skip "R11: temporary password on a real local account" "useradd failed"
-		skip "R11: the change is forced at the first login" "useradd failed"
-		skip "R11: the password works" "useradd failed"
+		skip_dep "R11: temporary password on a real local account" "ZM_TEST_SYSTEM_ACCOUNTS=1 but useradd failed"
+		skip_dep "R11: the change is forced at the first login" "useradd failed"
+		skip_dep "R11: the password works" "useradd failed"
 	fi
 fi
 check "no audit record holds a password" \

@@ -437,6 +437,18 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 			    ZM_MSG_KEY_NOT_FOUND);
 			goto out;
 		}
+		/* R17: the only way in was a temporary code, used already. */
+		if (!all_revoked && (zm_policy_reachable(z, a->proven,
+		    a->avail | ZM_METHOD_TEMPCODE) & z->require) ==
+		    z->require && zm_tempcode_spent(d, a->user, zm_now())) {
+			why = "temporary code already used";
+			if (a->generic)
+				return decoy(a, why, state, rep);
+			zm_auth_aud(d, a, z, "fail", why, 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_TEMPCODE_USED);
+			goto out;
+		}
 		why = all_revoked ? "all tokens revoked" : "no usable token";
 		if (a->generic)
 			return decoy(a, why, state, rep);

@@ -66,6 +66,32 @@ zm_tempcode_usable(const struct zm_token *t, int64_t now)
 	    data_expiry(t) > now;
 }
 
+int
+zm_tempcode_spent(struct zm_tokend *d, const char *user, int64_t now)
+{
+	struct zm_token	*t = NULL;
+	size_t		 n = 0, i;
+	int		 spent = 0;
+
+	if (zm_store_token_list(d->st, user, &t, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (t[i].kind != ZM_TOK_TEMPCODE)
+			continue;
+		if (zm_tempcode_usable(&t[i], now)) {
+			spent = 0;
+			break;
+		}
+		if (t[i].state != ZM_TS_ACTIVE &&
+		    strcmp(t[i].revoke_reason, "used") == 0 &&
+		    t[i].data != NULL && t[i].data_len == DATA_LEN &&
+		    data_expiry(&t[i]) > now)
+			spent = 1;
+	}
+	zm_tokens_free(t, n);
+	return spent;
+}
+
 /* Ten digits, uniform: rejection sampling of random bytes. */
 static int
 random_code(char out[ZM_TEMPCODE_LEN + 1])

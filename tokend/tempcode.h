@@ -16,6 +16,12 @@
 /* 1 if t is an active, unexpired temporary code with sane data. */
 int zm_tempcode_usable(const struct zm_token *t, int64_t now);
 /*
+ * 1 if the user has no usable temporary code but one that was used up
+ * (revoked "used") and would still be valid: a second use of it is then
+ * "code already used", not "no token" (R17).  0 otherwise or on error.
+ */
+int zm_tempcode_spent(struct zm_tokend *d, const char *user, int64_t now);
+/*
  * Check code against the user's usable temporary codes; a match is
  * consumed atomically (*token_id).  ZM_ERR_DENIED no match, ZM_ERR_REPLAY
  * a match that was consumed meanwhile, else a store/crypto error.
