@@ -95,6 +95,9 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "your key and log in again."),
 	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
 	    "used for this session. Please log in again."),
+	[ZM_MSG_ZONE_DENIED] = N_("You are not permitted to log in to this "
+	    "network zone. If your work needs it, ask your department to "
+	    "apply for access."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */
