@@ -99,6 +99,26 @@ run_login lgwan carol "$(password carol)" "$(totp_code "$S_CAROL")"
 expect_match '^auth: PAM_AUTH_ERR' "zone access: carol (privileged, not a member) is refused"
 expect_no_match 'PROMPT: One-time code' "carol is not asked for a code"
 
+# The stack of contrib/pam.d (preauth first): the account check refuses
+# bob before even the password is asked for.
+args="conf=$ZM_CONF zone=lgwan"
+cat >"$ZM_PAMD/pre-lgwan" <<EOF
+auth	requisite			$ZM_MODULE $args preauth
+auth	[success=1 default=bad]		$PAM_MATRIX passdb=$ZM_DIR/passdb
+auth	[default=die]			$ZM_MODULE $args authfail
+auth	required			$ZM_MODULE $args
+account	required			$ZM_MODULE $args
+session	required			$ZM_MODULE $args
+EOF
+run_login pre-lgwan bob "$(password bob)" "$(totp_code "$S_BOB")"
+expect_match '^auth: PAM_AUTH_ERR' "zone access (preauth): bob is refused"
+expect_no_match '^PROMPT' "zone access (preauth): bob is not even asked for his password"
+expect_match '^ERROR: You are not permitted to log in to this network zone' \
+    "zone access (preauth): bob is told why"
+check "the account-phase refusal is audited (account, refused, zone access denied)" \
+    test "$(audit_count "$(jf event account)" "$(jf user bob)" \
+    "$(jf result refused)" "$(jf reason 'zone access denied')")" -eq 1
+
 # The Japanese message: translated in po/ja.po, and shown under
 # ja_JP.UTF-8 where the catalog installed holds it (make install).
 msg='You are not permitted to log in to this network zone.'
