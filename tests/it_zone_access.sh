@@ -57,6 +57,19 @@ expect_match "^$bad:$((base + 8)): idle_timeout: expected a duration" \
 sed -i "s/^privileged_max_failures = 2\$/&\nallow_groups = juminkiroku zeimu\nallow_users = hd2/" "$ZM_CONF"
 grep -q "^allow_groups = juminkiroku zeimu" "$ZM_CONF" ||
     bail_out "cannot set allow_groups in $ZM_CONF"
+# Every method: a password-only zone (internet) and one with helpdesk
+# temporary codes are closed to non-members too.
+sed -i "/^\[zone internet\]\$/a allow_groups = juminkiroku" "$ZM_CONF"
+cat >>"$ZM_CONF" <<EOF
+
+[zone tcallow]
+require = knowledge possession
+methods = totp tempcode
+password = stack
+temp_code = allow
+allow_groups = juminkiroku
+EOF
+write_service tcallow tcallow
 run zm_tokend -t -c "$ZM_CONF"
 expect_rc 0 "a group NSS does not know is no error (exit 0)"
 expect_match "warning: .*\[zone lgwan\] allow_groups: no such group 'zeimu'" \
@@ -118,6 +131,25 @@ expect_match '^ERROR: You are not permitted to log in to this network zone' \
 check "the account-phase refusal is audited (account, refused, zone access denied)" \
     test "$(audit_count "$(jf event account)" "$(jf user bob)" \
     "$(jf result refused)" "$(jf reason 'zone access denied')")" -eq 1
+
+# ---- every method: password-only zone, helpdesk temporary code
+run_login --no-session internet alice "$(password alice)"
+expect_match '^auth: PAM_SUCCESS' "zone access: alice logs in to the password-only zone"
+run_login --no-session internet bob "$(password bob)"
+expect_match '^auth: PAM_AUTH_ERR' "zone access: bob is refused in the password-only zone"
+expect_match '^ERROR: You are not permitted to log in to this network zone' \
+    "... and told why"
+check "... audited (auth, zone internet, refused, zone access denied)" \
+    test "$(audit_count "$(jf event auth)" "$(jf user bob)" "$(jf zone internet)" \
+    "$(jf result refused)" "$(jf reason 'zone access denied')")" -eq 1
+run as_user hd1 zm_enroll temp-code bob --valid 1h
+CODE=$(grep -E '^[0-9]{10}$' <<<"$OUT" | head -n 1)
+check "hd1 issues bob a temporary code" test -n "$CODE"
+run_login --no-session tcallow bob "$(password bob)" "$CODE"
+expect_match '^auth: PAM_AUTH_ERR' "zone access: bob's temporary code does not open a zone he is not allowed in"
+expect_no_match 'PROMPT: Temporary code' "bob is not asked for the temporary code"
+run as_user hd1 zm_enroll list bob
+expect_match 'tempcode +active' "the temporary code was not spent"
 
 # The Japanese message: translated in po/ja.po, and shown under
 # ja_JP.UTF-8 where the catalog installed holds it (make install).
