@@ -63,8 +63,8 @@ struct zm_zone {
 	size_t		n_allow_groups;
 	char		allow_users[ZM_MAX_ALLOW_USERS][ZM_NAME_MAX];
 	size_t		n_allow_users;
-	int64_t		session_limit;		/* seconds, everyone; 0 = none */
-	int64_t		idle_timeout;		/* seconds idle (logind); 0 = none */
+	int64_t		session_limit;		/* secs, all users; 0: none */
+	int64_t		idle_timeout;		/* logind idle secs; 0: none */
 };
 
 struct zm_config {

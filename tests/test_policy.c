@@ -465,7 +465,7 @@ test_zone_access(void **state)
 	assert_int_equal(zm_policy_zone_access(&z, "suzuki", fake_in_group,
 	    NULL), ZM_ERR_PERM);
 
-	/* A lookup that fails is "cannot tell", unless another group says yes. */
+	/* A failed lookup is "cannot tell", unless another group says yes. */
 	z.n_allow_users = 0;
 	snprintf(z.allow_groups[0], ZM_NAME_MAX, "broken");
 	snprintf(z.allow_groups[1], ZM_NAME_MAX, "zeimu");
