@@ -18,6 +18,7 @@
 #define ZM_NAME_MAX		64	/* user, group, zone, terminal names */
 #define ZM_MAX_ZONES		16
 #define ZM_MAX_GROUPS		16
+#define ZM_MAX_ALLOW_USERS	32	/* allow_users of one zone */
 /* fido_timeout: a login's wait for its security key, in seconds. */
 #define ZM_FIDO_TIMEOUT_DEFAULT	25
 #define ZM_FIDO_TIMEOUT_MAX	28	/* the PAM module waits 30 s for a reply */
@@ -53,6 +54,17 @@ struct zm_zone {
 	int64_t		dormant_after;		/* seconds; 0 = never dormant */
 	char		*banner;		/* absolute path or NULL */
 	int		temp_code;		/* 1 = allow, 0 = deny */
+	/*
+	 * Zone access (policy 6.2(1)): who may log in at all.  Both lists
+	 * empty: everyone; else a user named in allow_users or a member of
+	 * one of allow_groups (see zm_policy_zone_access()).
+	 */
+	char		allow_groups[ZM_MAX_GROUPS][ZM_NAME_MAX];
+	size_t		n_allow_groups;
+	char		allow_users[ZM_MAX_ALLOW_USERS][ZM_NAME_MAX];
+	size_t		n_allow_users;
+	int64_t		session_limit;		/* secs, all users; 0: none */
+	int64_t		idle_timeout;		/* logind idle secs; 0: none */
 };
 
 struct zm_config {

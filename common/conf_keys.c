@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "err.h"
+#include "names.h"
 
 #define ZM_RP_ID_MAX		255
 
@@ -412,30 +413,52 @@ zm_conf_set_terminal(struct zm_cfp *p, int k, const char *key, const char *val)
 	}
 }
 
-static void
-set_groups(struct zm_cfp *p, struct zm_zone *z, const char *key,
-    const char *val)
+/* A user name (names.c rules) of at most len bytes. */
+static int
+valid_user_n(const char *s, size_t n)
 {
-	char		 g[ZM_MAX_GROUPS][ZM_NAME_MAX];
-	const char	*s = val;
-	size_t		 n = 0, i, wl;
-	int		 bad = 0, dup;
+	char buf[ZM_NAME_MAX];
 
+	if (n == 0 || n >= ZM_NAME_MAX)
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return zm_user_name_valid(buf);
+}
+
+/*
+ * A space-separated list of names (groups, or users with users set), each
+ * valid and listed once, at most max of them.  Stored into out / *nout
+ * only when every name is good; an empty value stores an empty list.
+ */
+static void
+set_names(struct zm_cfp *p, const char *key, const char *val, int users,
+    char (*out)[ZM_NAME_MAX], size_t max, size_t *nout)
+{
+	char		 g[ZM_MAX_ALLOW_USERS][ZM_NAME_MAX];
+	const char	*s = val, *what = users ? "user" : "group";
+	size_t		 n = 0, i, wl;
+	int		 bad = 0, dup, ok;
+
+	if (max > ZM_MAX_ALLOW_USERS)
+		max = ZM_MAX_ALLOW_USERS;
 	for (;;) {
 		while (isblank_c(*s))
 			s++;
 		if (*s == '\0')
 			break;
 		wl = strcspn(s, " \t");
-		if (!valid_group_n(s, wl)) {
+		ok = users ? valid_user_n(s, wl) : valid_group_n(s, wl);
+		if (!ok) {
 			zm_conf_err(p,
-			    "%s: expected group names ([a-z_][a-z0-9_.-]*, "
-			    "at most %d characters), got '%.*s'",
-			    key, ZM_NAME_MAX - 1, (int)wl, s);
+			    "%s: expected %s names (%s, at most %d "
+			    "characters), got '%.*s'",
+			    key, what, users ? "[A-Za-z0-9._@-], not starting "
+			    "with '-'" : "[a-z_][a-z0-9_.-]*", ZM_NAME_MAX - 1,
+			    (int)wl, s);
 			bad = 1;
-		} else if (n == ZM_MAX_GROUPS) {
-			zm_conf_err(
-			    p, "%s: more than %d groups", key, ZM_MAX_GROUPS);
+		} else if (n == max) {
+			zm_conf_err(p, "%s: more than %zu %ss", key, max, what);
 			return;
 		} else {
 			for (dup = 0, i = 0; i < n; i++)
@@ -443,8 +466,8 @@ set_groups(struct zm_cfp *p, struct zm_zone *z, const char *key,
 				    memcmp(g[i], s, wl) == 0)
 					dup = 1;
 			if (dup) {
-				zm_conf_err(p, "%s: group '%.*s' listed twice",
-				    key, (int)wl, s);
+				zm_conf_err(p, "%s: %s '%.*s' listed twice",
+				    key, what, (int)wl, s);
 				bad = 1;
 			} else {
 				memcpy(g[n], s, wl);
@@ -455,9 +478,9 @@ set_groups(struct zm_cfp *p, struct zm_zone *z, const char *key,
 	}
 	if (bad)
 		return;
-	memset(z->privileged_groups, 0, sizeof(z->privileged_groups));
-	memcpy(z->privileged_groups, g, n * sizeof(g[0]));
-	z->n_privileged_groups = n;
+	memset(out, 0, max * ZM_NAME_MAX);
+	memcpy(out, g, n * sizeof(g[0]));
+	*nout = n;
 }
 
 void
@@ -520,10 +543,21 @@ zm_conf_set_zone(struct zm_cfp *p, int k, const char *key, const char *val)
 			z->lockout = d;
 		break;
 	case ZK_PRIV_GROUPS:
-		set_groups(p, z, key, val);
+		set_names(p, key, val, 0, z->privileged_groups, ZM_MAX_GROUPS,
+		    &z->n_privileged_groups);
+		break;
+	case ZK_ALLOW_GROUPS:
+		set_names(p, key, val, 0, z->allow_groups, ZM_MAX_GROUPS,
+		    &z->n_allow_groups);
+		break;
+	case ZK_ALLOW_USERS:
+		set_names(p, key, val, 1, z->allow_users, ZM_MAX_ALLOW_USERS,
+		    &z->n_allow_users);
 		break;
 	case ZK_PRIV_SESSION_LIMIT:
 	case ZK_DORMANT_AFTER:
+	case ZK_SESSION_LIMIT:
+	case ZK_IDLE_TIMEOUT:
 		if (zm_duration_parse(val, &d) != ZM_OK)
 			zm_conf_err(p,
 			    "%s: expected a duration such as 8h (Ns, Nm, Nh "
@@ -531,6 +565,10 @@ zm_conf_set_zone(struct zm_cfp *p, int k, const char *key, const char *val)
 			    key, val);
 		else if (k == ZK_PRIV_SESSION_LIMIT)
 			z->privileged_session_limit = d;
+		else if (k == ZK_SESSION_LIMIT)
+			z->session_limit = d;
+		else if (k == ZK_IDLE_TIMEOUT)
+			z->idle_timeout = d;
 		else
 			z->dormant_after = d;
 		break;

@@ -35,6 +35,7 @@ static const char *const zone_keys[ZK__N] = {
 	"privileged_groups", "privileged_max_failures",
 	"privileged_session_limit", "card_removal", "dormant_after", "banner",
 	"temp_code",
+	"allow_groups", "allow_users", "session_limit", "idle_timeout",
 };
 
 static void vperr_at(struct zm_cfp *, unsigned long, const char *, va_list)

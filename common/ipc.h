@@ -173,6 +173,7 @@ enum zm_msgid {
 	ZM_MSG_KEY_NOT_FOUND,	/* no security key plugged in */
 	ZM_MSG_LOGIN_EXPIRED,	/* session refused: its login cannot be used */
 	ZM_MSG_TEMPCODE_USED,	/* the user's temporary code was already used */
+	ZM_MSG_ZONE_DENIED,	/* not in allow_users / allow_groups */
 	ZM_MSG__MAX
 };
 

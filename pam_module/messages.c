@@ -97,6 +97,9 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "used for this session. Please log in again."),
 	[ZM_MSG_TEMPCODE_USED] = N_("This temporary code has already been "
 	    "used; each code works once. Ask the helpdesk for a new one."),
+	[ZM_MSG_ZONE_DENIED] = N_("You are not permitted to log in to this "
+	    "network zone. If your work needs it, ask your department to "
+	    "apply for access."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

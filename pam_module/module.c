@@ -754,6 +754,7 @@ account_request(struct ctx *c, struct reply *rep, int *pr)
 		zm_warn("zonemfa-tokend: uid %ld may not check %s",
 		    (long)getuid(), c->user);
 		/* FALLTHROUGH */
+	case ZM_ST_DENIED:	/* zone access (allow_users, allow_groups) */
 	case ZM_ST_DISABLED:
 	case ZM_ST_DORMANT:
 	case ZM_ST_LOCKED:

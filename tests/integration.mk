@@ -12,6 +12,7 @@ IT_TESTS = \
 	tests/it_daemon.sh \
 	tests/it_i18n.sh \
 	tests/it_limits.sh \
+	tests/it_zone_access.sh \
 	tests/it_dormant.sh \
 	tests/it_tempcode.sh \
 	tests/it_sod.sh \

@@ -1,7 +1,13 @@
 #!/bin/bash
 # it_limits.sh - R9 privileged IDs: the daemon ends a privileged user's
 # session when the zone's privileged_session_limit runs out, also across
-# a daemon restart; ordinary users' sessions are not limited.
+# a daemon restart; ordinary users' sessions are not limited by it.
+# R13 access time-out: session_limit ends everyone's sessions of a zone
+# (mynumber here); a session under its zone's limit stays; for a
+# privileged user the shorter of the two limits applies.  idle_timeout
+# applies only to sessions with a logind id: here (no logind) a 1 s
+# idle_timeout must end nothing, also at the full sweep of a restart.
+# (The logind query itself is tested only under systemd: not here.)
 . "$(dirname "$0")/lib.sh"
 zm_setup
 
@@ -12,10 +18,17 @@ LIMIT=6
 sed -i "s/^privileged_max_failures = 2\$/&\nprivileged_session_limit = ${LIMIT}s/" "$ZM_CONF"
 grep -q "^privileged_session_limit = ${LIMIT}s" "$ZM_CONF" ||
     bail_out "cannot set privileged_session_limit in $ZM_CONF"
+# R13: lgwan limits everyone to 1h (carol's shorter limit applies);
+# mynumber limits everyone to LIMIT seconds.
+sed -i "s/^privileged_session_limit = ${LIMIT}s\$/&\nsession_limit = 1h\nidle_timeout = 1s/" "$ZM_CONF"
+sed -i "/^\[zone mynumber\]\$/a session_limit = ${LIMIT}s" "$ZM_CONF"
+[[ $(grep -c "^session_limit = " "$ZM_CONF") -eq 2 ]] ||
+    bail_out "cannot set session_limit in $ZM_CONF"
 
 start_daemon || bail_out "zonemfa-tokend did not start: $(tail -n 5 "$ZM_DIR/tokend.log")"
 enroll_totp carol S_CAROL || bail_out "cannot enrol carol: $OUT"
 enroll_totp alice S_ALICE || bail_out "cannot enrol alice: $OUT"
+enroll_totp bob S_BOB || bail_out "cannot enrol bob: $OUT"
 
 # ---- a privileged session ends at the limit
 t0=$(date +%s)
@@ -32,6 +45,13 @@ else
 	not_ok "alice (ordinary) has a session open"
 fi
 ALICE_PID=$HELD_PID
+if start_held mynumber bob "$(password bob)" "$(totp_code "$S_BOB")"; then
+	ok "bob (ordinary) has a session open in mynumber"
+else
+	not_ok "bob (ordinary) has a session open in mynumber"
+fi
+BOB_PID=$HELD_PID
+BOB_OUT=$HELD_OUT
 
 # Not before the limit.
 sleep 1
@@ -64,12 +84,28 @@ check "R9/R15: the end is audited (session_end, reason session_limit)" \
 check "R9: the session was registered as privileged" \
     test "$(audit_count "$(jf event session_open)" "$(jf user carol)" 'privileged')" -eq 1
 if kill -0 "$ALICE_PID" 2>/dev/null; then
-	ok "R9: alice's ordinary session is not limited"
+	ok "R9/R13: alice's ordinary session (under lgwan's 1h session_limit) stays"
 else
-	not_ok "R9: alice's ordinary session is not limited"
+	not_ok "R9/R13: alice's ordinary session (under lgwan's 1h session_limit) stays"
 fi
 check "no session_end for alice" \
     test "$(audit_count "$(jf event session_end)" "$(jf user alice)")" -eq 0
+
+# R13: session_limit ends an ordinary user's session in mynumber too.
+HELD_PID=$BOB_PID
+HELD_OUT=$BOB_OUT
+if wait_held 5; then
+	ok "R13: the daemon ends bob's ordinary session at mynumber's session_limit"
+else
+	not_ok "R13: the daemon ends bob's ordinary session at mynumber's session_limit"
+fi
+expect_match 'SESSION ENDED signal=1$' "bob's session was ended by SIGHUP"
+wait_audit 1 "$(jf event session_end)" "$(jf user bob)" || true
+check "R13/R15: the end is audited (session_end, zone mynumber, reason session_limit)" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user bob)" \
+    "$(jf zone mynumber)" "$(jf result ok)" "$(jf reason session_limit)")" -eq 1
+check "R13: bob's session was not registered as privileged" \
+    test "$(audit_count "$(jf event session_open)" "$(jf user bob)" 'privileged')" -eq 0
 
 # ---- the limit survives a daemon restart (sessions read back from the store)
 if start_held lgwan carol "$(password carol)" "$(totp_code "$S_CAROL" 30)"; then
@@ -93,6 +129,14 @@ wait_audit 2 "$(jf event session_end)" "$(jf user carol)" \
 check "R9/R15: the second end is audited too" \
     test "$(audit_count "$(jf event session_end)" "$(jf user carol)" \
     "$(jf reason session_limit)")" -eq 2
+
+if kill -0 "$ALICE_PID" 2>/dev/null; then
+	ok "R13: idle_timeout ends no session without a logind id (alice's, after the restart's sweep)"
+else
+	not_ok "R13: idle_timeout ends no session without a logind id (alice's, after the restart's sweep)"
+fi
+check "no session_end with reason idle_timeout" \
+    test "$(audit_count "$(jf event session_end)" "$(jf reason idle_timeout)")" -eq 0
 
 # The daemon keeps serving: a login works after the limit ended sessions.
 run_login --no-session lgwan alice "$(password alice)" "$(totp_code "$S_ALICE" 30)"

@@ -725,6 +725,89 @@ test_err_all_collected(void **state)
 }
 
 /* R15: which local times the report counts as office hours. */
+/* Zone access (allow_users, allow_groups) and access time-outs (R13). */
+static void
+test_zone_access_keys(void **state)
+{
+	struct zm_config	*c;
+	const struct zm_zone	*z;
+
+	(void)state;
+	/* Defaults: everyone, no limit for ordinary users, no idle limit. */
+	c = parse_ok("");
+	z = zm_config_zone(c, "mynumber");
+	assert_int_equal(z->n_allow_groups, 0);
+	assert_int_equal(z->n_allow_users, 0);
+	assert_int_equal(z->session_limit, 0);
+	assert_int_equal(z->idle_timeout, 0);
+	zm_config_free(c);
+
+	c = parse_ok("[zone mynumber]\n"
+	    "allow_groups = juminkiroku zeimu-ka\n"
+	    "allow_users  = yamada.taro sato@example.lg.jp\n"
+	    "session_limit = 9h\n"
+	    "idle_timeout = 15m\n"
+	    "[zone lgwan]\n"
+	    "allow_groups =\n");
+	z = zm_config_zone(c, "mynumber");
+	assert_int_equal(z->n_allow_groups, 2);
+	assert_string_equal(z->allow_groups[0], "juminkiroku");
+	assert_string_equal(z->allow_groups[1], "zeimu-ka");
+	assert_int_equal(z->n_allow_users, 2);
+	assert_string_equal(z->allow_users[0], "yamada.taro");
+	assert_string_equal(z->allow_users[1], "sato@example.lg.jp");
+	assert_int_equal(z->session_limit, 9 * 3600);
+	assert_int_equal(z->idle_timeout, 15 * 60);
+	/* privileged_groups are untouched by allow_groups. */
+	assert_int_equal(z->n_privileged_groups, 2);
+	z = zm_config_zone(c, "lgwan");
+	assert_int_equal(z->n_allow_groups, 0);
+	assert_int_equal(z->session_limit, 0);
+	zm_config_free(c);
+}
+
+static void
+test_err_zone_access_keys(void **state)
+{
+	static const struct want w[] = {
+		{ NAME ":2: ", "allow_groups: expected group names" },
+		{ NAME ":3: ", "allow_users: user 'bob' listed twice" },
+		{ NAME ":4: ", "session_limit: expected a duration" },
+		{ NAME ":5: ", "idle_timeout: expected a duration" },
+		{ NAME ":6: ", "duplicate key 'allow_groups'" },
+	};
+	char	 text[4096];
+	size_t	 off;
+	int	 i;
+
+	(void)state;
+	parse_bad("[zone mynumber]\n"
+	    "allow_groups = soumu Zeimu\n"
+	    "allow_users = alice bob bob\n"
+	    "session_limit = 8 hours\n"
+	    "idle_timeout = -5m\n"
+	    "allow_groups = soumu\n", w, 5);
+	parse_bad1("[zone lgwan]\nallow_users = -rf\n", NAME ":2: ",
+	    "allow_users: expected user names");
+	parse_bad1("[zone lgwan]\nallow_users = a/b\n", NAME ":2: ",
+	    "got 'a/b'");
+	/* At most ZM_MAX_GROUPS groups, ZM_MAX_ALLOW_USERS users. */
+	off = (size_t)snprintf(text, sizeof(text),
+	    "[zone lgwan]\nallow_groups =");
+	for (i = 0; i <= ZM_MAX_GROUPS; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    " g%d", i);
+	snprintf(text + off, sizeof(text) - off, "\n");
+	parse_bad1(text, NAME ":2: ", "allow_groups: more than 16 groups");
+	off = (size_t)snprintf(text, sizeof(text),
+	    "[zone lgwan]\nallow_users =");
+	for (i = 0; i <= ZM_MAX_ALLOW_USERS; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    " u%d", i);
+	snprintf(text + off, sizeof(text) - off, "\n");
+	parse_bad1(text, NAME ":2: ", "allow_users: more than 32 users");
+}
+
 static void
 test_office_hours(void **state)
 {
@@ -838,6 +921,8 @@ main(void)
 		cmocka_unit_test(test_err_all_collected),
 		cmocka_unit_test(test_office_hours),
 		cmocka_unit_test(test_parse_args),
+		cmocka_unit_test(test_zone_access_keys),
+		cmocka_unit_test(test_err_zone_access_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

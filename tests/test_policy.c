@@ -407,6 +407,165 @@ test_reachable(void **state)
 	assert_int_equal(zm_policy_reachable(&zones[Z_TOTP_ONLY], 0, CARD | FIDO), 0);
 }
 
+/* ---- zone access: allow_users / allow_groups (policy 6.2(1)) ---- */
+
+/* Group membership for the tests: "user:group" pairs, "?" = lookup fails. */
+static const char *const members[] = {
+	"suzuki:juminkiroku", "tanaka:zeimu", "sato:soumu",
+};
+
+static int
+fake_in_group(void *arg, const char *user, const char *group)
+{
+	char	pair[2 * ZM_NAME_MAX];
+	size_t	i;
+
+	(void)arg;
+	if (strcmp(group, "broken") == 0)
+		return -1;
+	snprintf(pair, sizeof(pair), "%s:%s", user, group);
+	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		if (strcmp(members[i], pair) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_zone_access(void **state)
+{
+	struct zm_zone z;
+
+	(void)state;
+	mkzone(&z, "mynumber", K | P, CARD | TOTP, ZM_PASSWORD_STACK, 0);
+	/* Empty lists: everyone, as before the keys existed. */
+	assert_int_equal(zm_policy_zone_access(&z, "anyone", fake_in_group,
+	    NULL), ZM_OK);
+
+	snprintf(z.allow_groups[0], ZM_NAME_MAX, "juminkiroku");
+	snprintf(z.allow_groups[1], ZM_NAME_MAX, "zeimu");
+	z.n_allow_groups = 2;
+	assert_int_equal(zm_policy_zone_access(&z, "suzuki", fake_in_group,
+	    NULL), ZM_OK);
+	assert_int_equal(zm_policy_zone_access(&z, "tanaka", fake_in_group,
+	    NULL), ZM_OK);
+	assert_int_equal(zm_policy_zone_access(&z, "sato", fake_in_group,
+	    NULL), ZM_ERR_PERM);
+	assert_int_equal(zm_policy_zone_access(&z, "root", fake_in_group,
+	    NULL), ZM_ERR_PERM);
+
+	/* allow_users adds single people to the groups. */
+	snprintf(z.allow_users[0], ZM_NAME_MAX, "sato");
+	z.n_allow_users = 1;
+	assert_int_equal(zm_policy_zone_access(&z, "sato", fake_in_group,
+	    NULL), ZM_OK);
+	assert_int_equal(zm_policy_zone_access(&z, "sato2", fake_in_group,
+	    NULL), ZM_ERR_PERM);
+	/* Only allow_users: the groups play no part. */
+	z.n_allow_groups = 0;
+	assert_int_equal(zm_policy_zone_access(&z, "suzuki", fake_in_group,
+	    NULL), ZM_ERR_PERM);
+
+	/* A failed lookup is "cannot tell", unless another group says yes. */
+	z.n_allow_users = 0;
+	snprintf(z.allow_groups[0], ZM_NAME_MAX, "broken");
+	snprintf(z.allow_groups[1], ZM_NAME_MAX, "zeimu");
+	z.n_allow_groups = 2;
+	assert_int_equal(zm_policy_zone_access(&z, "tanaka", fake_in_group,
+	    NULL), ZM_OK);
+	assert_int_equal(zm_policy_zone_access(&z, "sato", fake_in_group,
+	    NULL), ZM_ERR_UNAVAILABLE);
+	assert_int_equal(zm_policy_zone_access(NULL, "sato", fake_in_group,
+	    NULL), ZM_ERR_INVALID);
+}
+
+/* ---- access time-outs (R9, R13) ---- */
+
+static void
+test_session_end(void **state)
+{
+	struct zm_zone	 z;
+	const char	*why;
+	int64_t		 t0 = 1700000000;
+
+	(void)state;
+	mkzone(&z, "lgwan", K | P, TOTP, ZM_PASSWORD_STACK, 0);
+	/* Nothing set: never. */
+	assert_true(zm_policy_session_end(&z, 0, t0, 0, &why) == INT64_MAX);
+	assert_null(why);
+	assert_true(zm_policy_session_end(&z, 1, t0, t0 + 5, &why) ==
+	    INT64_MAX);
+	assert_null(why);
+
+	/* privileged_session_limit alone: privileged users only. */
+	z.privileged_session_limit = 3600;
+	assert_true(zm_policy_session_end(&z, 0, t0, 0, &why) == INT64_MAX);
+	assert_true(zm_policy_session_end(&z, 1, t0, 0, &why) == t0 + 3600);
+	assert_string_equal(why, "session_limit");
+
+	/* session_limit for everyone; the shorter applies to privileged. */
+	z.session_limit = 8 * 3600;
+	assert_true(zm_policy_session_end(&z, 0, t0, 0, &why) ==
+	    t0 + 8 * 3600);
+	assert_string_equal(why, "session_limit");
+	assert_true(zm_policy_session_end(&z, 1, t0, 0, &why) == t0 + 3600);
+	z.privileged_session_limit = 9 * 3600;
+	assert_true(zm_policy_session_end(&z, 1, t0, 0, &why) ==
+	    t0 + 8 * 3600);
+
+	/* idle_timeout: counts only when idle_since is known. */
+	z.idle_timeout = 900;
+	assert_true(zm_policy_session_end(&z, 0, t0, 0, &why) ==
+	    t0 + 8 * 3600);
+	assert_string_equal(why, "session_limit");
+	assert_true(zm_policy_session_end(&z, 0, t0, t0 + 60, &why) ==
+	    t0 + 960);
+	assert_string_equal(why, "idle_timeout");
+	/* Idle since just before the limit: the limit comes first. */
+	assert_true(zm_policy_session_end(&z, 0, t0, t0 + 8 * 3600 - 10,
+	    &why) == t0 + 8 * 3600);
+	assert_string_equal(why, "session_limit");
+	/* Only idle_timeout set. */
+	z.session_limit = 0;
+	z.privileged_session_limit = 0;
+	assert_true(zm_policy_session_end(&z, 1, t0, t0 + 1, &why) ==
+	    t0 + 901);
+	assert_string_equal(why, "idle_timeout");
+	/* No overflow at the far end. */
+	z.session_limit = 3650LL * 86400;
+	assert_true(zm_policy_session_end(&z, 0, INT64_MAX - 5, 0, &why) ==
+	    INT64_MAX);
+	assert_true(zm_policy_session_end(NULL, 0, t0, 0, &why) == INT64_MAX);
+	assert_null(why);
+}
+
+static void
+test_idle_parse(void **state)
+{
+	int64_t since = -1;
+
+	(void)state;
+	assert_int_equal(zm_policy_idle_parse("IdleHint=no\n"
+	    "IdleSinceHint=0\n", &since), ZM_OK);
+	assert_true(since == 0);
+	assert_int_equal(zm_policy_idle_parse("IdleHint=yes\n"
+	    "IdleSinceHint=1700000000123456\n", &since), ZM_OK);
+	assert_true(since == 1700000000);
+	/* Either order, no final newline. */
+	assert_int_equal(zm_policy_idle_parse("IdleSinceHint=1700000060000000"
+	    "\nIdleHint=yes", &since), ZM_OK);
+	assert_true(since == 1700000060);
+	/* Idle without a time, or no IdleHint at all: cannot decide. */
+	assert_int_equal(zm_policy_idle_parse("IdleHint=yes\n"
+	    "IdleSinceHint=0\n", &since), ZM_ERR_PROTO);
+	assert_int_equal(zm_policy_idle_parse("IdleHint=yes\n", &since),
+	    ZM_ERR_PROTO);
+	assert_int_equal(zm_policy_idle_parse("IdleHint=yes\n"
+	    "IdleSinceHint=12x\n", &since), ZM_ERR_PROTO);
+	assert_int_equal(zm_policy_idle_parse("", &since), ZM_ERR_PROTO);
+	assert_int_equal(zm_policy_idle_parse("Failed to get session\n",
+	    &since), ZM_ERR_PROTO);
+}
+
 int
 main(void)
 {
@@ -418,6 +577,9 @@ main(void)
 		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_next_conversation),
 		cmocka_unit_test(test_reachable),
+		cmocka_unit_test(test_zone_access),
+		cmocka_unit_test(test_session_end),
+		cmocka_unit_test(test_idle_parse),
 	};
 
 	return cmocka_run_group_tests(tests, setup_zones, NULL);

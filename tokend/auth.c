@@ -370,6 +370,28 @@ zm_auth_refuse_status(struct zm_tokend *d, struct zm_auth *a,
 }
 
 int
+zm_auth_zone_access(struct zm_tokend *d, const char *event, const char *user,
+    const char *zone, const struct zm_zone *z, const char *detail,
+    struct zm_buf *rep)
+{
+	const char	*why;
+	int		 v, r;
+
+	if ((v = zm_user_zone_access(user, z)) == ZM_OK)
+		return 0;
+	/* Directory down: fail closed, but do not call it a refusal. */
+	why = v == ZM_ERR_PERM ? ZM_ZONE_DENIED_REASON :
+	    "zone access unknown (group lookup failed)";
+	zm_notice("%s of %s in zone %s refused: %s", event, user, zone, why);
+	zm_auth_audit_ev(d, event, user, zone, z, 0, v == ZM_ERR_PERM ?
+	    "refused" : "error", why, 0, detail != NULL ? detail : "");
+	r = v == ZM_ERR_PERM ? zm_auth_reply_simple(rep, ZM_ST_DENIED,
+	    ZM_MSG_ZONE_DENIED) : zm_auth_reply_simple(rep, ZM_ST_INTERNAL,
+	    ZM_MSG_INTERNAL);
+	return r != 0 ? r : 1;
+}
+
+int
 zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_auth **state, struct zm_buf *rep)
 {
@@ -401,6 +423,12 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 		goto out;
 	}
 	zm_auth_origin(a, service, tty, rhost);
+	/* Zone access (allow_users, allow_groups): before any factor. */
+	if ((r = zm_auth_zone_access(d, "auth", a->user, a->zone, z,
+	    a->origin, rep)) != 0) {
+		r = r == 1 ? 0 : r;
+		goto out;
+	}
 	a->proven = zm_policy_initial(z);
 	a->generic = z->password == ZM_PASSWORD_NONE &&
 	    (a->proven & ZM_CLASS_KNOWLEDGE) == 0;

@@ -225,6 +225,9 @@ zm_account_check(struct zm_tokend *d, const struct zm_peer *peer,
 	if ((r = zm_auth_request_target(d, peer, req, "account", user, zone, &z,
 	    rep)) != 0)
 		return r == 1 ? 0 : r;
+	if ((r = zm_auth_zone_access(d, "account", user, zone, z, NULL,
+	    rep)) != 0)
+		return r == 1 ? 0 : r;
 	if ((r = zm_auth_account_status(d, z, user, 0, &us, &status,
 	    &why)) != 0 ||
 	    (status == ZM_ST_OK &&

@@ -106,6 +106,16 @@ int zm_auth_audit_ev(struct zm_tokend *d, const char *event,
     const char *user, const char *zone, const struct zm_zone *z,
     unsigned used, const char *result, const char *reason, int64_t token_id,
     const char *detail);
+/*
+ * Zone access (allow_users, allow_groups; policy 6.2(1)): 0 when user may
+ * log in to zone z, 1 when refused (audited as event with the reason
+ * ZM_ZONE_DENIED_REASON, reply DENIED / ZM_MSG_ZONE_DENIED appended; a
+ * failed group lookup is INTERNAL), else an error building the reply.
+ */
+#define ZM_ZONE_DENIED_REASON	"zone access denied"
+int zm_auth_zone_access(struct zm_tokend *d, const char *event,
+    const char *user, const char *zone, const struct zm_zone *z,
+    const char *detail, struct zm_buf *rep);
 /* Audit event "auth" of conversation a. */
 int zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
     const struct zm_zone *z, const char *result, const char *reason,

@@ -1,15 +1,25 @@
 /*
  * limits.c - the sweep over the open sessions: which must end now.
  *
- * - Privileged connection time is limited (R9): a session opened by a
- *   member of the zone's privileged_groups (recorded at open) is ended
- *   when the zone's privileged_session_limit runs out.
- * - A session whose token is no longer active, or whose user is disabled,
- *   is ended (R5).  A revocation ends its sessions itself; the sweep is
- *   what makes that durable: a daemon killed between the registry and the
- *   ending finds them at start-up, and a revocation that arrives from
- *   elsewhere (another daemon sharing the registry, the offline revoke)
- *   is enforced within ZM_SWEEP_S.
+ * - Connection time is limited (R9, R13): every session of a zone ends
+ *   when the zone's session_limit runs out, and a session opened by a
+ *   member of the zone's privileged_groups (recorded at open) when the
+ *   shorter of session_limit and privileged_session_limit does (reason
+ *   session_limit).
+ * - An idle session ends after the zone's idle_timeout (R13, reason
+ *   idle_timeout), where logind reports idleness: only sessions
+ *   registered with a logind session id (XDG_SESSION_ID), asked
+ *   (IdleHint, IdleSinceHint) at each full sweep, so at most ZM_SWEEP_S
+ *   late.  A session without a logind id has no idle time-out.
+ * - A session whose token is no longer active, whose user is disabled or
+ *   who is no longer allowed in the zone (allow_users, allow_groups) is
+ *   ended (R5, zone access): zm_session_standing(), the one answer for
+ *   session open and the sweep.  A revocation ends its sessions itself;
+ *   the sweep is what makes that durable: a daemon killed between the
+ *   registry and the ending finds them at start-up, and a revocation
+ *   that arrives from elsewhere (another daemon sharing the registry,
+ *   the offline revoke) is enforced within ZM_SWEEP_S.  A group lookup
+ *   that fails (directory down) ends nothing: it is retried next sweep.
  *
  * Nothing is kept in memory: each sweep reads the open sessions back from
  * the store.  The loop (server.c) calls zm_limits_due() at start, at the
@@ -19,48 +29,163 @@
  */
 #include <config.h>
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "store.h"
 #include "tokend.h"
 
 #define ZM_SWEEP_S	60
 
-/* The limit of session s, 0 for none (not privileged, zone gone, unset). */
-static int64_t
-session_limit(const struct zm_tokend *d, const struct zm_session *s)
-{
-	const struct zm_zone *z;
+/* loginctl show-session: a short wait, it runs inside the sweep. */
+#define LOGINCTL_PATH		"/usr/bin/loginctl"
+#define IDLE_QUERY_MS		2000
+#define IDLE_OUT_MAX		512
 
-	if (!s->privileged)
+/*
+ * The output of `loginctl show-session --property=IdleHint
+ * --property=IdleSinceHint -- ID` into out (NUL-terminated).
+ */
+static int
+idle_query(const char *id, char *out, size_t outlen)
+{
+	char		 a0[] = "loginctl", a1[] = "show-session";
+	char		 a2[] = "--property=IdleHint";
+	char		 a3[] = "--property=IdleSinceHint", a4[] = "--", a5[64];
+	char		*argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
+	char		*envp[] = { e0, e1, NULL };
+	struct pollfd	 pfd;
+	sigset_t	 all, old;
+	int64_t		 deadline, left;
+	size_t		 off = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 p[2], status = 0, fd, r = ZM_OK;
+
+	out[0] = '\0';
+	if (!zm_logind_id_valid(id) || strlen(id) >= sizeof(a5))
+		return ZM_ERR_INVALID;
+	memcpy(a5, id, strlen(id) + 1);
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return ZM_ERR_IO;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 2);
+		}
+		if (dup2(p[1], 1) == -1)
+			_exit(127);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || \
+    (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+		closefrom(3);
+#else
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+#endif
+		execve(LOGINCTL_PATH, argv, envp);
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid == -1) {
+		close(p[0]);
+		return ZM_ERR_IO;
+	}
+	deadline = zm_mono_ms() + IDLE_QUERY_MS;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - zm_mono_ms()) <= 0) {
+			r = ZM_ERR_TIMEOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ZM_ERR_IO;
+			break;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(p[0], out + off, outlen - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		if (off == outlen - 1)
+			break;
+	}
+	out[off] = '\0';
+	close(p[0]);
+	if (r != ZM_OK)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (r == ZM_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		r = ZM_ERR_UNAVAILABLE;
+	return r;
+}
+
+static int64_t
+idle_since(const struct zm_session *s)
+{
+	char	out[IDLE_OUT_MAX];
+	int64_t	since = 0;
+	int	r;
+
+	if ((r = idle_query(s->logind_id, out, sizeof(out))) != ZM_OK ||
+	    (r = zm_policy_idle_parse(out, &since)) != ZM_OK) {
+		zm_debug("session %lld: logind idle state unknown: %s",
+		    (long long)s->id, zm_strerror(r));
 		return 0;
-	if ((z = zm_config_zone(d->cfg, s->zone)) == NULL)
-		return 0;
-	return z->privileged_session_limit > 0 ? z->privileged_session_limit :
-	    0;
+	}
+	return since;
 }
 
 int
 zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
     struct zm_ending **en)
 {
+	const struct zm_zone	*z;
 	struct zm_session	*open = NULL;
+	const char		*why, *why_idle;
 	size_t			 n = 0, i, k = 0;
-	int64_t			 limit, end;
+	int64_t			 end, since;
 	int			 r, full;
 
 	*next = INT64_MAX;
 	*en = NULL;
 	/*
-	 * Token and user states: at start-up and every ZM_SWEEP_S (a
-	 * revocation ends its own sessions at once); the limits: whenever
-	 * asked (after each session open, at the next deadline).
+	 * Token, user, zone access and idle states: at start-up and every
+	 * ZM_SWEEP_S (a revocation ends its own sessions at once); the
+	 * limits: whenever asked (after each session open, at the next
+	 * deadline).
 	 */
 	full = d->sweep_next == 0 || now >= d->sweep_next;
 	if ((r = zm_store_sessions_open_list(d->st, NULL, 0, &open,
@@ -75,37 +200,49 @@ zm_limits_due(struct zm_tokend *d, int64_t now, int64_t *next,
 			continue;
 		open[i].close_reason[0] = '\0';
 		if (full && (r = zm_session_standing(d, open[i].user,
-		    open[i].token_id, open[i].close_reason,
+		    open[i].zone, open[i].token_id, open[i].close_reason,
 		    sizeof(open[i].close_reason))) != ZM_OK) {
-			zm_err("session sweep: %s", zm_strerror(r));
-			free(open);
-			return r;
+			if (r == ZM_ERR_UNAVAILABLE) {
+				/* Cannot tell: the next sweep asks again. */
+				zm_warn("session %lld of %s: zone access "
+				    "unknown (group lookup failed)",
+				    (long long)open[i].id, open[i].user);
+				open[i].close_reason[0] = '\0';
+			} else {
+				zm_err("session sweep: %s", zm_strerror(r));
+				free(open);
+				return r;
+			}
 		}
-		if (open[i].close_reason[0] != '\0') {
-			zm_notice("session %lld of %s: ending (%s)",
-			    (long long)open[i].id, open[i].user,
-			    open[i].close_reason);
-			if (k != i)
-				open[k] = open[i];
-			k++;
+		why = NULL;
+		if (open[i].close_reason[0] == '\0' &&
+		    (z = zm_config_zone(d->cfg, open[i].zone)) != NULL) {
+			end = zm_policy_session_end(z, open[i].privileged,
+			    open[i].opened, 0, &why);
+			if (why != NULL && end > now) {
+				if (end < *next)
+					*next = end;
+				why = NULL;
+			}
+			if (why == NULL && full && z->idle_timeout > 0 &&
+			    open[i].logind_id[0] != '\0' &&
+			    (since = idle_since(&open[i])) > 0 &&
+			    zm_policy_session_end(z, open[i].privileged,
+			    open[i].opened, since, &why_idle) <= now &&
+			    why_idle != NULL)
+				why = why_idle;
+			if (why != NULL)
+				snprintf(open[i].close_reason,
+				    sizeof(open[i].close_reason), "%s", why);
+		}
+		if (open[i].close_reason[0] == '\0')
 			continue;
-		}
-		if ((limit = session_limit(d, &open[i])) == 0)
-			continue;
-		end = open[i].opened > INT64_MAX - limit ? INT64_MAX :
-		    open[i].opened + limit;
-		if (end <= now) {
-			zm_info("session %lld of %s: privileged session "
-			    "limit reached", (long long)open[i].id,
-			    open[i].user);
-			snprintf(open[i].close_reason,
-			    sizeof(open[i].close_reason), "session_limit");
-			if (k != i)
-				open[k] = open[i];
-			k++;
-		} else if (end < *next) {
-			*next = end;
-		}
+		zm_notice("session %lld of %s: ending (%s)",
+		    (long long)open[i].id, open[i].user,
+		    open[i].close_reason);
+		if (k != i)
+			open[k] = open[i];
+		k++;
 	}
 	if (full)
 		d->sweep_next = now + ZM_SWEEP_S;

@@ -285,6 +285,8 @@ check_files(const struct zm_config *cfg, int log)
 	int			r;
 
 	r = zm_files_check(cfg, &errs, &warns);
+	if (r == ZM_OK)
+		r = zm_zone_access_warnings(cfg, &warns);
 	for (i = 0; i < warns.n; i++) {
 		fprintf(stderr, "%s: warning: %s\n", PROG, warns.msg[i]);
 		if (log)

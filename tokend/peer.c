@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "policy.h"
 #include "tokend.h"
 
 /* NSS buffers grow on ERANGE up to this; a bigger entry is refused. */
@@ -151,20 +152,20 @@ grouplist_has(const char *user, gid_t primary, gid_t gid)
 }
 
 int
-zm_user_in_group(const char *user, const char *group)
+zm_user_in_group_r(const char *user, const char *group)
 {
 	struct group	 gr;
 	struct passwd	 pw;
 	char		*gbuf = NULL, *pbuf = NULL;
 	char		**m;
 	gid_t		 gid;
-	int		 found = 0;
+	int		 found = 0, r;
 
 	if (user == NULL || group == NULL || *user == '\0' || *group == '\0')
 		return 0;
 	/* A group that does not exist has no members: not an error. */
-	if (gr_by_name(group, &gr, &gbuf) != ZM_OK)
-		return 0;
+	if ((r = gr_by_name(group, &gr, &gbuf)) != ZM_OK)
+		return r == ZM_ERR_NOTFOUND ? 0 : -1;
 	gid = gr.gr_gid;
 	for (m = gr.gr_mem; m != NULL && *m != NULL; m++) {
 		if (strcmp(*m, user) == 0) {
@@ -172,8 +173,11 @@ zm_user_in_group(const char *user, const char *group)
 			goto out;
 		}
 	}
-	if (pw_by_name(user, &pw, &pbuf) != ZM_OK)
+	if ((r = pw_by_name(user, &pw, &pbuf)) != ZM_OK) {
+		if (r != ZM_ERR_NOTFOUND)
+			found = -1;
 		goto out;
+	}
 	if (pw.pw_gid == gid) {
 		found = 1;
 		goto out;
@@ -184,6 +188,57 @@ zm_user_in_group(const char *user, const char *group)
 	free(gbuf);
 	free(pbuf);
 	return found;
+}
+
+int
+zm_user_in_group(const char *user, const char *group)
+{
+	return zm_user_in_group_r(user, group) == 1;
+}
+
+static int
+nss_in_group(void *arg, const char *user, const char *group)
+{
+	(void)arg;
+	return zm_user_in_group_r(user, group);
+}
+
+int
+zm_user_zone_access(const char *user, const struct zm_zone *z)
+{
+	return zm_policy_zone_access(z, user, nss_in_group, NULL);
+}
+
+int
+zm_zone_access_warnings(const struct zm_config *cfg, struct zm_errlist *warns)
+{
+	struct group	 gr;
+	const char	*path;
+	char		*buf = NULL;
+	size_t		 i, j;
+	int		 r;
+
+	if (cfg == NULL)
+		return ZM_OK;
+	path = cfg->path != NULL ? cfg->path : "zonemfa.conf";
+	for (i = 0; i < cfg->n_zones; i++) {
+		for (j = 0; j < cfg->zones[i].n_allow_groups; j++) {
+			r = gr_by_name(cfg->zones[i].allow_groups[j], &gr,
+			    &buf);
+			free(buf);
+			buf = NULL;
+			if (r == ZM_OK)
+				continue;
+			if ((r = zm_errlist_addf(warns, "%s: [zone %s] "
+			    "allow_groups: %s '%s' (nobody gets in through "
+			    "it)", path, cfg->zones[i].name,
+			    r == ZM_ERR_NOTFOUND ? "no such group" :
+			    "cannot look up group",
+			    cfg->zones[i].allow_groups[j])) != ZM_OK)
+				return r;
+		}
+	}
+	return ZM_OK;
 }
 
 int

@@ -40,4 +40,36 @@ int zm_policy_next(const struct zm_zone *z, unsigned proven, unsigned avail,
 /* The most that methods in avail could ever establish (for "no token" decisions). */
 unsigned zm_policy_reachable(const struct zm_zone *z, unsigned proven, unsigned avail);
 
+/*
+ * Zone access (policy 6.2(1), allow_users / allow_groups): may user log
+ * in to zone z at all?  ZM_OK when both lists are empty, the user is
+ * named in allow_users or in_group(arg, user, group) returns 1 for one
+ * of allow_groups; ZM_ERR_PERM when not; ZM_ERR_UNAVAILABLE when no
+ * group said yes but in_group returned -1 (cannot tell: directory
+ * error) for one.  Callers refuse on anything but ZM_OK at login, and
+ * end a session only on ZM_ERR_PERM.
+ */
+int zm_policy_zone_access(const struct zm_zone *z, const char *user,
+    int (*in_group)(void *arg, const char *user, const char *group),
+    void *arg);
+
+/*
+ * When must a session of zone z opened at opened end?  The earliest of
+ * opened + session_limit, opened + privileged_session_limit (privileged
+ * users: the shorter limit applies) and idle_since + idle_timeout
+ * (idle_since > 0: the session has been idle since then, as logind
+ * reports it; 0: not idle or not known).  INT64_MAX for never; *why is
+ * then NULL, else "session_limit" or "idle_timeout".
+ */
+int64_t zm_policy_session_end(const struct zm_zone *z, int privileged,
+    int64_t opened, int64_t idle_since, const char **why);
+
+/*
+ * logind's idle state of a session from `loginctl show-session
+ * --property=IdleHint --property=IdleSinceHint` output: *since is the
+ * time (epoch seconds) the session became idle, 0 when it is not idle.
+ * ZM_ERR_PROTO when the text says neither, or idle without a time.
+ */
+int zm_policy_idle_parse(const char *text, int64_t *since);
+
 #endif

@@ -287,12 +287,13 @@ refuse_open(struct zm_tokend *d, const struct zm_session *s,
 }
 
 int
-zm_session_standing(struct zm_tokend *d, const char *user, int64_t token_id,
-    char *why, size_t whylen)
+zm_session_standing(struct zm_tokend *d, const char *user, const char *zone,
+    int64_t token_id, char *why, size_t whylen)
 {
-	struct zm_user_state	us;
-	struct zm_token		t;
-	int			r;
+	const struct zm_zone	*z;
+	struct zm_user_state	 us;
+	struct zm_token		 t;
+	int			 r;
 
 	why[0] = '\0';
 	if ((r = zm_store_user_get(d->st, user, &us)) == ZM_OK &&
@@ -302,6 +303,15 @@ zm_session_standing(struct zm_tokend *d, const char *user, int64_t token_id,
 	}
 	if (r != ZM_OK && r != ZM_ERR_NOTFOUND)
 		return r;
+	/* Zone access: taken out of allow_groups since the login. */
+	if (zone != NULL && (z = zm_config_zone(d->cfg, zone)) != NULL) {
+		if ((r = zm_user_zone_access(user, z)) == ZM_ERR_PERM) {
+			snprintf(why, whylen, "%s", ZM_ZONE_ACCESS_ENDED);
+			return ZM_OK;
+		}
+		if (r != ZM_OK)
+			return r;
+	}
 	if (token_id <= 0)
 		return ZM_OK;
 	memset(&t, 0, sizeof(t));
@@ -331,13 +341,16 @@ open_allowed(struct zm_tokend *d, const struct zm_session *s,
 	int	r;
 
 	*refused = 0;
-	if ((r = zm_session_standing(d, s->user, s->token_id, state,
+	if ((r = zm_session_standing(d, s->user, s->zone, s->token_id, state,
 	    sizeof(state))) != ZM_OK || state[0] == '\0')
 		return r;
 	*refused = 1;
 	if (strcmp(state, "disabled") == 0)
 		return refuse_open(d, s, "user disabled", s->token_id,
 		    ZM_ST_DISABLED, ZM_MSG_DISABLED, reply);
+	if (strcmp(state, ZM_ZONE_ACCESS_ENDED) == 0)
+		return refuse_open(d, s, ZM_ZONE_DENIED_REASON, s->token_id,
+		    ZM_ST_DENIED, ZM_MSG_ZONE_DENIED, reply);
 	/* Revoked (or replaced, suspended) since the login: too late. */
 	if (snprintf(why, sizeof(why), "token %.*s since the login (%s)",
 	    (int)strcspn(state, ":"), state, state) < 0)

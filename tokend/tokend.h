@@ -75,6 +75,21 @@ int zm_peer_identify(const struct zm_config *cfg, uid_t uid, gid_t gid,
 void zm_peer_load_groups(const struct zm_config *cfg, struct zm_peer *p);
 /* 1 if user is a member (primary or supplementary) of group, else 0. */
 int zm_user_in_group(const char *user, const char *group);
+/* The same, or -1 when NSS cannot answer. */
+int zm_user_in_group_r(const char *user, const char *group);
+/*
+ * Zone access (allow_users / allow_groups) through NSS: ZM_OK, ZM_ERR_PERM
+ * (not allowed) or an NSS error (cannot tell).  See zm_policy_zone_access().
+ */
+int zm_user_zone_access(const char *user, const struct zm_zone *z);
+/*
+ * A warning in warns for each allow_groups name NSS does not know: the
+ * group may come from a directory that is down, so it is no error; it
+ * lets nobody in until it exists.
+ */
+struct zm_errlist;
+int zm_zone_access_warnings(const struct zm_config *cfg,
+    struct zm_errlist *warns);
 /* 1 if user is in any of the zone's privileged_groups. */
 int zm_user_privileged(const char *user, const struct zm_zone *z);
 /*
@@ -154,13 +169,17 @@ int zm_recover_audit(struct zm_tokend *d, unsigned *recovered);
 struct zm_token;
 int zm_token_holds_session(const struct zm_token *t);
 /*
- * May a session of user opened with token_id (0: none) run on?  why is
- * "" when it may, else what ends it: "disabled", "revoked:REASON",
- * "replaced:...", "suspended:...", "revoked:gone".  Only store errors
- * are returned.  Session open and the sweep (limits.c) both ask this.
+ * May a session of user in zone (NULL: not checked) opened with token_id
+ * (0: none) run on?  why is "" when it may, else what ends it:
+ * "disabled", ZM_ZONE_ACCESS_ENDED (no longer in the zone's allow_users /
+ * allow_groups), "revoked:REASON", "replaced:...", "suspended:...",
+ * "revoked:gone".  Only store errors and ZM_ERR_UNAVAILABLE (group lookup
+ * failed: cannot tell) are returned.  Session open and the sweep
+ * (limits.c) both ask this.
  */
+#define ZM_ZONE_ACCESS_ENDED	"zone_access"
 int zm_session_standing(struct zm_tokend *d, const char *user,
-    int64_t token_id, char *why, size_t whylen);
+    const char *zone, int64_t token_id, char *why, size_t whylen);
 /* Decimal id for the audit log's token field ("" for id <= 0). */
 void zm_fmt_id(char *out, size_t outlen, int64_t id);
 /*
