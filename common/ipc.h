@@ -172,6 +172,7 @@ enum zm_msgid {
 	ZM_MSG_KEY_PIN_BLOCKED,	/* the security key's PIN is blocked */
 	ZM_MSG_KEY_NOT_FOUND,	/* no security key plugged in */
 	ZM_MSG_LOGIN_EXPIRED,	/* session refused: its login cannot be used */
+	ZM_MSG_CARD_CMD_REFUSED, /* the card refused a command (a status word) */
 	ZM_MSG__MAX
 };
 

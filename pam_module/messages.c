@@ -95,6 +95,9 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "your key and log in again."),
 	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
 	    "used for this session. Please log in again."),
+	[ZM_MSG_CARD_CMD_REFUSED] = N_("The IC card refused a command. Take "
+	    "it out, insert it again and retry; if this happens again, "
+	    "contact the helpdesk."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

@@ -288,6 +288,13 @@ zm_card_login_where(const struct zm_card_login *l, struct zm_card_where *w)
 		memset(w, 0, sizeof(*w));
 }
 
+void
+zm_card_login_refusal(const struct zm_card_login *l, char *out,
+    size_t outlen)
+{
+	zm_card_refusal(l != NULL ? l->card : NULL, out, outlen);
+}
+
 unsigned
 zm_card_login_apdus(const struct zm_card_login *l)
 {
@@ -368,8 +375,10 @@ zm_card_login_start(struct zm_tokend *d, const char *user,
 	}
 	if ((r = zm_pcsc_open(NULL, want, &l->pcsc, &l->prof, &l->card)) != 0)
 		goto out;
-	if ((r = l->prof->pin_retries(l->card, left)) != 0)
+	if ((r = l->prof->pin_retries(l->card, left)) != 0 &&
+	    r != ZM_ERR_CARDSW)
 		goto out;
+	/* Refused: kept, so that zm_card_login_refusal() can say why. */
 	*out = l;
 	l = NULL;
  out:

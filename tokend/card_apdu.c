@@ -5,14 +5,82 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "card.h"
 #include "err.h"
+#include "log.h"
 #include "wipe.h"
 
 #define APDU_MAX	(5 + 255 + 1)
 #define GET_RESPONSE_MAX 32	/* 32 x 256 bytes > ZM_CARD_RESP_MAX */
+
+const char *
+zm_card_sw_text(uint16_t sw)
+{
+	static const struct {
+		uint16_t	 sw;
+		const char	*text;
+	} t[] = {
+		{ 0x6283, "selected file or application invalidated" },
+		{ 0x6581, "memory failure" },
+		{ 0x6700, "wrong length" },
+		{ 0x6881, "logical channel not supported" },
+		{ 0x6882, "secure messaging not supported" },
+		{ 0x6883, "last command of the chain expected" },
+		{ 0x6884, "command chaining not supported" },
+		{ 0x6981, "command incompatible with file structure" },
+		{ 0x6982, "security status not satisfied" },
+		{ 0x6983, "authentication method blocked" },
+		{ 0x6984, "reference data not usable" },
+		{ 0x6985, "conditions of use not satisfied" },
+		{ 0x6986, "command not allowed (no current EF)" },
+		{ 0x6a80, "wrong data" },
+		{ 0x6a81, "function not supported" },
+		{ 0x6a82, "file or application not found" },
+		{ 0x6a84, "not enough memory" },
+		{ 0x6a86, "incorrect P1-P2" },
+		{ 0x6a88, "referenced data not found" },
+		{ 0x6b00, "wrong parameters (offset outside the EF)" },
+		{ 0x6d00, "instruction not supported" },
+		{ 0x6e00, "class not supported" },
+		{ 0x6f00, "no precise diagnosis" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].sw == sw)
+			return t[i].text;
+	if ((sw & 0xfff0) == 0x63c0)
+		return "wrong PIN (tries left in SW2)";
+	if ((sw & 0xff00) == 0x6c00)
+		return "wrong Le (exact length in SW2)";
+	if ((sw & 0xff00) == 0x6100)
+		return "more data waiting";
+	return "unknown status";
+}
+
+int
+zm_card_refused(struct zm_card *c, const char *cmd, uint16_t sw)
+{
+	c->refused_cmd = cmd;
+	c->refused_sw = sw;
+	zm_warn("card refused %s: SW %04X (%s)", cmd, (unsigned)sw,
+	    zm_card_sw_text(sw));
+	return ZM_ERR_CARDSW;
+}
+
+void
+zm_card_refusal(const struct zm_card *c, char *out, size_t outlen)
+{
+	if (c == NULL || c->refused_cmd == NULL) {
+		snprintf(out, outlen, "no status word");
+		return;
+	}
+	snprintf(out, outlen, "%s: SW %04X (%s)", c->refused_cmd,
+	    (unsigned)c->refused_sw, zm_card_sw_text(c->refused_sw));
+}
 
 int
 zm_card_split_sw(const uint8_t *resp, size_t len, size_t *datalen,
