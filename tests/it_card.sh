@@ -423,5 +423,22 @@ check "R5/R15: audited as a card revoked during the login" \
     test "$(audit_count "$(jf event auth)" "$(jf user adm1)" 'card revoked during the login')" -eq 1
 vcard_stop
 
+# ---- PIV RSA-2048 on a card whose ATR offers extended Lc/Le: one extended
+# GENERAL AUTHENTICATE (the template and the whole signature) instead of
+# chaining and GET RESPONSE.
+vcard_start "$ZM_DIR/cardX" --profile piv --alg rsa --extended || bail_out "PIV RSA card (extended) not seen"
+card_enrol root adm1 123456
+expect_rc 0 "root enrols adm1's PIV RSA-2048 card that offers extended-length APDUs"
+n0=$(apdu_count)
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "R1 R2: PIV RSA-2048 login with extended-length APDUs succeeds"
+n1=$(apdus=$(( $(apdu_count) - n0 )); echo "$apdus")
+check "a PIV RSA-2048 login on an extended-length card takes $n1 APDUs (4, not 6)" test "$n1" -eq 4
+tail -n $((3 * n1)) "$ZM_DIR/apdu.log" | grep -q '^> 0087079A00010A7C820106'
+check "the login sends one extended GENERAL AUTHENTICATE (Lc 00 01 0A, 7C 82 01 06)" test $? -eq 0
+check "... and no chained part (CLA 10) nor GET RESPONSE" \
+    test "$(tail -n $((3 * n1)) "$ZM_DIR/apdu.log" | grep -c '^> \(1087\|00C0\)')" -eq 0
+vcard_stop
+
 stop_daemon_ok
 done_testing

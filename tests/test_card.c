@@ -23,7 +23,7 @@
 #define NAPDU	8
 
 struct rec {
-	uint8_t		apdu[NAPDU][300];
+	uint8_t		apdu[NAPDU][600];
 	size_t		len[NAPDU];
 	size_t		n;
 	uint16_t	sw_last;	/* answer to the last (unchained) part */
@@ -212,6 +212,54 @@ test_pin_status(void **state)
 	assert_int_equal(r.n, 0);
 }
 
+/* Extended length only where the ATR offers it, encoded per ISO 7816-4. */
+static void
+test_extended(void **state)
+{
+	static const uint8_t ext_atr[] = { 0x3b, 0x8b, 0x80, 0x01, 0x80,
+	    0x73, 0x00, 0x00, 0xc0, 0x55, 'Z', 'M', 'P', 'I', 'V', 0x00 };
+	static const uint8_t short_atr[] = { 0x3b, 0x88, 0x80, 0x01, 'Z',
+	    'M', 'P', 'I', 'V', 0x00, 0x00, 0x01, 0x7e };
+	static const uint8_t no_ext_atr[] = { 0x3b, 0x8b, 0x80, 0x01, 0x80,
+	    0x73, 0x00, 0x00, 0x80, 0x55, 'Z', 'M', 'P', 'I', 'V', 0x00 };
+	struct rec	 r;
+	struct zm_card	 c;
+	struct zm_buf	 sig;
+	uint8_t		 chal[ZM_CARD_CHAL_LEN];
+
+	(void)state;
+	assert_int_equal(zm_card_atr_extended(ext_atr, sizeof(ext_atr)), 1);
+	assert_int_equal(zm_card_atr_extended(short_atr, sizeof(short_atr)),
+	    0);
+	assert_int_equal(zm_card_atr_extended(no_ext_atr,
+	    sizeof(no_ext_atr)), 0);
+	assert_int_equal(zm_card_atr_extended(ext_atr, 8), 0);	/* cut */
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	memset(chal, 0x5a, sizeof(chal));
+	r.sw_last = 0x6a80;
+	c.xmit = rec_xmit;
+	c.arg = &r;
+	c.ext = 1;
+	zm_buf_init(&sig, 1024);
+	assert_int_equal(zm_card_piv.sign(&c, ZM_CARD_KEY_RSA2048, chal,
+	    &sig), ZM_ERR_CARDSW);
+	/* 00 87 07 9A 00 01 0A <266> 00 00: one APDU. */
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.len[0], 7 + 266 + 2);
+	assert_memory_equal(r.apdu[0], "\x00\x87\x07\x9a\x00\x01\x0a", 7);
+	check_template(r.apdu[0] + 7, 266, 256);
+	assert_int_equal(r.apdu[0][r.len[0] - 2], 0);
+	assert_int_equal(r.apdu[0][r.len[0] - 1], 0);
+	zm_buf_free(&sig);
+	/* Without c->ext an extended APDU is never built. */
+	c.ext = 0;
+	zm_buf_init(&sig, 64);
+	assert_int_equal(zm_card_apdu(&c, 0x00, 0x87, 0x07, 0x9a, chal, 32,
+	    300, &sig, &r.sw_last), ZM_ERR_INVALID);
+	zm_buf_free(&sig);
+}
+
 static void
 test_sw_text(void **state)
 {
@@ -237,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_piv_rsa_apdus),
 		cmocka_unit_test(test_piv_ec_apdu),
 		cmocka_unit_test(test_pin_status),
+		cmocka_unit_test(test_extended),
 		cmocka_unit_test(test_sw_text),
 	};
 

@@ -21,6 +21,8 @@
  *         00) with their IDm / UID; no application, no key
  *   none  an ISO card with no PIV or JPKI application (SELECT: 6A 82)
  * Responses longer than 256 bytes are chained with 61 xx / GET RESPONSE.
+ * --extended (PIV) takes extended-length APDUs and says so in its ATR
+ * (card capabilities, ISO 7816-4 8.1.1.2.7); without it Lc 00 is 67 00.
  * --atr HEX replaces the answer to reset (say, an ID-only card behind an
  * ordinary ATR, to see that its UID is never asked for nor accepted).
  * The card certificate is self-signed, or with --issuer CA issued by a
@@ -100,6 +102,11 @@ static const uint8_t atr_felica[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
 static const uint8_t atr_mifare[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
     0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,
     0x00, 0x00 };
+/* PIV with extended Lc/Le: historical bytes 80 (compact-TLV), card
+ * capabilities 73 00 00 C0 (chaining, extended Lc and Le), issuer data 55
+ * "ZMPIV"; TCK computed in card_atr(). */
+static const uint8_t atr_piv_ext[] = { 0x3b, 0x8b, 0x80, 0x01, 0x80, 0x73,
+    0x00, 0x00, 0xc0, 0x55, 'Z', 'M', 'P', 'I', 'V', 0x00 };
 static const uint8_t atr_none[] = { 0x3b, 0x88, 0x80, 0x01, 'Z', 'M', 'N',
     'O', 'N', 'E', 0x00, 0x00, 0x7f };
 
@@ -131,6 +138,7 @@ struct card {
 	FILE		*log;
 	const char	*issuer;	/* test CA (PEM path), or self-signed */
 	int		 expired;
+	int		 ext;		/* --extended: extended Lc/Le (ATR says so) */
 };
 
 static volatile sig_atomic_t sig_remove, sig_insert, sig_term;
@@ -418,13 +426,14 @@ card_atr(struct card *c, const char *hexatr)
 	case K_MIFARE:	a = atr_mifare; n = sizeof(atr_mifare); break;
 	case K_NONE:	a = atr_none; n = sizeof(atr_none); break;
 	default:
-		a = c->jpki ? atr_jpki : atr_piv;
-		n = c->jpki ? sizeof(atr_jpki) : sizeof(atr_piv);
+		a = c->jpki ? atr_jpki : c->ext ? atr_piv_ext : atr_piv;
+		n = c->jpki ? sizeof(atr_jpki) : c->ext ? sizeof(atr_piv_ext) :
+		    sizeof(atr_piv);
 		break;
 	}
 	memcpy(c->atr, a, n);
 	c->atrlen = n;
-	if (c->kind != K_APP) {
+	if (c->kind != K_APP || (c->ext && !c->jpki)) {
 		/* TCK: the XOR of T0 .. the last historical byte. */
 		c->atr[n - 1] = 0;
 		for (i = 1; i < n - 1; i++)
@@ -486,8 +495,8 @@ put_tlv(struct rsp *r, uint8_t tag, const void *p, size_t n)
 }
 
 /*
- * One C-APDU, parsed strictly (ISO 7816-4 5.1, short APDUs only: this
- * card offers no extended length, so Lc 00 is refused with 67 00).
+ * One C-APDU, parsed strictly (ISO 7816-4 5.1).  Extended length only
+ * with --extended (ext); otherwise Lc 00 is refused with 67 00.
  * has_le: an Le field came; ne: the bytes it allows (00 = 256).
  */
 struct cmd {
@@ -499,7 +508,7 @@ struct cmd {
 };
 
 static int
-parse_cmd(const uint8_t *a, size_t n, struct cmd *k)
+parse_cmd(const uint8_t *a, size_t n, struct cmd *k, int ext)
 {
 	memset(k, 0, sizeof(*k));
 	if (n < 4)
@@ -515,8 +524,31 @@ parse_cmd(const uint8_t *a, size_t n, struct cmd *k)
 		k->ne = a[4] == 0 ? 256 : a[4];
 		return 0;
 	}
-	if (a[4] == 0)				/* extended: not offered */
+	if (a[4] == 0 && !ext)			/* extended: not offered */
 		return -1;
+	if (a[4] == 0) {			/* extended (--extended) */
+		if (n == 7) {			/* case 2E */
+			k->has_le = 1;
+			k->ne = (size_t)a[5] << 8 | a[6];
+			k->ne = k->ne == 0 ? 65536 : k->ne;
+			return 0;
+		}
+		if (n < 8)
+			return -1;
+		k->lc = (size_t)a[5] << 8 | a[6];
+		k->d = a + 7;
+		if (k->lc == 0)
+			return -1;
+		if (n == 7 + k->lc)		/* case 3E */
+			return 0;
+		if (n == 9 + k->lc) {		/* case 4E */
+			k->has_le = 1;
+			k->ne = (size_t)a[7 + k->lc] << 8 | a[8 + k->lc];
+			k->ne = k->ne == 0 ? 65536 : k->ne;
+			return 0;
+		}
+		return -1;
+	}
 	k->lc = a[4];
 	k->d = a + 5;
 	if (n == 5 + k->lc)			/* case 3 */
@@ -1068,7 +1100,7 @@ apdu(struct card *c, const uint8_t *a, size_t n, struct rsp *r)
 {
 	struct cmd k;
 
-	if (parse_cmd(a, n, &k) != 0) {
+	if (parse_cmd(a, n, &k, c->ext) != 0) {
 		c->chainlen = 0;
 		put_sw(r, 0x6700);
 		return;
@@ -1324,6 +1356,7 @@ main(int argc, char **argv)
 		{ "atr", required_argument, NULL, 'A' },
 		{ "issuer", required_argument, NULL, 'I' },
 		{ "expired", no_argument, NULL, 'E' },
+		{ "extended", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct card c;
@@ -1385,6 +1418,9 @@ main(int argc, char **argv)
 			break;
 		case 'E':
 			c.expired = 1;
+			break;
+		case 'X':
+			c.ext = 1;
 			break;
 		default:
 			die("usage: vcard --port PORT --state FILE [...]");

@@ -172,6 +172,8 @@ try_reader(struct zm_pcsc *p, const char *name, unsigned want,
 	p->connected = 1;
 	p->card.xmit = pcsc_xmit;
 	p->card.arg = p;
+	p->card.ext = rs.cbAtr <= sizeof(rs.rgbAtr) &&
+	    zm_card_atr_extended(rs.rgbAtr, rs.cbAtr);
 	for (i = 0; zm_card_profiles[i] != NULL; i++) {
 		if (want != 0 && (want & (1u << zm_card_profiles[i]->id)) == 0)
 			continue;

@@ -49,6 +49,7 @@ struct zm_card {
 	zm_card_xmit_fn	 xmit;
 	void		*arg;
 	unsigned	 napdu;		/* APDUs sent (bench, tests) */
+	int		 ext;		/* takes extended Lc/Le (its ATR says) */
 	/* The last command the card refused (zm_card_refused()). */
 	const char	*refused_cmd;
 	uint16_t	 refused_sw;
@@ -80,9 +81,11 @@ const struct zm_card_profile *zm_card_profile_by_id(int id);
 /* ---- card_apdu.c: APDUs and parsers (no pcsc: unit tests, fuzzers) ---- */
 
 /*
- * One command: CLA INS P1 P2 [Lc data] [Le] (short APDUs; le < 0: none).
- * 61 xx answers are followed with GET RESPONSE up to ZM_CARD_RESP_MAX.
- * out receives the data, *sw the final status word.
+ * One command: CLA INS P1 P2 [Lc data] [Le] (le < 0: none).  Short
+ * APDUs, or extended ones (Lc up to ZM_CARD_RESP_MAX, Le up to 65536)
+ * when c->ext and the command needs them.  61 xx answers are followed
+ * with GET RESPONSE up to ZM_CARD_RESP_MAX.  out receives the data, *sw
+ * the final status word.
  */
 int zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
     uint8_t p2, const uint8_t *data, size_t n, int le, struct zm_buf *out,
@@ -120,6 +123,12 @@ int zm_der_len(const uint8_t *p, size_t n, size_t *total);
  * its name ("FeliCa", "MIFARE Classic 1K", "storage card"), else NULL.
  */
 const char *zm_card_atr_id_only(const uint8_t *atr, size_t n);
+/*
+ * 1 if the ATR's historical bytes (category 00 or 80, compact-TLV) hold
+ * card capabilities (tag 7) whose third byte says "extended Lc and Le
+ * fields" (ISO 7816-4 8.1.1.2.7), else 0.
+ */
+int zm_card_atr_extended(const uint8_t *atr, size_t n);
 
 /* ---- card_key.c: keys, signatures, the token data blob ---- */
 

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "wipe.h"
 
-#define APDU_MAX	(5 + 255 + 1)
+#define APDU_MAX	(7 + ZM_CARD_RESP_MAX + 2)
 #define GET_RESPONSE_MAX 32	/* 32 x 256 bytes > ZM_CARD_RESP_MAX */
 
 const char *
@@ -103,7 +103,7 @@ static int
 xmit(struct zm_card *c, const uint8_t *apdu, size_t n, struct zm_buf *out,
     uint16_t *sw)
 {
-	uint8_t	resp[258];
+	uint8_t	resp[ZM_CARD_RESP_MAX + 2];
 	size_t	rlen = sizeof(resp), dlen;
 	int	r;
 
@@ -129,21 +129,31 @@ zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
 {
 	uint8_t	apdu[APDU_MAX];
 	size_t	len = 4;
-	int	i, r;
+	int	i, r, ext;
 
-	if (c == NULL || c->xmit == NULL || n > 255 || le > 256 ||
-	    (n > 0 && data == NULL))
+	if (c == NULL || c->xmit == NULL || (n > 0 && data == NULL))
+		return ZM_ERR_INVALID;
+	/* Extended (ISO 7816-4 5.1) only when needed and the card takes it. */
+	ext = n > 255 || le > 256;
+	if (ext && (!c->ext || n > ZM_CARD_RESP_MAX || le > 65536))
 		return ZM_ERR_INVALID;
 	apdu[0] = cla;
 	apdu[1] = ins;
 	apdu[2] = p1;
 	apdu[3] = p2;
+	if (ext)
+		apdu[len++] = 0x00;
 	if (n > 0) {
+		if (ext)
+			apdu[len++] = (uint8_t)(n >> 8);
 		apdu[len++] = (uint8_t)n;
 		memcpy(apdu + len, data, n);
 		len += n;
 	}
-	if (le >= 0)
+	if (le >= 0 && ext) {
+		apdu[len++] = (uint8_t)(le == 65536 ? 0 : le >> 8);
+		apdu[len++] = (uint8_t)(le == 65536 ? 0 : le);
+	} else if (le >= 0)
 		apdu[len++] = (uint8_t)(le == 256 ? 0 : le);
 	if (out->max > ZM_CARD_RESP_MAX)
 		out->max = ZM_CARD_RESP_MAX;
@@ -254,6 +264,58 @@ zm_der_len(const uint8_t *p, size_t n, size_t *total)
 		return r;
 	*total = (n - c.left) + len;
 	return ZM_OK;
+}
+
+/* Historical bytes of an ATR (ISO 7816-3 8.2): *h, *k; -1 if malformed. */
+static int
+atr_hist(const uint8_t *atr, size_t n, const uint8_t **h, size_t *k)
+{
+	struct zm_cur	c;
+	const uint8_t	*skip;
+	uint8_t		ts, t0, td, y;
+	size_t		m;
+
+	zm_cur_init(&c, atr, n);
+	if (zm_cur_get_u8(&c, &ts) != 0 || zm_cur_get_u8(&c, &t0) != 0)
+		return -1;
+	*k = t0 & 0x0f;
+	y = t0 >> 4;
+	for (;;) {
+		m = (size_t)((y & 1) + (y >> 1 & 1) + (y >> 2 & 1));
+		if (zm_cur_take(&c, &skip, m) != 0)
+			return -1;
+		if ((y & 0x08) == 0)
+			break;
+		if (zm_cur_get_u8(&c, &td) != 0)
+			return -1;
+		y = td >> 4;
+	}
+	return zm_cur_take(&c, h, *k) == 0 ? 0 : -1;
+}
+
+int
+zm_card_atr_extended(const uint8_t *atr, size_t n)
+{
+	const uint8_t	*h;
+	size_t		 k, i, end, len;
+
+	if (atr_hist(atr, n, &h, &k) != 0 || k < 1)
+		return 0;
+	/* 80: compact-TLV to the end; 00: the last 3 bytes are status. */
+	if (h[0] == 0x80)
+		end = k;
+	else if (h[0] == 0x00 && k >= 4)
+		end = k - 3;
+	else
+		return 0;
+	for (i = 1; i < end; i += 1 + len) {
+		len = h[i] & 0x0f;
+		if (i + 1 + len > end)
+			return 0;
+		if ((h[i] & 0xf0) == 0x70 && len >= 3)
+			return (h[i + 3] & 0x40) != 0;
+	}
+	return 0;
 }
 
 /*

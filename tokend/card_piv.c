@@ -4,9 +4,9 @@
  *
  * Login: SELECT, VERIFY (empty: retry counter), VERIFY PIN, GENERAL
  * AUTHENTICATE = 4 APDUs for ECC P-256.  RSA-2048 needs command chaining
- * for its 256-byte challenge and GET RESPONSE for its signature: 6.
- * (Extended-length APDUs would save two, where a card offers them; not
- * done: every card speaks short APDUs with chaining.)
+ * for its 256-byte challenge and GET RESPONSE for its signature: 6; a
+ * card whose ATR offers extended Lc/Le gets one extended GENERAL
+ * AUTHENTICATE instead: 4.
  *
  * Every APDU follows SP 800-73-4 part 2 (3.1-3.2) exactly, and every
  * BER-TLV length we send is that of its contents: a card checks them
@@ -281,7 +281,11 @@ piv_sign(struct zm_card *c, int key, const uint8_t chal[ZM_CARD_CHAL_LEN],
 	}
 	if ((r = zm_piv_auth_template(blk, clen, &cmd)) != 0)
 		goto out;
-	if (cmd.len > 255) {
+	if (cmd.len > 255 && c->ext) {
+		/* One extended APDU: the template and the whole answer. */
+		r = zm_card_apdu(c, 0x00, 0x87, alg, SLOT_AUTH, cmd.data,
+		    cmd.len, 65536, &out, &sw);
+	} else if (cmd.len > 255) {
 		/* Command chaining (CLA 10): all but the last 255-byte part. */
 		if ((r = zm_card_apdu(c, 0x10, 0x87, alg, SLOT_AUTH, cmd.data,
 		    255, -1, &out, &sw)) != 0)
