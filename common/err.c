@@ -27,6 +27,7 @@ static const char *const names[ZM_ERR__MAX] = {
 	[ZM_ERR_IDONLY] = "ID-only card (FeliCa IDm, MIFARE UID): not a proof",
 	[ZM_ERR_UNSUPPORTED] = "not a supported card (no PIV or JPKI application)",
 	[ZM_ERR_UNTRUSTED] = "card certificate does not chain to card_ca or expired",
+	[ZM_ERR_CARDSW] = "the card refused the command",
 };
 
 const char *

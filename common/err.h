@@ -30,6 +30,7 @@ enum zm_err {
 	ZM_ERR_IDONLY,		/* an ID-only card (FeliCa, MIFARE): no key, no proof */
 	ZM_ERR_UNSUPPORTED,	/* a card no profile knows (no PIV, no JPKI) */
 	ZM_ERR_UNTRUSTED,	/* certificate does not chain to card_ca, or expired */
+	ZM_ERR_CARDSW,		/* the card refused a command (a status word, not 90 00) */
 	ZM_ERR__MAX
 };
 

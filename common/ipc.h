@@ -174,6 +174,7 @@ enum zm_msgid {
 	ZM_MSG_LOGIN_EXPIRED,	/* session refused: its login cannot be used */
 	ZM_MSG_TEMPCODE_USED,	/* the user's temporary code was already used */
 	ZM_MSG_ZONE_DENIED,	/* not in allow_users / allow_groups */
+	ZM_MSG_CARD_CMD_REFUSED, /* the card refused a command (a status word) */
 	ZM_MSG__MAX
 };
 

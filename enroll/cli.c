@@ -316,6 +316,7 @@ msgid_text(uint32_t msg)
 	case ZM_MSG_CARD_NOT_FOUND:	return _("no supported IC card in a reader");
 	case ZM_MSG_CARD_UNAVAILABLE:	return _("the card reader service (pcscd) is not available");
 	case ZM_MSG_CARD_REFUSED:	return _("the card did not prove its key");
+	case ZM_MSG_CARD_CMD_REFUSED:	return _("the card refused a command (see the audit log for its status word)");
 	case ZM_MSG_CARD_ID_ONLY:	return _("an ID-only card cannot be used");
 	case ZM_MSG_KEY_PIN_BLOCKED:	return _("the security key's PIN is blocked");
 	case ZM_MSG_KEY_NOT_FOUND:	return _("no security key plugged in");

@@ -60,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)zm_tlv_find(data, size, 0x5fc102, &v, &len);
 	(void)zm_der_len(data, size, &len);
 	(void)zm_card_atr_id_only(data, size);
+	(void)zm_card_atr_extended(data, size);
 	(void)zm_card_split_sw(data, size, &dl, &sw);
 	(void)zm_card_data_decode(data, size, &prof, &key, &spki, &len, &v,
 	    &dl);

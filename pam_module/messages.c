@@ -100,6 +100,9 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	[ZM_MSG_ZONE_DENIED] = N_("You are not permitted to log in to this "
 	    "network zone. If your work needs it, ask your department to "
 	    "apply for access."),
+	[ZM_MSG_CARD_CMD_REFUSED] = N_("The IC card refused a command. Take "
+	    "it out, insert it again and retry; if this happens again, "
+	    "contact the helpdesk."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */

@@ -14,3 +14,11 @@ EXTRA_DIST += tests/it_card.sh
 TESTS += tests/it_card_removal.sh
 check_SCRIPTS += tests/it_card_removal.sh
 EXTRA_DIST += tests/it_card_removal.sh
+# The APDUs the card profiles build, byte for byte (cmocka, no pcsc).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_card
+TESTS += tests/test_card
+tests_test_card_SOURCES = tests/test_card.c
+tests_test_card_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_card_LDADD = tokend/libzmtokend.la $(CMOCKA_LIBS)
+endif

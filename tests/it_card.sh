@@ -22,6 +22,22 @@ card_enrol() {
 	IDENT=$(sed -n 's/^enrolled: token [0-9]* (card, [a-z]* \([0-9a-fA-F]*\)) for .*/\1/p' <<<"$OUT")
 }
 
+# apdus HEX...: send in one connection; RESP holds the answers, one a line.
+apdus() {
+	CMD="zm-pcsc-wait apdu $*"
+	RESP=$("$ZM_PCSC_WAIT" apdu "$@" 2>&1)
+	OUT=$RESP
+}
+# resp_sw N: the SW of the Nth answer (1-based).
+resp_sw() { sed -n "${1}p" <<<"$RESP" | grep -o '....$'; }
+hexrep() { local s="" i; for ((i = 0; i < $2; i++)); do s+=$1; done; printf %s "$s"; }
+# ga_chain TEMPLATE: GENERAL AUTHENTICATE RSA 9A, chained as the daemon does.
+ga_chain() {
+	local t=$1 rest
+	rest=$(( (${#t} - 510) / 2 ))
+	printf '1087079AFF%s 0087079A%02X%s00' "${t:0:510}" "$rest" "${t:510}"
+}
+
 # ---- PIV, ECC P-256
 vcard_start "$ZM_DIR/cardA" --profile piv --alg ec ||
     bail_out "pcscd does not see the virtual card"
@@ -126,6 +142,14 @@ n1=$(apdu_count)
 diag "JPKI login: $((n1 - n0)) APDUs"
 check "a JPKI login re-reads no certificate (6 APDUs: EF selects are its command set)" \
     test $((n1 - n0)) -le 6
+# The strict JPKI card: each command's P1-P2, Lc/Le and data checked.
+JSEL=00A4040C0AD392F000260100000001
+apdus $JSEL 00A4020002000A 00A4020C02000A 00B000000104 00B0800004 00A4020C020017 802A0080083006050000 802A0080053031020100
+check "JPKI SELECT EF with P2 00 (an FCI asked for): 6A86" test "$(resp_sw 2)" = 6A86
+check "JPKI READ BINARY with an Lc: 6700" test "$(resp_sw 4)" = 6700
+check "JPKI READ BINARY by short EF id (P1 bit 8): 6A86" test "$(resp_sw 5)" = 6A86
+check "JPKI COMPUTE DIGITAL SIGNATURE whose Lc says more than its data: 6700" test "$(resp_sw 7)" = 6700
+check "JPKI COMPUTE DIGITAL SIGNATURE whose DigestInfo length is not its data: 6A80" test "$(resp_sw 8)" = 6A80
 grep -q '^> 802A0080' "$ZM_DIR/apdu.log"
 check "the JPKI login sends COMPUTE DIGITAL SIGNATURE 80 2A 00 80" test $? -eq 0
 run_login mynumber carol "$(password carol)" 9999
@@ -233,6 +257,89 @@ expect_match '^auth: PAM_AUTH_ERR' "R2: a PIV RSA card whose signature does not 
 vcard_stop
 run as_user adm1 zm_enroll unlock hd2
 
+# ---- the card is strict (SP 800-73-4, ISO 7816-4): every length and TLV
+# is checked, as a real card does.  The 7C template the daemon sent before
+# the fix claimed 2 bytes more than its contents: that card answers 6A 80.
+SEL=00A4040009A00000030800001000
+SEL+=00
+VER=0020008008313233343536FFFF
+BLK=0001$(hexrep FF 202)003031300D060960864801650304020105000420$(hexrep AB 32)
+GOOD=7C820106820081820100$BLK
+OLD=7C820108820081820100$BLK
+vcard_start "$ZM_DIR/cardR" || bail_out "PIV RSA card not seen"
+apdus $SEL $VER $(ga_chain "$OLD")
+check "the strict card takes the first chained part (90 00)" test "$(resp_sw 3)" = 9000
+check "R2: the old malformed 7C (length 2 more than its contents) is refused 6A80 by the strict card" \
+    test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER $(ga_chain "$GOOD")
+check "the exact 7C template is signed (61 08: 264 bytes, the rest by GET RESPONSE)" \
+    test "$(resp_sw 4)" = 6108
+apdus $SEL $VER $(ga_chain "7C820105820081820100$BLK")
+check "a 7C length 1 short of its contents: 6A80" test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER $(ga_chain "7C820106820081820101$BLK")
+check "an 81 length past the end of 7C: 6A80" test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER $(ga_chain "7C820106820081800100$BLK")
+check "an indefinite (80) BER length: 6A80" test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER $(ga_chain "7C820106810081820100$BLK")
+check "81 twice (no 82 00 response request): 6A80" test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER $(ga_chain "7C820106800081820100$BLK")
+check "a witness (80) where a signature is asked: 6A80" test "$(resp_sw 4)" = 6A80
+apdus $SEL $VER "1087119AFF${GOOD:0:510}"
+check "GENERAL AUTHENTICATE with the wrong algorithm (11 on an RSA key): 6A86" test "$(resp_sw 3)" = 6A86
+apdus $SEL $(ga_chain "$GOOD")
+check "a well-formed signing command before VERIFY: 6982" test "$(resp_sw 3)" = 6982
+apdus $SEL $VER "1087079AFF${GOOD:0:510}" 00CB3FFF055C035FC10200
+check "a chain broken by another command: 6883" test "$(resp_sw 4)" = 6883
+apdus $SEL 10CB3FFF055C035FC10200
+check "chaining (CLA 10) on GET DATA: 6884" test "$(resp_sw 2)" = 6884
+apdus $SEL 0087079A10820081
+check "an Lc that says more than the data: 6700" test "$(resp_sw 2)" = 6700
+apdus $SEL 0087079A000003820081
+check "an extended-length APDU (not offered by this card): 6700" test "$(resp_sw 2)" = 6700
+apdus $SEL 84CB3FFF055C035FC10200
+check "an unknown class (84): 6E00" test "$(resp_sw 2)" = 6E00
+apdus $SEL 00CB3FFF055C045FC10200 00CB3FFF065C035FC102 00CB3FFE055C035FC10200 00CB3FFF05
+check "GET DATA with a 5C length that is not its contents: 6A80" test "$(resp_sw 2)" = 6A80
+check "GET DATA 5C with the wrong length in Lc: 6700" test "$(resp_sw 3)" = 6700
+check "GET DATA with P1-P2 other than 3F FF: 6A86" test "$(resp_sw 4)" = 6A86
+check "GET DATA with Lc and no data: 6700" test "$(resp_sw 5)" = 6700
+apdus $SEL 00C0000000
+check "GET RESPONSE with nothing waiting: 6985" test "$(resp_sw 2)" = 6985
+apdus $SEL 0020008008313233FF343536FF 00200080 00200080073132333435363700 0020008108313233343536FFFF
+check "VERIFY with digits after the FF padding: 6A80" test "$(resp_sw 2)" = 6A80
+check "... and it cost no PIN try (63C3)" test "$(resp_sw 3)" = 63C3
+check "VERIFY with a 7-byte PIN block and an Le: 6700" test "$(resp_sw 4)" = 6700
+check "VERIFY of another key reference (81, the PUK): 6A88" test "$(resp_sw 5)" = 6A88
+apdus $SEL 0020008008393939393939FFFF 00200080 $VER
+check "a wrong PIN: 63C2 (tries left)" test "$(resp_sw 2)" = 63C2
+check "the counter query says 63C2" test "$(resp_sw 3)" = 63C2
+check "the right PIN: 9000 (the counter is back at 3)" test "$(resp_sw 4)" = 9000
+apdus 00A4040C09A0000003080000100000
+check "PIV SELECT with P2 0C (SP 800-73-4: 00 only): 6A86" test "$(resp_sw 1)" = 6A86
+apdus 00A4040009A00000030800001001
+check "SELECT of an AID that is not PIV's (last byte wrong): 6A82" test "$(resp_sw 1)" = 6A82
+
+# A card that refuses the signing command (6A 80, well formed) is not a
+# card whose signature does not verify: the user and the audit log say so.
+vcard_stop
+vcard_start "$ZM_DIR/cardR" --hostile refuse-sign || bail_out "PIV RSA card (refuse-sign) not seen"
+run_login mynumber hd2 "$(password hd2)" 123456
+expect_match '^auth: PAM_AUTH_ERR' "a card that refuses GENERAL AUTHENTICATE is refused"
+expect_match 'The IC card refused a command' "the user is told the card refused a command"
+expect_no_match 'did not prove its key' "... not that the card did not prove its key"
+check "R15: audited as the card refusing GENERAL AUTHENTICATE with SW 6A80" \
+    test "$(audit_count "$(jf event auth)" "$(jf user hd2)" 'card refused the command .GENERAL AUTHENTICATE: SW 6A80 .wrong data')" -eq 1
+run as_user adm1 zm_enroll unlock hd2
+vcard_stop
+vcard_start "$ZM_DIR/cardR3" --profile piv --alg rsa --hostile refuse-sign || bail_out "PIV RSA card 3 not seen"
+card_enrol adm1 hd2 123456
+expect_rc 1 "an enrolment whose card refuses to sign fails"
+expect_match 'card refused a command' "the operator is told the card refused a command"
+expect_no_match 'did not prove' "... not that its signature does not verify"
+check "R15: the enrolment refusal is audited with the command and its SW" \
+    test "$(audit_count "$(jf event enrol)" "$(jf user hd2)" "$(jf reason 'card refused the command')" 'GENERAL AUTHENTICATE: SW 6A80')" -eq 1
+vcard_stop
+
 # ---- card_ca (R2): the card certificate must chain to it and be valid,
 # at enrolment (read from the card) and at every login (the certificate
 # kept at enrolment: a login reads none).
@@ -314,6 +421,23 @@ CMD="zm-login mynumber adm1 (password, then the PIN after the revocation)"
 expect_match '^auth: PAM_AUTH_ERR' "R5: the login that was waiting at the PIN prompt is refused"
 check "R5/R15: audited as a card revoked during the login" \
     test "$(audit_count "$(jf event auth)" "$(jf user adm1)" 'card revoked during the login')" -eq 1
+vcard_stop
+
+# ---- PIV RSA-2048 on a card whose ATR offers extended Lc/Le: one extended
+# GENERAL AUTHENTICATE (the template and the whole signature) instead of
+# chaining and GET RESPONSE.
+vcard_start "$ZM_DIR/cardX" --profile piv --alg rsa --extended || bail_out "PIV RSA card (extended) not seen"
+card_enrol root adm1 123456
+expect_rc 0 "root enrols adm1's PIV RSA-2048 card that offers extended-length APDUs"
+n0=$(apdu_count)
+run_login mynumber adm1 "$(password adm1)" 123456
+expect_match '^auth: PAM_SUCCESS' "R1 R2: PIV RSA-2048 login with extended-length APDUs succeeds"
+n1=$(apdus=$(( $(apdu_count) - n0 )); echo "$apdus")
+check "a PIV RSA-2048 login on an extended-length card takes $n1 APDUs (4, not 6)" test "$n1" -eq 4
+tail -n $((3 * n1)) "$ZM_DIR/apdu.log" | grep -q '^> 0087079A00010A7C820106'
+check "the login sends one extended GENERAL AUTHENTICATE (Lc 00 01 0A, 7C 82 01 06)" test $? -eq 0
+check "... and no chained part (CLA 10) nor GET RESPONSE" \
+    test "$(tail -n $((3 * n1)) "$ZM_DIR/apdu.log" | grep -c '^> \(1087\|00C0\)')" -eq 0
 vcard_stop
 
 stop_daemon_ok

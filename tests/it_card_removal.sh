@@ -178,6 +178,23 @@ VCARD2_PID=""
 run_login mynumber alice "$(password alice)" 123456
 expect_match '^session: PAM_SUCCESS' "a short card session at mynumber opens and closes"
 
+# ---- the daemon restarts (R4): the bindings are kept in the registry and
+# the watch re-armed at start-up.  Negative first: the card stays in, so
+# alice's lgwan session (held since above) stays open and nothing locks.
+stop_daemon
+start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+wait_log "card of token [0-9]+ still in .* after the restart: watched again"
+check "R4: after a daemon restart the kept binding is checked: the card never left, watched again" test $? -eq 0
+sleep 3.5	# longer than the re-verification window
+if held_alive; then
+	ok "R4: a session whose card is still inserted stays open after the daemon restart"
+else
+	not_ok "R4: a session whose card is still inserted stays open after the daemon restart"
+fi
+check "R4: nothing locked over the daemon restart (the card stayed in)" test ! -e "$LOCK_MARK"
+check "R4: no card_removed for session $SID over the daemon restart" \
+    test "$(audit_count "$(jf event card_removed)" "session $SID ")" -eq 0
+
 # ---- pcscd killed and restarted mid-run
 pcscd_stop
 sleep 1
@@ -211,6 +228,57 @@ fi
 OUT=$(cat "$LOCK_MARK" 2>/dev/null)
 expect_match "^alice --session $SID\$" "the lock names the lgwan session $SID"
 end_held
+rm -f "$LOCK_MARK"
+
+# ---- R4 across a daemon restart: a session opened with the card before
+# the restart is ended when the card is pulled after it.
+vcard_insert || bail_out "card A not back"
+if start_held mynumber alice "$(password alice)" 123456; then
+	ok "alice's card session at mynumber (logout) is open before the daemon restart"
+else
+	not_ok "alice's card session at mynumber (logout) is open before the daemon restart"
+fi
+SID=$(last_session alice)
+stop_daemon
+start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+for i in $(seq 150); do
+	[[ $(grep -c 'after the restart: watched again' "$ZM_DIR/tokend.log") -gt 1 ]] && break
+	sleep 0.02
+done
+check "the restarted daemon watches the card of session $SID again" \
+    test "$(grep -c 'after the restart: watched again' "$ZM_DIR/tokend.log")" -ge 2
+if held_alive; then ok "the session survived the daemon restart"; else not_ok "the session survived the daemon restart"; fi
+vcard_remove || bail_out "card A not removed"
+if wait_held 5; then
+	ok "R4: pulling the card after a daemon restart ends the session opened before it (logout)"
+else
+	not_ok "R4: pulling the card after a daemon restart ends the session opened before it (logout)"
+fi
+wait_audit 1 "$(jf event card_removed)" "session $SID reader " || true
+check "R4 R15: audited card_removed, ok, logout, session $SID (after the restart)" \
+    test "$(audit_count "$(jf event card_removed)" "$(jf result ok)" "$(jf reason logout)" "session $SID reader ")" -eq 1
+check "R4: the session ended after the restart is audited session_end, reason card_removed" \
+    test "$(audit_count "$(jf event session_end)" "$(jf reason card_removed)" "session $SID ")" -eq 1
+
+# ---- the card pulled while the daemon is down: nobody saw it leave, the
+# counter moved on; the restarted daemon ends the session (fail closed).
+vcard_insert || bail_out "card A not back"
+start_held mynumber alice "$(password alice)" 123456 || bail_out "mynumber session did not open"
+SID=$(last_session alice)
+stop_daemon
+vcard_remove || bail_out "card A not removed"
+vcard_insert || bail_out "card A not back"
+start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+if wait_held 6; then
+	ok "R4: a card pulled (and put back) while the daemon was down ends the session at start-up"
+else
+	not_ok "R4: a card pulled (and put back) while the daemon was down ends the session at start-up"
+fi
+wait_audit 1 "$(jf event card_removed)" "session $SID reader " || true
+check "R4 R15: audited card_removed, logout, session $SID" \
+    test "$(audit_count "$(jf event card_removed)" "$(jf reason logout)" "session $SID reader ")" -eq 1
+check "the daemon logs why: the card changed while it was down" \
+    grep -q 'changed while the daemon was down' "$ZM_DIR/tokend.log"
 
 stop_daemon_ok
 done_testing

@@ -123,14 +123,14 @@ test_schema_created(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
 	    "key = 'schema_version'", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "2");
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "3");
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(name) FROM "
 	    "(SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
 	    "LIKE 'sqlite%' ORDER BY name)", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-	    "audit_head,meta,sessions,tokens,users");
+	    "audit_head,card_bindings,meta,sessions,tokens,users");
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
 	    NULL), SQLITE_OK);
@@ -168,15 +168,93 @@ test_newer_schema_refused(void **state)
 
 	zm_store_close(fx->st);
 	fx->st = NULL;
-	raw_sql(fx->path, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+	raw_sql(fx->path, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
 	assert_null(st);
 	raw_sql(fx->path, "UPDATE meta SET value = 'x1' WHERE key = 'schema_version'");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
 	raw_sql(fx->path, "DELETE FROM meta");
 	assert_int_equal(zm_store_open(fx->uri, &st), ZM_ERR_STORE);
-	raw_sql(fx->path, "INSERT INTO meta VALUES ('schema_version', '2')");
+	raw_sql(fx->path, "INSERT INTO meta VALUES ('schema_version', '3')");
 	assert_int_equal(zm_store_open(fx->uri, &fx->st), 0);
+}
+
+/* R4: card bindings survive a reopen; put replaces, del forgets. */
+static void
+test_cardbind(void **state)
+{
+	struct fx		*fx = *state;
+	struct zm_card_binding	 b, *v = NULL;
+	size_t			 n = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.token_id = 7;
+	snprintf(b.reader, sizeof(b.reader), "Virtual PCD 00 00");
+	b.counter = 3;
+	b.atr[0] = 0x3b;
+	b.atr[1] = 0x88;
+	b.atrlen = 2;
+	b.bound = NOW;
+	assert_int_equal(zm_store_cardbind_put(fx->st, &b), 0);
+	b.token_id = 9;
+	b.counter = 65535;
+	b.atrlen = 0;
+	b.bound = NOW + 1;
+	assert_int_equal(zm_store_cardbind_put(fx->st, &b), 0);
+	b.gone = NOW + 2;
+	assert_int_equal(zm_store_cardbind_put(fx->st, &b), 0);	/* replaces */
+	b.atrlen = sizeof(b.atr) + 1;
+	assert_int_equal(zm_store_cardbind_put(fx->st, &b), ZM_ERR_INVALID);
+	zm_store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(zm_store_open(fx->uri, &fx->st), 0);
+	assert_int_equal(zm_store_cardbind_list(fx->st, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].token_id, 7);
+	assert_string_equal(v[0].reader, "Virtual PCD 00 00");
+	assert_int_equal(v[0].counter, 3);
+	assert_int_equal(v[0].atrlen, 2);
+	assert_int_equal(v[0].atr[1], 0x88);
+	assert_int_equal(v[0].gone, 0);
+	assert_int_equal(v[1].token_id, 9);
+	assert_int_equal(v[1].counter, 65535);
+	assert_int_equal(v[1].atrlen, 0);
+	assert_int_equal(v[1].gone, NOW + 2);
+	free(v);
+	assert_int_equal(zm_store_cardbind_del(fx->st, 7), 0);
+	assert_int_equal(zm_store_cardbind_del(fx->st, 7), 0);
+	assert_int_equal(zm_store_cardbind_list(fx->st, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].token_id, 9);
+	free(v);
+}
+
+/* A schema 2 registry (before card bindings) is migrated in place. */
+static void
+test_migrate_cardbind(void **state)
+{
+	struct fx		*fx = *state;
+	struct zm_card_binding	*v = NULL;
+	size_t			 n = 1;
+	int64_t			 id;
+
+	id = add_token(fx->st, "alice", ZM_TOK_CARD, "SN-MIG");
+	zm_store_close(fx->st);
+	fx->st = NULL;
+	raw_sql(fx->path, "DROP TABLE card_bindings");
+	raw_sql(fx->path, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+	assert_int_equal(zm_store_open(fx->uri, &fx->st), 0);
+	assert_int_equal(zm_store_cardbind_list(fx->st, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	/* The data from before is untouched. */
+	{
+		struct zm_token t;
+
+		assert_int_equal(zm_store_token_get(fx->st, id, &t), 0);
+		assert_string_equal(t.ident, "SN-MIG");
+		zm_token_clear(&t);
+	}
 }
 
 static void
@@ -745,6 +823,8 @@ main(void)
 		T(test_schema_created),
 		T(test_reopen_keeps_data),
 		T(test_newer_schema_refused),
+		T(test_cardbind),
+		T(test_migrate_cardbind),
 		T(test_token_add_list_get),
 		T(test_duplicate_ident),
 		T(test_totp_advance),

@@ -21,6 +21,8 @@
  *         00) with their IDm / UID; no application, no key
  *   none  an ISO card with no PIV or JPKI application (SELECT: 6A 82)
  * Responses longer than 256 bytes are chained with 61 xx / GET RESPONSE.
+ * --extended (PIV) takes extended-length APDUs and says so in its ATR
+ * (card capabilities, ISO 7816-4 8.1.1.2.7); without it Lc 00 is 67 00.
  * --atr HEX replaces the answer to reset (say, an ID-only card behind an
  * ordinary ATR, to see that its UID is never asked for nor accepted).
  * The card certificate is self-signed, or with --issuer CA issued by a
@@ -36,6 +38,15 @@
  *   truncated        half the response, the TLV lengths say more
  *   bad-sw           the data followed by 6F 00
  *   oversized        a response far over any sane size
+ *   refuse-sign      the signing command answered 6A 80 (well formed)
+ *
+ * The card is strict, as real cards are: every C-APDU is parsed by ISO
+ * 7816-4 (short APDUs; Lc and Le must match the bytes: 67 00), every
+ * BER-TLV length must be exactly that of its contents (6A 80), P1-P2 must
+ * be the command's (6A 86), a class it does not know is 6E 00, chaining
+ * (CLA 10) is for GENERAL AUTHENTICATE only (68 84) and must not be broken
+ * (68 83), a key operation before VERIFY is 69 82, a wrong PIN 63 Cx, a
+ * blocked one 69 83.  Each rule is in the function of its command.
  *
  * usage: vcard --port PORT --state FILE
  *              [--profile piv|jpki|felica|mifare|none] [--alg ec|rsa]
@@ -72,7 +83,7 @@
 #define CHUNK		256
 #define PIN_TRIES	3
 
-enum hostile { H_NONE, H_WRONGSIG, H_TRUNC, H_BADSW, H_OVERSIZE };
+enum hostile { H_NONE, H_WRONGSIG, H_TRUNC, H_BADSW, H_OVERSIZE, H_REFUSE };
 enum app { APP_NONE, APP_PIV, APP_JPKI };
 
 static const uint8_t piv_aid[] = { 0xa0, 0x00, 0x00, 0x03, 0x08 };
@@ -91,6 +102,11 @@ static const uint8_t atr_felica[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
 static const uint8_t atr_mifare[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f,
     0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,
     0x00, 0x00 };
+/* PIV with extended Lc/Le: historical bytes 80 (compact-TLV), card
+ * capabilities 73 00 00 C0 (chaining, extended Lc and Le), issuer data 55
+ * "ZMPIV"; TCK computed in card_atr(). */
+static const uint8_t atr_piv_ext[] = { 0x3b, 0x8b, 0x80, 0x01, 0x80, 0x73,
+    0x00, 0x00, 0xc0, 0x55, 'Z', 'M', 'P', 'I', 'V', 0x00 };
 static const uint8_t atr_none[] = { 0x3b, 0x88, 0x80, 0x01, 'Z', 'M', 'N',
     'O', 'N', 'E', 0x00, 0x00, 0x7f };
 
@@ -115,12 +131,14 @@ struct card {
 	int		 verified;
 	uint8_t		 chain[MAXMSG];		/* command chaining (CLA 10) */
 	size_t		 chainlen;
+	uint8_t		 chain_p1, chain_p2;
 	uint8_t		 pend[MAXMSG * 2];	/* response chaining */
 	size_t		 pendlen, pendoff;
 	enum hostile	 hostile;
 	FILE		*log;
 	const char	*issuer;	/* test CA (PEM path), or self-signed */
 	int		 expired;
+	int		 ext;		/* --extended: extended Lc/Le (ATR says so) */
 };
 
 static volatile sig_atomic_t sig_remove, sig_insert, sig_term;
@@ -408,13 +426,14 @@ card_atr(struct card *c, const char *hexatr)
 	case K_MIFARE:	a = atr_mifare; n = sizeof(atr_mifare); break;
 	case K_NONE:	a = atr_none; n = sizeof(atr_none); break;
 	default:
-		a = c->jpki ? atr_jpki : atr_piv;
-		n = c->jpki ? sizeof(atr_jpki) : sizeof(atr_piv);
+		a = c->jpki ? atr_jpki : c->ext ? atr_piv_ext : atr_piv;
+		n = c->jpki ? sizeof(atr_jpki) : c->ext ? sizeof(atr_piv_ext) :
+		    sizeof(atr_piv);
 		break;
 	}
 	memcpy(c->atr, a, n);
 	c->atrlen = n;
-	if (c->kind != K_APP) {
+	if (c->kind != K_APP || (c->ext && !c->jpki)) {
 		/* TCK: the XOR of T0 .. the last historical byte. */
 		c->atr[n - 1] = 0;
 		for (i = 1; i < n - 1; i++)
@@ -475,38 +494,131 @@ put_tlv(struct rsp *r, uint8_t tag, const void *p, size_t n)
 	put(r, p, n);
 }
 
-/* Data longer than one short response: first chunk, 61 xx, the rest later. */
-static void
-respond_data(struct card *c, struct rsp *r, const uint8_t *d, size_t n)
+/*
+ * One C-APDU, parsed strictly (ISO 7816-4 5.1).  Extended length only
+ * with --extended (ext); otherwise Lc 00 is refused with 67 00.
+ * has_le: an Le field came; ne: the bytes it allows (00 = 256).
+ */
+struct cmd {
+	uint8_t		 cla, ins, p1, p2;
+	const uint8_t	*d;
+	size_t		 lc;
+	int		 has_le;
+	size_t		 ne;
+};
+
+static int
+parse_cmd(const uint8_t *a, size_t n, struct cmd *k, int ext)
 {
-	size_t left;
+	memset(k, 0, sizeof(*k));
+	if (n < 4)
+		return -1;
+	k->cla = a[0];
+	k->ins = a[1];
+	k->p1 = a[2];
+	k->p2 = a[3];
+	if (n == 4)				/* case 1 */
+		return 0;
+	if (n == 5) {				/* case 2 */
+		k->has_le = 1;
+		k->ne = a[4] == 0 ? 256 : a[4];
+		return 0;
+	}
+	if (a[4] == 0 && !ext)			/* extended: not offered */
+		return -1;
+	if (a[4] == 0) {			/* extended (--extended) */
+		if (n == 7) {			/* case 2E */
+			k->has_le = 1;
+			k->ne = (size_t)a[5] << 8 | a[6];
+			k->ne = k->ne == 0 ? 65536 : k->ne;
+			return 0;
+		}
+		if (n < 8)
+			return -1;
+		k->lc = (size_t)a[5] << 8 | a[6];
+		k->d = a + 7;
+		if (k->lc == 0)
+			return -1;
+		if (n == 7 + k->lc)		/* case 3E */
+			return 0;
+		if (n == 9 + k->lc) {		/* case 4E */
+			k->has_le = 1;
+			k->ne = (size_t)a[7 + k->lc] << 8 | a[8 + k->lc];
+			k->ne = k->ne == 0 ? 65536 : k->ne;
+			return 0;
+		}
+		return -1;
+	}
+	k->lc = a[4];
+	k->d = a + 5;
+	if (n == 5 + k->lc)			/* case 3 */
+		return 0;
+	if (n == 6 + k->lc) {			/* case 4 */
+		k->has_le = 1;
+		k->ne = a[5 + k->lc] == 0 ? 256 : a[5 + k->lc];
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Response data for k.  No Le: the data waits for GET RESPONSE (61 xx,
+ * as a T=0 card answers a case 3 command).  Le shorter than the data
+ * (when not 256): 6C xx, the exact length.  Over 256 bytes: the first
+ * 256, 61 xx, the rest by GET RESPONSE.
+ */
+static void
+respond_data(struct card *c, struct rsp *r, const struct cmd *k,
+    const uint8_t *d, size_t n)
+{
+	size_t left, first;
 
 	if (c->hostile == H_TRUNC && n > 8)
 		n /= 2;
-	if (n <= CHUNK) {
+	if (n > sizeof(c->pend))
+		die("response too large");
+	if (k->has_le && k->ne < 256 && k->ne < n && n <= CHUNK) {
+		put_sw(r, 0x6c00 | (unsigned)n);
+		return;
+	}
+	first = k->has_le ? (n < k->ne ? n : k->ne) : 0;
+	if (first == n) {
 		put(r, d, n);
 		put_sw(r, c->hostile == H_BADSW ? 0x6f00 : 0x9000);
 		return;
 	}
 	memcpy(c->pend, d, n);
 	c->pendlen = n;
-	c->pendoff = CHUNK;
-	put(r, d, CHUNK);
-	left = n - CHUNK;
+	c->pendoff = first;
+	put(r, d, first);
+	left = n - first;
 	put_sw(r, 0x6100 | (left >= CHUNK ? 0 : (unsigned)left));
 }
 
+/* GET RESPONSE (ISO 7816-4 7.6.1): 00 C0 00 00 Le, case 2 only. */
 static void
-get_response(struct card *c, struct rsp *r)
+get_response(struct card *c, struct rsp *r, const struct cmd *k)
 {
 	size_t n = c->pendlen - c->pendoff, left;
 
+	if (k->cla != 0x00) {
+		put_sw(r, 0x6e00);
+		return;
+	}
+	if (k->p1 != 0 || k->p2 != 0) {
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->lc != 0 || !k->has_le) {
+		put_sw(r, 0x6700);
+		return;
+	}
 	if (c->pendlen == 0) {
 		put_sw(r, 0x6985);
 		return;
 	}
-	if (n > CHUNK)
-		n = CHUNK;
+	if (n > k->ne)
+		n = k->ne;
 	put(r, c->pend + c->pendoff, n);
 	c->pendoff += n;
 	left = c->pendlen - c->pendoff;
@@ -517,32 +629,59 @@ get_response(struct card *c, struct rsp *r)
 		put_sw(r, 0x6100 | (left >= CHUNK ? 0 : (unsigned)left));
 }
 
-/* VERIFY: empty data queries the counter. */
+/*
+ * VERIFY (ISO 7816-4 7.5.6, SP 800-73-4 part 2 3.2.1): case 1 queries the
+ * counter, case 3 verifies.  PIV: 8 bytes, 6 to 8 digits padded with FF;
+ * JPKI: the 4 digits as they are.  A PIN of the wrong format is 6A 80 and
+ * costs no try.
+ */
 static void
-verify(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+verify(struct card *c, const struct cmd *k, struct rsp *r)
 {
 	char	pin[16];
 	size_t	i, len;
 
+	if (k->p1 != 0x00 || (k->p2 != 0x80 && !c->jpki)) {
+		put_sw(r, k->p1 != 0x00 ? 0x6a86 : 0x6a88);
+		return;
+	}
+	if (k->p2 != 0x80) {
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->has_le || (k->lc != 0 && k->lc != (c->jpki ? 4u : 8u))) {
+		put_sw(r, 0x6700);
+		return;
+	}
 	if (c->tries == 0) {
 		put_sw(r, 0x6983);
 		return;
 	}
-	if (n == 0) {
+	if (k->lc == 0) {
 		put_sw(r, c->verified ? 0x9000 : 0x63c0 | c->tries);
 		return;
 	}
-	/* PIV pads with FF to 8 bytes; JPKI sends the digits as they are. */
-	len = n;
-	if (!c->jpki)
-		for (len = 0; len < n && d[len] != 0xff; len++)
+	len = k->lc;
+	if (!c->jpki) {
+		for (len = 0; len < k->lc && k->d[len] != 0xff; len++)
 			;
-	if (len >= sizeof(pin) || (!c->jpki && n != 8)) {
-		put_sw(r, 0x6a80);
-		return;
+		for (i = len; i < k->lc; i++)
+			if (k->d[i] != 0xff) {	/* FF only at the end */
+				put_sw(r, 0x6a80);
+				return;
+			}
+		if (len < 6) {
+			put_sw(r, 0x6a80);
+			return;
+		}
 	}
-	for (i = 0; i < len; i++)
-		pin[i] = (char)d[i];
+	for (i = 0; i < len; i++) {
+		if (k->d[i] < '0' || k->d[i] > '9') {
+			put_sw(r, 0x6a80);
+			return;
+		}
+		pin[i] = (char)k->d[i];
+	}
 	pin[len] = '\0';
 	if (strcmp(pin, c->pin) == 0) {
 		c->tries = PIN_TRIES;
@@ -566,7 +705,7 @@ sign(struct card *c, const uint8_t *in, size_t inlen, uint8_t *sig,
 	uint8_t		 tbs[512];
 	int		 ok;
 
-	if (inlen > sizeof(tbs))
+	if (inlen > sizeof(tbs) || inlen == 0)
 		return -1;
 	memcpy(tbs, in, inlen);
 	if (c->hostile == H_WRONGSIG)
@@ -582,7 +721,7 @@ sign(struct card *c, const uint8_t *in, size_t inlen, uint8_t *sig,
 }
 
 static void
-oversized(struct card *c, struct rsp *r)
+oversized(struct card *c, struct rsp *r, const struct cmd *k)
 {
 	static uint8_t big[MAXMSG];
 
@@ -592,31 +731,92 @@ oversized(struct card *c, struct rsp *r)
 	big[2] = 0xff;
 	big[3] = 0xff;
 	c->hostile = H_NONE;	/* the chaining of it is honest */
-	respond_data(c, r, big, sizeof(big));
+	respond_data(c, r, k, big, sizeof(big));
 	c->hostile = H_OVERSIZE;
+}
+
+/* ---- BER-TLV (ISO 7816-4 5.2), strictly ---- */
+
+/*
+ * Length: 00-7F, 81 XX or 82 XX XX (80, the indefinite form, and 83 up
+ * are refused); the value must fit in what is left.
+ */
+static int
+ber_len(const uint8_t *p, size_t n, size_t *i, size_t *len)
+{
+	if (*i >= n)
+		return -1;
+	if (p[*i] < 0x80) {
+		*len = p[(*i)++];
+	} else if (p[*i] == 0x81) {
+		if (*i + 2 > n)
+			return -1;
+		*len = p[*i + 1];
+		*i += 2;
+	} else if (p[*i] == 0x82) {
+		if (*i + 3 > n)
+			return -1;
+		*len = (size_t)p[*i + 1] << 8 | p[*i + 2];
+		*i += 3;
+	} else
+		return -1;
+	return *len <= n - *i ? 0 : -1;
+}
+
+/* One TLV with a one-byte tag at p[*i]: its value, and *i past it. */
+static int
+tlv1(const uint8_t *p, size_t n, size_t *i, uint8_t *tag,
+    const uint8_t **v, size_t *len)
+{
+	if (*i >= n)
+		return -1;
+	*tag = p[(*i)++];
+	if ((*tag & 0x1f) == 0x1f)	/* multi-byte tags: none expected */
+		return -1;
+	if (ber_len(p, n, i, len) != 0)
+		return -1;
+	*v = p + *i;
+	*i += *len;
+	return 0;
 }
 
 /* ---- PIV ---- */
 
+/* GET DATA (SP 800-73-4 part 2 3.1.2): 00 CB 3F FF Lc 5C 03 5F C1 xx Le. */
 static void
-piv_get_data(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+piv_get_data(struct card *c, const struct cmd *k, struct rsp *r)
 {
-	struct rsp	in, out;
-	uint8_t		z = 0;
+	struct rsp	 in, out;
+	const uint8_t	*v;
+	size_t		 i = 0, vlen;
+	uint8_t		 tag, z = 0;
 
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
-	if (n != 5 || d[0] != 0x5c || d[1] != 0x03 || d[2] != 0x5f ||
-	    d[3] != 0xc1) {
+	if (k->cla != 0x00) {
+		put_sw(r, 0x6e00);
+		return;
+	}
+	if (k->p1 != 0x3f || k->p2 != 0xff) {
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->lc == 0) {
+		put_sw(r, 0x6700);
+		return;
+	}
+	/* Exactly one 5C TLV filling the data, a 3-byte 5F C1 xx tag. */
+	if (tlv1(k->d, k->lc, &i, &tag, &v, &vlen) != 0 || i != k->lc ||
+	    tag != 0x5c || vlen != 3 || v[0] != 0x5f || v[1] != 0xc1) {
 		put_sw(r, 0x6a80);
 		return;
 	}
-	if (d[4] == 0x02) {
+	if (v[2] == 0x02) {
 		put_tlv(&in, 0x34, c->guid, 16);
 		put_tlv(&in, 0x35, "20351231", 8);
 		put_tlv(&in, 0x3e, &z, 0);
 		put_tlv(&in, 0xfe, &z, 0);
-	} else if (d[4] == 0x05) {
+	} else if (v[2] == 0x05) {
 		put_tlv(&in, 0x70, c->cert, (size_t)c->certlen);
 		put_tlv(&in, 0x71, &z, 1);
 		put_tlv(&in, 0xfe, &z, 0);
@@ -625,64 +825,78 @@ piv_get_data(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
 		return;
 	}
 	put_tlv(&out, 0x53, in.b, in.n);
-	respond_data(c, r, out.b, out.n);
+	respond_data(c, r, k, out.b, out.n);
 }
 
-/* 7C L { 82 00, 81 L challenge } -> 7C L { 82 L signature } */
+/*
+ * GENERAL AUTHENTICATE (SP 800-73-4 part 2 3.2.4): the whole data is one
+ * 7C template whose length is exactly what follows it; inside, each of
+ * 80/81/82/85 at most once, each length exact.  This card signs only:
+ * { 82 00, 81 challenge } with a challenge of the key's size.  Answers
+ * 7C L { 82 L signature }.
+ */
 static void
-piv_general_auth(struct card *c, uint8_t p1, uint8_t p2, const uint8_t *d,
+piv_general_auth(struct card *c, const struct cmd *k, const uint8_t *d,
     size_t n, struct rsp *r)
 {
-	struct rsp	in, out;
-	uint8_t		sig[512];
-	size_t		siglen = sizeof(sig), i = 0, len, clen;
+	struct rsp	 in, out;
+	const uint8_t	*t, *v, *chal = NULL;
+	uint8_t		 sig[512], tag;
+	size_t		 siglen = sizeof(sig), i = 0, j = 0, tlen, vlen;
+	size_t		 clen = 0;
+	unsigned	 seen = 0, bit;
 
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
-	if (p2 != 0x9a || p1 != (c->rsa ? 0x07 : 0x11)) {
+	if (k->p2 != 0x9a || k->p1 != (c->rsa ? 0x07 : 0x11)) {
 		put_sw(r, 0x6a86);
 		return;
 	}
+	if (n == 0) {
+		put_sw(r, 0x6700);
+		return;
+	}
+	if (tlv1(d, n, &i, &tag, &t, &tlen) != 0 || tag != 0x7c || i != n)
+		goto bad;
+	while (j < tlen) {
+		if (tlv1(t, tlen, &j, &tag, &v, &vlen) != 0)
+			goto bad;
+		switch (tag) {
+		case 0x80: bit = 1; break;
+		case 0x81: bit = 2; break;
+		case 0x82: bit = 4; break;
+		case 0x85: bit = 8; break;
+		default: goto bad;
+		}
+		if (seen & bit)
+			goto bad;
+		seen |= bit;
+		if (tag == 0x82 && vlen != 0)
+			goto bad;
+		if (tag == 0x81) {
+			chal = v;
+			clen = vlen;
+		}
+	}
+	/* A signature: exactly a response request and a challenge. */
+	if (seen != (2 | 4) || clen != (c->rsa ? 256u : 32u))
+		goto bad;
 	if (!c->verified) {
 		put_sw(r, 0x6982);
 		return;
 	}
-	/* A fixed layout is enough for a fixture: 7C len 82 00 81 len data. */
-	if (n < 2 || d[i++] != 0x7c)
+	if (c->hostile == H_REFUSE)
 		goto bad;
-	if (d[i] == 0x82)
-		i += 3;
-	else if (d[i] == 0x81)
-		i += 2;
-	else
-		i += 1;
-	if (i + 2 > n || d[i] != 0x82 || d[i + 1] != 0x00)
+	/* RSA: the block must be below the modulus (else 6A 80 too). */
+	if (sign(c, chal, clen, sig, &siglen) != 0)
 		goto bad;
-	i += 2;
-	if (i + 2 > n || d[i++] != 0x81)
-		goto bad;
-	if (d[i] == 0x82) {
-		clen = (size_t)d[i + 1] << 8 | d[i + 2];
-		i += 3;
-	} else if (d[i] == 0x81) {
-		clen = d[i + 1];
-		i += 2;
-	} else
-		clen = d[i++];
-	if (i + clen > n || clen != (c->rsa ? 256u : 32u))
-		goto bad;
-	if (sign(c, d + i, clen, sig, &siglen) != 0) {
-		put_sw(r, 0x6f00);
-		return;
-	}
 	if (c->hostile == H_OVERSIZE) {
-		oversized(c, r);
+		oversized(c, r, k);
 		return;
 	}
 	put_tlv(&in, 0x82, sig, siglen);
-	len = in.n;
-	put_tlv(&out, 0x7c, in.b, len);
-	respond_data(c, r, out.b, out.n);
+	put_tlv(&out, 0x7c, in.b, in.n);
+	respond_data(c, r, k, out.b, out.n);
 	return;
  bad:
 	put_sw(r, 0x6a80);
@@ -690,37 +904,69 @@ piv_general_auth(struct card *c, uint8_t p1, uint8_t p2, const uint8_t *d,
 
 /* ---- JPKI ---- */
 
+/* READ BINARY (ISO 7816-4 7.2.3): case 2, 15-bit offset in P1-P2. */
 static void
-jpki_read_binary(struct card *c, uint8_t p1, uint8_t p2, size_t le,
-    struct rsp *r)
+jpki_read_binary(struct card *c, const struct cmd *k, struct rsp *r)
 {
-	size_t off = (size_t)p1 << 8 | p2, n;
+	size_t off = (size_t)k->p1 << 8 | k->p2, n;
 
+	if (k->cla != 0x00) {
+		put_sw(r, 0x6e00);
+		return;
+	}
+	if (k->p1 & 0x80) {		/* short EF identifier: none here */
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->lc != 0 || !k->has_le) {
+		put_sw(r, 0x6700);
+		return;
+	}
 	if (c->ef != 0x000a) {
 		put_sw(r, 0x6986);
 		return;
 	}
-	if (off > (size_t)c->certlen) {
+	if (off >= (size_t)c->certlen) {
 		put_sw(r, 0x6b00);
 		return;
 	}
 	n = (size_t)c->certlen - off;
-	if (le == 0)
-		le = 256;
-	if (n > le)
-		n = le;
 	if (c->hostile == H_TRUNC && n > 4 && off == 0)
 		n = 4;
+	if (n >= k->ne) {
+		put(r, c->cert + off, k->ne);
+		put_sw(r, 0x9000);
+		return;
+	}
+	/* Fewer bytes than asked: end of file reached before Le. */
 	put(r, c->cert + off, n);
-	put_sw(r, 0x9000);
+	put_sw(r, k->ne == 256 ? 0x9000 : 0x6282);
 }
 
+/*
+ * COMPUTE DIGITAL SIGNATURE 80 2A 00 80 with EF 0017 selected: the data
+ * is a DigestInfo, one DER SEQUENCE filling it exactly, at most k - 11 =
+ * 245 bytes (PKCS#1 v1.5).
+ */
 static void
-jpki_sign(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
+jpki_sign(struct card *c, const struct cmd *k, struct rsp *r)
 {
 	uint8_t	sig[512];
-	size_t	siglen = sizeof(sig);
+	size_t	siglen = sizeof(sig), i = 1, len;
 
+	if (k->p1 != 0x00 || k->p2 != 0x80) {
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->lc == 0 || k->lc > 245) {
+		put_sw(r, 0x6700);
+		return;
+	}
+	if (k->d[0] != 0x30 || ber_len(k->d, k->lc, &i, &len) != 0 ||
+	    i + len != k->lc) {
+		put_sw(r, 0x6a80);
+		return;
+	}
 	if (c->ef != 0x0017) {
 		put_sw(r, 0x6986);
 		return;
@@ -729,157 +975,245 @@ jpki_sign(struct card *c, const uint8_t *d, size_t n, struct rsp *r)
 		put_sw(r, 0x6982);
 		return;
 	}
-	if (n == 0 || n > 100 || sign(c, d, n, sig, &siglen) != 0) {
+	if (c->hostile == H_REFUSE || sign(c, k->d, k->lc, sig,
+	    &siglen) != 0) {
 		put_sw(r, 0x6a80);
 		return;
 	}
 	if (c->hostile == H_OVERSIZE) {
-		oversized(c, r);
+		oversized(c, r, k);
 		return;
 	}
 	if (c->hostile == H_TRUNC)
 		siglen /= 2;
-	put(r, sig, siglen);
-	put_sw(r, c->hostile == H_BADSW ? 0x6f00 : 0x9000);
+	if (c->hostile == H_BADSW) {
+		put(r, sig, siglen);
+		put_sw(r, 0x6f00);
+		return;
+	}
+	respond_data(c, r, k, sig, siglen);
 }
 
 /* ---- dispatch ---- */
 
+/* SELECT by AID (P1 04): PIV P2 00 (SP 800-73-4), JPKI P2 0C. */
 static void
-apdu(struct card *c, const uint8_t *a, size_t n, struct rsp *r)
+select_app(struct card *c, const struct cmd *k, struct rsp *r)
 {
-	uint8_t		cla, ins, p1, p2;
-	const uint8_t	*d = NULL;
-	size_t		lc = 0, le = 0;
+	/* The full PIV AID; a right-truncated one selects too (>= RID). */
+	static const uint8_t piv_full[] = { 0xa0, 0x00, 0x00, 0x03, 0x08,
+	    0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
+	static const uint8_t apt[] = { 0x61, 0x11, 0x4f, 0x06,
+	    0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x79, 0x07,
+	    0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08 };
 
-	if (n < 4) {
+	c->app = APP_NONE;
+	c->ef = 0;
+	c->verified = 0;
+	if (k->cla != 0x00) {
+		put_sw(r, 0x6e00);
+		return;
+	}
+	if (k->lc == 0) {
 		put_sw(r, 0x6700);
 		return;
 	}
-	cla = a[0];
-	ins = a[1];
-	p1 = a[2];
-	p2 = a[3];
-	if (n == 5)
-		le = a[4];
-	else if (n > 5) {
-		lc = a[4];
-		if (lc == 0 || 5 + lc > n || n > 5 + lc + 1) {
+	if (!c->jpki && k->lc >= sizeof(piv_aid) && k->lc <= sizeof(piv_full) &&
+	    memcmp(k->d, piv_full, k->lc) == 0) {
+		if (k->p2 != 0x00) {
+			put_sw(r, 0x6a86);
+			return;
+		}
+		c->app = APP_PIV;
+		respond_data(c, r, k, apt, sizeof(apt));
+		return;
+	}
+	if (c->jpki && k->lc == sizeof(jpki_aid) &&
+	    memcmp(k->d, jpki_aid, sizeof(jpki_aid)) == 0) {
+		if (k->p2 != 0x0c) {
+			put_sw(r, 0x6a86);
+			return;
+		}
+		c->app = APP_JPKI;
+		put_sw(r, 0x9000);
+		return;
+	}
+	put_sw(r, 0x6a82);
+}
+
+/*
+ * GENERAL AUTHENTICATE with command chaining (ISO 7816-4 5.1.1.1): every
+ * part but the last has CLA 10 and no Le, all have the same INS P1 P2.
+ * A chain broken by another command is dropped: 68 83.
+ */
+static void
+piv_auth_chain(struct card *c, const struct cmd *k, struct rsp *r)
+{
+	size_t total;
+
+	if (k->p2 != 0x9a || k->p1 != (c->rsa ? 0x07 : 0x11)) {
+		c->chainlen = 0;
+		put_sw(r, 0x6a86);
+		return;
+	}
+	if (k->lc == 0) {
+		c->chainlen = 0;
+		put_sw(r, 0x6700);
+		return;
+	}
+	if (c->chainlen > 0 && (k->p1 != c->chain_p1 ||
+	    k->p2 != c->chain_p2)) {
+		c->chainlen = 0;
+		put_sw(r, 0x6883);
+		return;
+	}
+	if (c->chainlen + k->lc > sizeof(c->chain)) {
+		c->chainlen = 0;
+		put_sw(r, 0x6700);
+		return;
+	}
+	if (k->cla == 0x10) {
+		if (k->has_le) {
+			c->chainlen = 0;
 			put_sw(r, 0x6700);
 			return;
 		}
-		d = a + 5;
-		if (n == 6 + lc)
-			le = a[5 + lc];
+		memcpy(c->chain + c->chainlen, k->d, k->lc);
+		c->chainlen += k->lc;
+		c->chain_p1 = k->p1;
+		c->chain_p2 = k->p2;
+		put_sw(r, 0x9000);
+		return;
 	}
-	if (ins != 0xc0)
+	if (c->chainlen == 0) {
+		piv_general_auth(c, k, k->d, k->lc, r);
+		return;
+	}
+	memcpy(c->chain + c->chainlen, k->d, k->lc);
+	total = c->chainlen + k->lc;
+	c->chainlen = 0;
+	piv_general_auth(c, k, c->chain, total, r);
+}
+
+static void
+apdu(struct card *c, const uint8_t *a, size_t n, struct rsp *r)
+{
+	struct cmd k;
+
+	if (parse_cmd(a, n, &k, c->ext) != 0) {
+		c->chainlen = 0;
+		put_sw(r, 0x6700);
+		return;
+	}
+	if (k.ins != 0xc0)
 		c->pendlen = c->pendoff = 0;
 	if (c->kind != K_APP) {
 		/* PC/SC Part 3 GET DATA: the UID (IDm), the card's only data. */
 		if ((c->kind == K_FELICA || c->kind == K_MIFARE) &&
-		    cla == 0xff && ins == 0xca && p1 == 0x00 && p2 == 0x00 &&
-		    lc == 0) {
+		    k.cla == 0xff && k.ins == 0xca && k.p1 == 0x00 &&
+		    k.p2 == 0x00 && k.lc == 0) {
 			put(r, c->guid, c->kind == K_FELICA ? 8 : 4);
 			put_sw(r, 0x9000);
-		} else if (ins == 0xa4)
+		} else if (k.ins == 0xa4)
 			put_sw(r, 0x6a82);
 		else
 			put_sw(r, c->kind == K_NONE ? 0x6d00 : 0x6a81);
 		return;
 	}
-	if (ins == 0xa4 && p1 == 0x04) {
-		c->app = APP_NONE;
-		c->ef = 0;
-		c->verified = 0;
-		if (!c->jpki && lc >= sizeof(piv_aid) &&
-		    memcmp(d, piv_aid, sizeof(piv_aid)) == 0) {
-			static const uint8_t apt[] = { 0x61, 0x11, 0x4f, 0x06,
-			    0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x79, 0x07,
-			    0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08 };
-			c->app = APP_PIV;
-			if (p2 == 0x0c)
-				put_sw(r, 0x9000);
-			else
-				respond_data(c, r, apt, sizeof(apt));
-			return;
-		}
-		if (c->jpki && lc == sizeof(jpki_aid) &&
-		    memcmp(d, jpki_aid, sizeof(jpki_aid)) == 0) {
-			c->app = APP_JPKI;
-			put_sw(r, 0x9000);
-			return;
-		}
-		put_sw(r, 0x6a82);
+	/* Classes: 00, 10 (chaining, GENERAL AUTHENTICATE only), 80 (JPKI). */
+	if (k.cla != 0x00 && k.cla != 0x10 && k.cla != 0x80) {
+		c->chainlen = 0;
+		put_sw(r, 0x6e00);
 		return;
 	}
-	if (ins == 0xc0 && cla == 0x00) {
-		get_response(c, r);
+	if (k.cla == 0x10 && (k.ins != 0x87 || c->app != APP_PIV)) {
+		c->chainlen = 0;
+		put_sw(r, 0x6884);
+		return;
+	}
+	/* A chain under way takes only its next part. */
+	if (c->chainlen > 0 && k.ins != 0x87) {
+		c->chainlen = 0;
+		put_sw(r, 0x6883);
+		return;
+	}
+	if (k.ins == 0xa4 && k.p1 == 0x04) {
+		select_app(c, &k, r);
+		return;
+	}
+	if (k.ins == 0xc0) {
+		get_response(c, r, &k);
 		return;
 	}
 	if (c->app == APP_PIV) {
-		if ((cla & 0x10) != 0 && ins == 0x87) {
-			/* Command chaining: keep the part, answer 90 00. */
-			if (c->chainlen + lc > sizeof(c->chain)) {
-				c->chainlen = 0;
-				put_sw(r, 0x6700);
-				return;
-			}
-			memcpy(c->chain + c->chainlen, d, lc);
-			c->chainlen += lc;
-			put_sw(r, 0x9000);
+		if (k.cla == 0x80) {
+			put_sw(r, 0x6e00);
 			return;
 		}
-		if (ins == 0x87 && c->chainlen > 0) {
-			if (c->chainlen + lc > sizeof(c->chain)) {
-				c->chainlen = 0;
-				put_sw(r, 0x6700);
-				return;
-			}
-			memcpy(c->chain + c->chainlen, d, lc);
-			lc += c->chainlen;
-			c->chainlen = 0;
-			piv_general_auth(c, p1, p2, c->chain, lc, r);
-			return;
-		}
-		c->chainlen = 0;
-		if (cla == 0x00 && ins == 0xcb && p1 == 0x3f && p2 == 0xff)
-			piv_get_data(c, d, lc, r);
-		else if (cla == 0x00 && ins == 0x20 && p1 == 0x00 &&
-		    p2 == 0x80)
-			verify(c, d, lc, r);
-		else if (cla == 0x00 && ins == 0x87)
-			piv_general_auth(c, p1, p2, d, lc, r);
-		else
+		switch (k.ins) {
+		case 0x87:
+			piv_auth_chain(c, &k, r);
+			break;
+		case 0xcb:
+			piv_get_data(c, &k, r);
+			break;
+		case 0x20:
+			verify(c, &k, r);
+			break;
+		case 0xa4:
+			put_sw(r, 0x6a86);	/* PIV selects by AID only */
+			break;
+		default:
 			put_sw(r, 0x6d00);
+			break;
+		}
 		return;
 	}
 	if (c->app == APP_JPKI) {
-		if (cla == 0x00 && ins == 0xa4 && p1 == 0x02 && lc == 2) {
-			unsigned ef = (unsigned)d[0] << 8 | d[1];
+		if (k.ins == 0x2a) {
+			if (k.cla != 0x80)
+				put_sw(r, 0x6e00);
+			else
+				jpki_sign(c, &k, r);
+			return;
+		}
+		if (k.cla != 0x00) {
+			put_sw(r, 0x6e00);
+			return;
+		}
+		if (k.ins == 0xa4) {
+			/* SELECT EF by id (P1 02), no answer wanted (P2 0C). */
+			unsigned ef;
 
+			if (k.p1 != 0x02 || k.p2 != 0x0c) {
+				put_sw(r, 0x6a86);
+				return;
+			}
+			if (k.lc != 2 || k.has_le) {
+				put_sw(r, 0x6700);
+				return;
+			}
+			ef = (unsigned)k.d[0] << 8 | k.d[1];
 			if (ef != 0x000a && ef != 0x0017 && ef != 0x0018) {
 				put_sw(r, 0x6a82);
 				return;
 			}
 			c->ef = ef;
 			put_sw(r, 0x9000);
-		} else if (cla == 0x00 && ins == 0xb0)
-			jpki_read_binary(c, p1, p2, le, r);
-		else if (cla == 0x00 && ins == 0x20 && p1 == 0x00 &&
-		    p2 == 0x80) {
+		} else if (k.ins == 0xb0)
+			jpki_read_binary(c, &k, r);
+		else if (k.ins == 0x20) {
 			if (c->ef != 0x0018)
 				put_sw(r, 0x6986);
 			else
-				verify(c, d, lc, r);
-		} else if (cla == 0x80 && ins == 0x2a && p1 == 0x00 &&
-		    p2 == 0x80)
-			jpki_sign(c, d, lc, r);
-		else
+				verify(c, &k, r);
+		} else
 			put_sw(r, 0x6d00);
 		return;
 	}
 	put_sw(r, 0x6985);
 }
+
 
 /* ---- vpcd transport ---- */
 
@@ -1022,6 +1356,7 @@ main(int argc, char **argv)
 		{ "atr", required_argument, NULL, 'A' },
 		{ "issuer", required_argument, NULL, 'I' },
 		{ "expired", no_argument, NULL, 'E' },
+		{ "extended", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct card c;
@@ -1067,6 +1402,8 @@ main(int argc, char **argv)
 				c.hostile = H_BADSW;
 			else if (strcmp(optarg, "oversized") == 0)
 				c.hostile = H_OVERSIZE;
+			else if (strcmp(optarg, "refuse-sign") == 0)
+				c.hostile = H_REFUSE;
 			else
 				die("unknown hostile mode");
 			break;
@@ -1081,6 +1418,9 @@ main(int argc, char **argv)
 			break;
 		case 'E':
 			c.expired = 1;
+			break;
+		case 'X':
+			c.ext = 1;
 			break;
 		default:
 			die("usage: vcard --port PORT --state FILE [...]");

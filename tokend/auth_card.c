@@ -62,6 +62,7 @@ zm_auth_card_prompt(struct zm_tokend *d, struct zm_auth *a,
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
 	int64_t		t0;
+	char		why[128];
 	int		r, v;
 
 	*state = NULL;
@@ -90,6 +91,15 @@ zm_auth_card_prompt(struct zm_tokend *d, struct zm_auth *a,
 		r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
 		    v == ZM_ERR_NOTFOUND ? ZM_MSG_CARD_NOT_FOUND :
 		    ZM_MSG_CARD_UNAVAILABLE);
+		goto out;
+	}
+	if (v == ZM_ERR_CARDSW) {
+		/* The card said no to a command: not a failed proof. */
+		zm_card_login_refusal(a->card, why, sizeof(why));
+		zm_auth_aud(d, a, z, "fail", "card refused the command", 0,
+		    why);
+		r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+		    ZM_MSG_CARD_CMD_REFUSED);
 		goto out;
 	}
 	if (v != 0) {
@@ -139,7 +149,7 @@ zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
 	int64_t		token_id = 0;
 	unsigned	left = ZM_PIN_LEFT_UNKNOWN;
 	uint32_t	count;
-	char		detail[64];
+	char		detail[64], why[128], reason[160];
 	struct zm_token	tok;
 	int64_t		t0;
 	int		r, v, st;
@@ -150,6 +160,8 @@ zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
 	v = zm_card_login_finish(a->card, pin, &token_id, &left);
 	snprintf(detail, sizeof(detail), "%u APDUs",
 	    zm_card_login_apdus(a->card));
+	if (v == ZM_ERR_CARDSW)
+		zm_card_login_refusal(a->card, why, sizeof(why));
 	/* R4: remember which reader holds the card, to see it leave. */
 	if (v == ZM_OK) {
 		zm_card_login_where(a->card, &where);
@@ -175,6 +187,19 @@ zm_auth_card_answer(struct zm_tokend *d, struct zm_auth *a,
 		    detail);
 		r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
 		    ZM_MSG_CARD_NOT_FOUND);
+		goto out;
+	}
+	if (v == ZM_ERR_CARDSW) {
+		/*
+		 * The card refused a command (after its PIN verified): not a
+		 * signature that does not verify.  Still a failure: a card
+		 * that will not sign proves nothing.
+		 */
+		count = 0;
+		snprintf(reason, sizeof(reason), "card refused the command "
+		    "(%s)", why);
+		r = zm_auth_count_failure(d, a, z, reason,
+		    ZM_MSG_CARD_CMD_REFUSED, &count, rep);
 		goto out;
 	}
 	if (v != 0) {

@@ -172,6 +172,8 @@ try_reader(struct zm_pcsc *p, const char *name, unsigned want,
 	p->connected = 1;
 	p->card.xmit = pcsc_xmit;
 	p->card.arg = p;
+	p->card.ext = rs.cbAtr <= sizeof(rs.rgbAtr) &&
+	    zm_card_atr_extended(rs.rgbAtr, rs.cbAtr);
 	for (i = 0; zm_card_profiles[i] != NULL; i++) {
 		if (want != 0 && (want & (1u << zm_card_profiles[i]->id)) == 0)
 			continue;
@@ -288,6 +290,13 @@ zm_card_login_where(const struct zm_card_login *l, struct zm_card_where *w)
 		memset(w, 0, sizeof(*w));
 }
 
+void
+zm_card_login_refusal(const struct zm_card_login *l, char *out,
+    size_t outlen)
+{
+	zm_card_refusal(l != NULL ? l->card : NULL, out, outlen);
+}
+
 unsigned
 zm_card_login_apdus(const struct zm_card_login *l)
 {
@@ -368,8 +377,10 @@ zm_card_login_start(struct zm_tokend *d, const char *user,
 	}
 	if ((r = zm_pcsc_open(NULL, want, &l->pcsc, &l->prof, &l->card)) != 0)
 		goto out;
-	if ((r = l->prof->pin_retries(l->card, left)) != 0)
+	if ((r = l->prof->pin_retries(l->card, left)) != 0 &&
+	    r != ZM_ERR_CARDSW)
 		goto out;
+	/* Refused: kept, so that zm_card_login_refusal() can say why. */
 	*out = l;
 	l = NULL;
  out:

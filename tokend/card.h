@@ -49,6 +49,10 @@ struct zm_card {
 	zm_card_xmit_fn	 xmit;
 	void		*arg;
 	unsigned	 napdu;		/* APDUs sent (bench, tests) */
+	int		 ext;		/* takes extended Lc/Le (its ATR says) */
+	/* The last command the card refused (zm_card_refused()). */
+	const char	*refused_cmd;
+	uint16_t	 refused_sw;
 };
 
 struct zm_card_profile {
@@ -77,13 +81,32 @@ const struct zm_card_profile *zm_card_profile_by_id(int id);
 /* ---- card_apdu.c: APDUs and parsers (no pcsc: unit tests, fuzzers) ---- */
 
 /*
- * One command: CLA INS P1 P2 [Lc data] [Le] (short APDUs; le < 0: none).
- * 61 xx answers are followed with GET RESPONSE up to ZM_CARD_RESP_MAX.
- * out receives the data, *sw the final status word.
+ * One command: CLA INS P1 P2 [Lc data] [Le] (le < 0: none).  Short
+ * APDUs, or extended ones (Lc up to ZM_CARD_RESP_MAX, Le up to 65536)
+ * when c->ext and the command needs them.  61 xx answers are followed
+ * with GET RESPONSE up to ZM_CARD_RESP_MAX.  out receives the data, *sw
+ * the final status word.
  */
 int zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
     uint8_t p2, const uint8_t *data, size_t n, int le, struct zm_buf *out,
     uint16_t *sw);
+/*
+ * A status word other than 90 00 where the command needed success: logs
+ * "card refused CMD: SW xxxx (meaning)", keeps cmd and sw in c for the
+ * audit record, and returns ZM_ERR_CARDSW: the card said no, which is
+ * not a bad signature nor a malformed answer.
+ */
+int zm_card_refused(struct zm_card *c, const char *cmd, uint16_t sw);
+/* ISO 7816-4 / SP 800-73-4 meaning of a status word ("wrong data"). */
+const char *zm_card_sw_text(uint16_t sw);
+/* "GENERAL AUTHENTICATE: SW 6A80 (wrong data)" of c's last refusal. */
+void zm_card_refusal(const struct zm_card *c, char *out, size_t outlen);
+/*
+ * PIV GENERAL AUTHENTICATE data of a signature: 7C { 82 00, 81 chal },
+ * every length exact (card_piv.c; unit tests check the bytes).
+ */
+int zm_piv_auth_template(const uint8_t *chal, size_t clen,
+    struct zm_buf *out);
 /* Split a response into data and SW: ZM_ERR_TRUNCATED under 2 bytes. */
 int zm_card_split_sw(const uint8_t *resp, size_t len, size_t *datalen,
     uint16_t *sw);
@@ -100,6 +123,12 @@ int zm_der_len(const uint8_t *p, size_t n, size_t *total);
  * its name ("FeliCa", "MIFARE Classic 1K", "storage card"), else NULL.
  */
 const char *zm_card_atr_id_only(const uint8_t *atr, size_t n);
+/*
+ * 1 if the ATR's historical bytes (category 00 or 80, compact-TLV) hold
+ * card capabilities (tag 7) whose third byte says "extended Lc and Le
+ * fields" (ISO 7816-4 8.1.1.2.7), else 0.
+ */
+int zm_card_atr_extended(const uint8_t *atr, size_t n);
 
 /* ---- card_key.c: keys, signatures, the token data blob ---- */
 
@@ -165,7 +194,9 @@ struct zm_card_login;
  * ZM_ERR_UNAVAILABLE: pcscd cannot be reached; ZM_ERR_IDONLY,
  * ZM_ERR_UNSUPPORTED: only cards of no use are (zm_pcsc_open());
  * ZM_ERR_UNTRUSTED: card_ca is set and the certificate of every card of
- * the user (kept at enrolment) fails it (no longer chains, or expired).
+ * the user (kept at enrolment) fails it (no longer chains, or expired);
+ * ZM_ERR_CARDSW: the card refused the retry counter query, *out is set
+ * all the same (zm_card_login_refusal(), then zm_card_login_free()).
  */
 int zm_card_login_start(struct zm_tokend *d, const char *user,
     struct zm_card_login **out, unsigned *left);
@@ -174,8 +205,9 @@ int zm_card_login_start(struct zm_tokend *d, const char *user,
  * verify it with the keys bound at enrolment.  ZM_OK: *token_id is the
  * card's token.  ZM_ERR_DENIED: wrong PIN, *left tries left (0: blocked).
  * ZM_ERR_NOTFOUND: the signature verifies with none of the user's keys.
- * ZM_ERR_UNAVAILABLE: the card went away.  Other errors: the card
- * answered nonsense.
+ * ZM_ERR_UNAVAILABLE: the card went away.  ZM_ERR_CARDSW: the card
+ * refused a command (zm_card_login_refusal() says which and why).  Other
+ * errors: the card answered nonsense.
  */
 int zm_card_login_finish(struct zm_card_login *l, const char *pin,
     int64_t *token_id, unsigned *left);
@@ -193,6 +225,9 @@ struct zm_card_where {
 /* Where the login's card is (call before zm_card_login_free()). */
 void zm_card_login_where(const struct zm_card_login *l,
     struct zm_card_where *w);
+/* The command the login's card refused and its SW (ZM_ERR_CARDSW). */
+void zm_card_login_refusal(const struct zm_card_login *l, char *out,
+    size_t outlen);
 /* APDUs this login sent so far. */
 unsigned zm_card_login_apdus(const struct zm_card_login *l);
 /* Resets the card (drops its PIN-verified state) and frees. */

@@ -5,14 +5,82 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "card.h"
 #include "err.h"
+#include "log.h"
 #include "wipe.h"
 
-#define APDU_MAX	(5 + 255 + 1)
+#define APDU_MAX	(7 + ZM_CARD_RESP_MAX + 2)
 #define GET_RESPONSE_MAX 32	/* 32 x 256 bytes > ZM_CARD_RESP_MAX */
+
+const char *
+zm_card_sw_text(uint16_t sw)
+{
+	static const struct {
+		uint16_t	 sw;
+		const char	*text;
+	} t[] = {
+		{ 0x6283, "selected file or application invalidated" },
+		{ 0x6581, "memory failure" },
+		{ 0x6700, "wrong length" },
+		{ 0x6881, "logical channel not supported" },
+		{ 0x6882, "secure messaging not supported" },
+		{ 0x6883, "last command of the chain expected" },
+		{ 0x6884, "command chaining not supported" },
+		{ 0x6981, "command incompatible with file structure" },
+		{ 0x6982, "security status not satisfied" },
+		{ 0x6983, "authentication method blocked" },
+		{ 0x6984, "reference data not usable" },
+		{ 0x6985, "conditions of use not satisfied" },
+		{ 0x6986, "command not allowed (no current EF)" },
+		{ 0x6a80, "wrong data" },
+		{ 0x6a81, "function not supported" },
+		{ 0x6a82, "file or application not found" },
+		{ 0x6a84, "not enough memory" },
+		{ 0x6a86, "incorrect P1-P2" },
+		{ 0x6a88, "referenced data not found" },
+		{ 0x6b00, "wrong parameters (offset outside the EF)" },
+		{ 0x6d00, "instruction not supported" },
+		{ 0x6e00, "class not supported" },
+		{ 0x6f00, "no precise diagnosis" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].sw == sw)
+			return t[i].text;
+	if ((sw & 0xfff0) == 0x63c0)
+		return "wrong PIN (tries left in SW2)";
+	if ((sw & 0xff00) == 0x6c00)
+		return "wrong Le (exact length in SW2)";
+	if ((sw & 0xff00) == 0x6100)
+		return "more data waiting";
+	return "unknown status";
+}
+
+int
+zm_card_refused(struct zm_card *c, const char *cmd, uint16_t sw)
+{
+	c->refused_cmd = cmd;
+	c->refused_sw = sw;
+	zm_warn("card refused %s: SW %04X (%s)", cmd, (unsigned)sw,
+	    zm_card_sw_text(sw));
+	return ZM_ERR_CARDSW;
+}
+
+void
+zm_card_refusal(const struct zm_card *c, char *out, size_t outlen)
+{
+	if (c == NULL || c->refused_cmd == NULL) {
+		snprintf(out, outlen, "no status word");
+		return;
+	}
+	snprintf(out, outlen, "%s: SW %04X (%s)", c->refused_cmd,
+	    (unsigned)c->refused_sw, zm_card_sw_text(c->refused_sw));
+}
 
 int
 zm_card_split_sw(const uint8_t *resp, size_t len, size_t *datalen,
@@ -35,7 +103,7 @@ static int
 xmit(struct zm_card *c, const uint8_t *apdu, size_t n, struct zm_buf *out,
     uint16_t *sw)
 {
-	uint8_t	resp[258];
+	uint8_t	resp[ZM_CARD_RESP_MAX + 2];
 	size_t	rlen = sizeof(resp), dlen;
 	int	r;
 
@@ -61,21 +129,31 @@ zm_card_apdu(struct zm_card *c, uint8_t cla, uint8_t ins, uint8_t p1,
 {
 	uint8_t	apdu[APDU_MAX];
 	size_t	len = 4;
-	int	i, r;
+	int	i, r, ext;
 
-	if (c == NULL || c->xmit == NULL || n > 255 || le > 256 ||
-	    (n > 0 && data == NULL))
+	if (c == NULL || c->xmit == NULL || (n > 0 && data == NULL))
+		return ZM_ERR_INVALID;
+	/* Extended (ISO 7816-4 5.1) only when needed and the card takes it. */
+	ext = n > 255 || le > 256;
+	if (ext && (!c->ext || n > ZM_CARD_RESP_MAX || le > 65536))
 		return ZM_ERR_INVALID;
 	apdu[0] = cla;
 	apdu[1] = ins;
 	apdu[2] = p1;
 	apdu[3] = p2;
+	if (ext)
+		apdu[len++] = 0x00;
 	if (n > 0) {
+		if (ext)
+			apdu[len++] = (uint8_t)(n >> 8);
 		apdu[len++] = (uint8_t)n;
 		memcpy(apdu + len, data, n);
 		len += n;
 	}
-	if (le >= 0)
+	if (le >= 0 && ext) {
+		apdu[len++] = (uint8_t)(le == 65536 ? 0 : le >> 8);
+		apdu[len++] = (uint8_t)(le == 65536 ? 0 : le);
+	} else if (le >= 0)
 		apdu[len++] = (uint8_t)(le == 256 ? 0 : le);
 	if (out->max > ZM_CARD_RESP_MAX)
 		out->max = ZM_CARD_RESP_MAX;
@@ -186,6 +264,58 @@ zm_der_len(const uint8_t *p, size_t n, size_t *total)
 		return r;
 	*total = (n - c.left) + len;
 	return ZM_OK;
+}
+
+/* Historical bytes of an ATR (ISO 7816-3 8.2): *h, *k; -1 if malformed. */
+static int
+atr_hist(const uint8_t *atr, size_t n, const uint8_t **h, size_t *k)
+{
+	struct zm_cur	c;
+	const uint8_t	*skip;
+	uint8_t		ts, t0, td, y;
+	size_t		m;
+
+	zm_cur_init(&c, atr, n);
+	if (zm_cur_get_u8(&c, &ts) != 0 || zm_cur_get_u8(&c, &t0) != 0)
+		return -1;
+	*k = t0 & 0x0f;
+	y = t0 >> 4;
+	for (;;) {
+		m = (size_t)((y & 1) + (y >> 1 & 1) + (y >> 2 & 1));
+		if (zm_cur_take(&c, &skip, m) != 0)
+			return -1;
+		if ((y & 0x08) == 0)
+			break;
+		if (zm_cur_get_u8(&c, &td) != 0)
+			return -1;
+		y = td >> 4;
+	}
+	return zm_cur_take(&c, h, *k) == 0 ? 0 : -1;
+}
+
+int
+zm_card_atr_extended(const uint8_t *atr, size_t n)
+{
+	const uint8_t	*h;
+	size_t		 k, i, end, len;
+
+	if (atr_hist(atr, n, &h, &k) != 0 || k < 1)
+		return 0;
+	/* 80: compact-TLV to the end; 00: the last 3 bytes are status. */
+	if (h[0] == 0x80)
+		end = k;
+	else if (h[0] == 0x00 && k >= 4)
+		end = k - 3;
+	else
+		return 0;
+	for (i = 1; i < end; i += 1 + len) {
+		len = h[i] & 0x0f;
+		if (i + 1 + len > end)
+			return 0;
+		if ((h[i] & 0xf0) == 0x70 && len >= 3)
+			return (h[i + 3] & 0x40) != 0;
+	}
+	return 0;
 }
 
 /*

@@ -8,6 +8,9 @@
  * so a login is SELECT AP, SELECT PIN EF, VERIFY (retry counter), VERIFY,
  * SELECT KEY EF, COMPUTE DIGITAL SIGNATURE: 6 APDUs.  That is the card's
  * command set; PIV needs 4.
+ *
+ * A status word other than 90 00 (or a PIN counter) is a refusal:
+ * ZM_ERR_CARDSW through zm_card_refused(), never a bad signature.
  */
 #include <config.h>
 
@@ -51,7 +54,9 @@ jpki_select(struct zm_card *c)
 		return r;
 	if (sw == 0x9000)
 		return ZM_OK;
-	return sw == 0x6a82 ? ZM_ERR_NOTFOUND : ZM_ERR_PROTO;
+	if (sw == 0x6a82)
+		return ZM_ERR_NOTFOUND;
+	return zm_card_refused(c, "JPKI SELECT AP", sw);
 }
 
 static int
@@ -63,7 +68,10 @@ select_ef(struct zm_card *c, unsigned ef)
 
 	if ((r = simple(c, 0x00, 0xa4, 0x02, 0x0c, id, sizeof(id), &sw)) != 0)
 		return r;
-	return sw == 0x9000 ? ZM_OK : ZM_ERR_PROTO;
+	if (sw == 0x9000)
+		return ZM_OK;
+	return zm_card_refused(c, ef == EF_AUTH_CERT ? "SELECT EF 000A" :
+	    ef == EF_AUTH_KEY ? "SELECT EF 0017" : "SELECT EF 0018", sw);
 }
 
 static int
@@ -80,7 +88,9 @@ jpki_read_cert(struct zm_card *c, struct zm_buf *cert,
 	if ((r = zm_card_apdu(c, 0x00, 0xb0, 0x00, 0x00, NULL, 0, 4, cert,
 	    &sw)) != 0)
 		return r;
-	if (sw != 0x9000 || cert->len != 4)
+	if (sw != 0x9000)
+		return zm_card_refused(c, "READ BINARY", sw);
+	if (cert->len != 4)
 		return ZM_ERR_PROTO;
 	if ((r = zm_der_len(cert->data, cert->len, &total)) != 0)
 		return r;
@@ -92,7 +102,9 @@ jpki_read_cert(struct zm_card *c, struct zm_buf *cert,
 		if ((r = zm_card_apdu(c, 0x00, 0xb0, (uint8_t)(off >> 8),
 		    (uint8_t)off, NULL, 0, (int)want, cert, &sw)) != 0)
 			return r;
-		if (sw != 0x9000 || cert->len <= off)
+		if (sw != 0x9000)
+			return zm_card_refused(c, "READ BINARY", sw);
+		if (cert->len <= off)
 			return ZM_ERR_PROTO;
 		off = cert->len;
 	}
@@ -114,7 +126,7 @@ pin_status(uint16_t sw, unsigned *left)
 		*left = 0;
 		return ZM_ERR_DENIED;
 	}
-	return ZM_ERR_PROTO;
+	return ZM_ERR_CARDSW;
 }
 
 static int
@@ -130,7 +142,9 @@ jpki_pin_retries(struct zm_card *c, unsigned *left)
 		*left = UINT_MAX;
 		return ZM_OK;
 	}
-	return pin_status(sw, left) == ZM_ERR_DENIED ? ZM_OK : ZM_ERR_PROTO;
+	if (pin_status(sw, left) == ZM_ERR_DENIED)
+		return ZM_OK;
+	return zm_card_refused(c, "VERIFY (retry counter)", sw);
 }
 
 /* Expects EF 0018 selected (pin_retries() did it). */
@@ -153,7 +167,9 @@ jpki_verify_pin(struct zm_card *c, const char *pin, unsigned *left)
 		return r;
 	if (sw == 0x9000)
 		return ZM_OK;
-	return pin_status(sw, left);
+	if (pin_status(sw, left) == ZM_ERR_DENIED)
+		return ZM_ERR_DENIED;
+	return zm_card_refused(c, "VERIFY", sw);
 }
 
 static int
@@ -174,7 +190,9 @@ jpki_sign(struct zm_card *c, int key, const uint8_t chal[ZM_CARD_CHAL_LEN],
 	zm_wipe(di, sizeof(di));
 	if (r != 0)
 		return r;
-	if (sw != 0x9000 || sig->len != 256)
+	if (sw != 0x9000)
+		return zm_card_refused(c, "COMPUTE DIGITAL SIGNATURE", sw);
+	if (sig->len != 256)
 		return ZM_ERR_PROTO;
 	return ZM_OK;
 }

@@ -4,7 +4,14 @@
  *
  * Login: SELECT, VERIFY (empty: retry counter), VERIFY PIN, GENERAL
  * AUTHENTICATE = 4 APDUs for ECC P-256.  RSA-2048 needs command chaining
- * for its 256-byte challenge and GET RESPONSE for its signature: 6.
+ * for its 256-byte challenge and GET RESPONSE for its signature: 6; a
+ * card whose ATR offers extended Lc/Le gets one extended GENERAL
+ * AUTHENTICATE instead: 4.
+ *
+ * Every APDU follows SP 800-73-4 part 2 (3.1-3.2) exactly, and every
+ * BER-TLV length we send is that of its contents: a card checks them
+ * (6A 80 otherwise).  A status word other than 90 00 is a refusal
+ * (ZM_ERR_CARDSW, zm_card_refused()), never a bad signature.
  */
 #include <config.h>
 
@@ -23,12 +30,54 @@ static const uint8_t piv_aid[] = { 0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00,
 #define ALG_ECCP256	0x11
 #define SLOT_AUTH	0x9a
 
+/* BER-TLV length (SP 800-73-4 table 5 / ISO 7816-4 5.2.2). */
 static int
-sw_error(uint16_t sw)
+put_len(struct zm_buf *b, size_t n)
 {
-	if (sw == 0x6a82)
-		return ZM_ERR_NOTFOUND;
-	return ZM_ERR_PROTO;
+	int r;
+
+	if (n < 0x80)
+		return zm_buf_put_u8(b, (uint8_t)n);
+	if (n <= 0xff) {
+		if ((r = zm_buf_put_u8(b, 0x81)) != 0)
+			return r;
+		return zm_buf_put_u8(b, (uint8_t)n);
+	}
+	if (n > 0xffff)
+		return ZM_ERR_TOOBIG;
+	if ((r = zm_buf_put_u8(b, 0x82)) != 0)
+		return r;
+	return zm_buf_put_u16(b, (uint16_t)n);
+}
+
+/* Tag, length, value. */
+static int
+put_tlv(struct zm_buf *b, uint8_t tag, const uint8_t *v, size_t n)
+{
+	int r;
+
+	if ((r = zm_buf_put_u8(b, tag)) != 0 || (r = put_len(b, n)) != 0)
+		return r;
+	return n > 0 ? zm_buf_put(b, v, n) : 0;
+}
+
+/*
+ * The dynamic authentication template of a signature (SP 800-73-4 part 2
+ * 3.2.4, table 7): 7C L { 82 00 (response wanted), 81 L challenge }, L
+ * the exact length of what follows it.
+ */
+int
+zm_piv_auth_template(const uint8_t *chal, size_t clen, struct zm_buf *out)
+{
+	struct zm_buf	in;
+	int		r;
+
+	zm_buf_init(&in, 512);
+	if ((r = put_tlv(&in, 0x82, NULL, 0)) == 0 &&
+	    (r = put_tlv(&in, 0x81, chal, clen)) == 0)
+		r = put_tlv(out, 0x7c, in.data, in.len);
+	zm_buf_free(&in);
+	return r;
 }
 
 static int
@@ -44,7 +93,12 @@ piv_select(struct zm_card *c)
 	zm_buf_free(&out);
 	if (r != 0)
 		return r;
-	return sw == 0x9000 ? ZM_OK : sw_error(sw);
+	if (sw == 0x9000)
+		return ZM_OK;
+	/* No PIV application: say so quietly, another profile may fit. */
+	if (sw == 0x6a82)
+		return ZM_ERR_NOTFOUND;
+	return zm_card_refused(c, "PIV SELECT", sw);
 }
 
 /* GET DATA of a 3-byte object id: the value of its 53 container. */
@@ -60,7 +114,8 @@ get_data(struct zm_card *c, uint8_t last, struct zm_buf *out,
 	    256, out, &sw)) != 0)
 		return r;
 	if (sw != 0x9000)
-		return sw_error(sw);
+		return zm_card_refused(c, last == 0x02 ? "GET DATA (CHUID)" :
+		    "GET DATA (certificate 9A)", sw);
 	return zm_tlv_find(out->data, out->len, 0x53, val, len);
 }
 
@@ -129,7 +184,7 @@ pin_status(uint16_t sw, unsigned *left)
 		*left = 0;
 		return ZM_ERR_DENIED;
 	}
-	return ZM_ERR_PROTO;
+	return ZM_ERR_CARDSW;
 }
 
 static int
@@ -148,7 +203,9 @@ piv_pin_retries(struct zm_card *c, unsigned *left)
 		*left = UINT_MAX;
 		return ZM_OK;
 	}
-	return pin_status(sw, left) == ZM_ERR_DENIED ? ZM_OK : ZM_ERR_PROTO;
+	if (pin_status(sw, left) == ZM_ERR_DENIED)
+		return ZM_OK;
+	return zm_card_refused(c, "VERIFY (retry counter)", sw);
 }
 
 static int
@@ -178,7 +235,9 @@ piv_verify_pin(struct zm_card *c, const char *pin, unsigned *left)
 		return r;
 	if (sw == 0x9000)
 		return ZM_OK;
-	return pin_status(sw, left);
+	if (pin_status(sw, left) == ZM_ERR_DENIED)
+		return ZM_ERR_DENIED;
+	return zm_card_refused(c, "VERIFY", sw);
 }
 
 /* PKCS#1 v1.5 type 1 block of the DigestInfo: the card does raw RSA. */
@@ -220,25 +279,20 @@ piv_sign(struct zm_card *c, int key, const uint8_t chal[ZM_CARD_CHAL_LEN],
 		r = ZM_ERR_INVALID;
 		goto out;
 	}
-	/* 7C { 82 00 (response wanted), 81 challenge } */
-	if ((r = zm_buf_put_u8(&cmd, 0x7c)) != 0 ||
-	    (r = clen > 100 ? zm_buf_put_u8(&cmd, 0x82) : 0) != 0 ||
-	    (r = clen > 100 ? zm_buf_put_u16(&cmd, (uint16_t)(clen + 8)) :
-	    zm_buf_put_u8(&cmd, (uint8_t)(clen + 4))) != 0 ||
-	    (r = zm_buf_put_u16(&cmd, 0x8200)) != 0 ||
-	    (r = zm_buf_put_u8(&cmd, 0x81)) != 0 ||
-	    (r = clen > 100 ? zm_buf_put_u8(&cmd, 0x82) : 0) != 0 ||
-	    (r = clen > 100 ? zm_buf_put_u16(&cmd, (uint16_t)clen) :
-	    zm_buf_put_u8(&cmd, (uint8_t)clen)) != 0 ||
-	    (r = zm_buf_put(&cmd, blk, clen)) != 0)
+	if ((r = zm_piv_auth_template(blk, clen, &cmd)) != 0)
 		goto out;
-	if (cmd.len > 255) {
+	if (cmd.len > 255 && c->ext) {
+		/* One extended APDU: the template and the whole answer. */
+		r = zm_card_apdu(c, 0x00, 0x87, alg, SLOT_AUTH, cmd.data,
+		    cmd.len, 65536, &out, &sw);
+	} else if (cmd.len > 255) {
 		/* Command chaining (CLA 10): all but the last 255-byte part. */
 		if ((r = zm_card_apdu(c, 0x10, 0x87, alg, SLOT_AUTH, cmd.data,
 		    255, -1, &out, &sw)) != 0)
 			goto out;
 		if (sw != 0x9000) {
-			r = ZM_ERR_PROTO;
+			r = zm_card_refused(c, "GENERAL AUTHENTICATE (chained "
+			    "part)", sw);
 			goto out;
 		}
 		zm_buf_reset(&out);
@@ -250,7 +304,7 @@ piv_sign(struct zm_card *c, int key, const uint8_t chal[ZM_CARD_CHAL_LEN],
 	if (r != 0)
 		goto out;
 	if (sw != 0x9000) {
-		r = ZM_ERR_PROTO;
+		r = zm_card_refused(c, "GENERAL AUTHENTICATE", sw);
 		goto out;
 	}
 	if ((r = zm_tlv_find(out.data, out.len, 0x7c, &v, &vlen)) != 0 ||

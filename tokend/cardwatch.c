@@ -18,6 +18,13 @@
  * again: a bound card must be back in its reader with the same ATR within
  * REVERIFY_MS, or it counts as gone (while pcscd was away nobody could see
  * whether it was pulled).
+ *
+ * The bindings are kept in the registry too (zm_store_cardbind_*), so a
+ * restarted daemon watches the sessions opened before it (restore()).  A
+ * restored card must be found in its reader with the same ATR and the
+ * same card event counter within REVERIFY_MS: pcscd kept counting while
+ * the daemon was away, so a counter that moved means the card left (or
+ * pcscd restarted too, and nobody can tell): gone, fail closed.
  */
 #include <config.h>
 
@@ -72,6 +79,8 @@ struct binding {
 	struct zm_card_where	where;
 	int64_t			verify_by;	/* monotonic ms, 0: none */
 	int64_t			gone;		/* wall clock s, 0: present */
+	int64_t			bound;		/* wall clock s */
+	int			restored;	/* from the registry: same counter */
 };
 
 /* A logout under way (one session each, so each is audited apart). */
@@ -391,6 +400,36 @@ act(struct zm_cardwatch *w, const struct zm_session *s, const char *reader)
 	w->nrm++;
 }
 
+/* Keep b in the registry (a failure costs only the watch after a restart). */
+static void
+persist(struct zm_cardwatch *w, const struct binding *b)
+{
+	struct zm_card_binding	cb;
+	int			r;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.token_id = b->token_id;
+	snprintf(cb.reader, sizeof(cb.reader), "%s", b->where.reader);
+	cb.counter = b->where.counter;
+	cb.atrlen = b->where.atrlen <= sizeof(cb.atr) ? b->where.atrlen : 0;
+	memcpy(cb.atr, b->where.atr, cb.atrlen);
+	cb.bound = b->bound;
+	cb.gone = b->gone;
+	if ((r = zm_store_cardbind_put(w->d->st, &cb)) != 0)
+		zm_err("card removal: cannot keep the binding of token %lld: "
+		    "%s", (long long)b->token_id, zm_strerror(r));
+}
+
+static void
+unpersist(struct zm_cardwatch *w, int64_t token_id)
+{
+	int r;
+
+	if ((r = zm_store_cardbind_del(w->d->st, token_id)) != 0)
+		zm_err("card removal: cannot drop the binding of token %lld: "
+		    "%s", (long long)token_id, zm_strerror(r));
+}
+
 /* The card of b is gone: act on every open session opened with it. */
 static void
 card_gone(struct zm_cardwatch *w, struct binding *b, const char *why)
@@ -401,6 +440,8 @@ card_gone(struct zm_cardwatch *w, struct binding *b, const char *why)
 
 	b->gone = zm_now();
 	b->verify_by = 0;
+	b->restored = 0;
+	persist(w, b);
 	if ((r = zm_store_sessions_open_list(w->d->st, NULL, b->token_id,
 	    &list, &n)) != 0) {
 		zm_err("card removal: cannot list sessions: %s",
@@ -462,11 +503,29 @@ on_event(struct zm_cardwatch *w, const struct ev *e)
 			card_gone(w, b, "reader gone");
 			continue;
 		}
+		if (b->restored) {
+			/*
+			 * The daemon restarted: the same card, never taken
+			 * out (the counter where the login saw it)?
+			 */
+			if ((e->state & SCARD_STATE_PRESENT) && atr_eq(b, e) &&
+			    e->counter == b->where.counter) {
+				zm_info("card of token %lld still in %s after "
+				    "the restart: watched again",
+				    (long long)b->token_id, b->where.reader);
+				b->restored = 0;
+				b->verify_by = 0;
+			} else
+				card_gone(w, b, "changed while the daemon "
+				    "was down");
+			continue;
+		}
 		if (b->verify_by != 0) {
 			/* pcscd came back: the same card in the same reader? */
 			if ((e->state & SCARD_STATE_PRESENT) && atr_eq(b, e)) {
 				b->where.counter = e->counter;
 				b->verify_by = 0;
+				persist(w, b);
 			}
 			continue;
 		}
@@ -513,7 +572,9 @@ zm_cardwatch_run(struct zm_cardwatch *w)
 		if (w->b[i].verify_by == 0)
 			continue;
 		if (now >= w->b[i].verify_by)
-			card_gone(w, &w->b[i], "not back after pcscd restart");
+			card_gone(w, &w->b[i], w->b[i].restored ?
+			    "not found after the daemon restart" :
+			    "not back after pcscd restart");
 		else if (w->b[i].verify_by - now < wait)
 			wait = w->b[i].verify_by - now;
 	}
@@ -544,22 +605,87 @@ zm_cardwatch_bind(struct zm_cardwatch *w, int64_t token_id,
 		return;
 	/* Drop this token's old binding and forgotten removals. */
 	for (i = 0; i < w->nb; i++) {
-		if (w->b[i].token_id == token_id || (w->b[i].gone != 0 &&
-		    now - w->b[i].gone > GONE_KEEP_S))
+		if (w->b[i].token_id == token_id)
 			continue;
+		if (w->b[i].gone != 0 && now - w->b[i].gone > GONE_KEEP_S) {
+			unpersist(w, w->b[i].token_id);
+			continue;
+		}
 		w->b[k++] = w->b[i];
 	}
 	w->nb = k;
 	if (w->nb == BIND_MAX) {
 		zm_warn("card removal: too many cards bound; forgetting %lld",
 		    (long long)w->b[0].token_id);
+		unpersist(w, w->b[0].token_id);
 		memmove(&w->b[0], &w->b[1], (BIND_MAX - 1) * sizeof(w->b[0]));
 		w->nb--;
 	}
 	memset(&w->b[w->nb], 0, sizeof(w->b[0]));
 	w->b[w->nb].token_id = token_id;
 	w->b[w->nb].where = *where;
+	w->b[w->nb].bound = now;
+	persist(w, &w->b[w->nb]);
 	w->nb++;
+}
+
+/*
+ * The bindings kept in the registry, at start-up: those of a card with an
+ * open session, or from a login whose ticket may still open one, are
+ * watched again (restored: checked against the readers within
+ * REVERIFY_MS); the others are forgotten.
+ */
+static void
+restore(struct zm_cardwatch *w)
+{
+	struct zm_card_binding	*v = NULL;
+	struct zm_session	*s = NULL;
+	struct binding		*b;
+	size_t			 n = 0, ns, i;
+	int64_t			 now = zm_now();
+	int			 r;
+
+	if ((r = zm_store_cardbind_list(w->d->st, &v, &n)) != 0) {
+		zm_err("card removal: cannot read the kept bindings: %s",
+		    zm_strerror(r));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		ns = 0;
+		s = NULL;
+		r = zm_store_sessions_open_list(w->d->st, NULL, v[i].token_id,
+		    &s, &ns);
+		free(s);
+		if (r != 0) {
+			zm_err("card removal: cannot list sessions: %s",
+			    zm_strerror(r));
+			ns = 1;		/* keep it: fail closed */
+		}
+		if ((ns == 0 && now - v[i].bound > GONE_KEEP_S) ||
+		    (v[i].gone != 0 && now - v[i].gone > GONE_KEEP_S) ||
+		    w->nb == BIND_MAX || v[i].reader[0] == '\0') {
+			unpersist(w, v[i].token_id);
+			continue;
+		}
+		b = &w->b[w->nb++];
+		memset(b, 0, sizeof(*b));
+		b->token_id = v[i].token_id;
+		snprintf(b->where.reader, sizeof(b->where.reader), "%s",
+		    v[i].reader);
+		b->where.counter = v[i].counter;
+		memcpy(b->where.atr, v[i].atr, v[i].atrlen);
+		b->where.atrlen = v[i].atrlen;
+		b->bound = v[i].bound;
+		b->gone = v[i].gone;
+		if (b->gone == 0) {
+			b->restored = 1;
+			b->verify_by = zm_mono_ms() + REVERIFY_MS;
+		}
+		zm_info("card removal: watching the card of token %lld in %s "
+		    "again (%zu open session(s))%s", (long long)b->token_id,
+		    b->where.reader, ns, b->gone != 0 ? ", seen leaving" : "");
+	}
+	free(v);
 }
 
 void
@@ -602,6 +728,7 @@ zm_cardwatch_start(struct zm_tokend *d, struct zm_cardwatch **out)
 		return ZM_ERR_NOMEM;
 	w->d = d;
 	w->evfd[0] = w->evfd[1] = w->wakefd[0] = w->wakefd[1] = -1;
+	restore(w);
 	if (pipe2(w->evfd, O_CLOEXEC) != 0 ||
 	    pipe2(w->wakefd, O_CLOEXEC | O_NONBLOCK) != 0 ||
 	    fcntl(w->evfd[0], F_SETFL, O_NONBLOCK) != 0) {

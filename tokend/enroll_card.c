@@ -63,6 +63,25 @@ refuse(struct zm_tokend *d, const struct zm_peer *peer,
 	return zm_reply_result(reply, status, msgid, 0, count);
 }
 
+/*
+ * The card refused a command (a status word): audited as such, with the
+ * command and its SW, and the operator told so (not "did not prove").
+ */
+static int
+refused(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct enrol *e, const struct zm_card *card, struct zm_buf *reply)
+{
+	char why[128], detail[224];
+
+	zm_card_refusal(card, why, sizeof(why));
+	snprintf(detail, sizeof(detail), "%s%s%s%s", e->ident[0] ? "card " :
+	    "", e->ident, e->ident[0] ? ": " : "", why);
+	audit(d, peer, e, "refused", "card refused the command", NULL,
+	    detail);
+	return zm_reply_result(reply, ZM_ST_DENIED, ZM_MSG_CARD_CMD_REFUSED,
+	    0, 0);
+}
+
 static int
 reply_ok(struct zm_buf *reply, int64_t id, const char *ident,
     const char *profile, size_t replaced)
@@ -125,7 +144,11 @@ prove(struct zm_tokend *d, const struct zm_peer *peer, struct enrol *e,
 
 	zm_buf_init(&sig, 1024);
 	memset(&old, 0, sizeof(old));
-	if ((v = prof->read_cert(card, cert, e->ident)) != 0 ||
+	if ((v = prof->read_cert(card, cert, e->ident)) == ZM_ERR_CARDSW) {
+		r = refused(d, peer, e, card, reply);
+		goto refused;
+	}
+	if (v != 0 ||
 	    (v = zm_card_cert_spki(cert->data, cert->len, spki, key)) != 0) {
 		zm_warn("enrol: card certificate unusable: %s", zm_strerror(v));
 		r = refuse(d, peer, e, ZM_ST_INVALID, ZM_MSG_CARD_REFUSED, 0,
@@ -147,14 +170,21 @@ prove(struct zm_tokend *d, const struct zm_peer *peer, struct enrol *e,
 		    "card revoked or replaced: never again", reply);
 		goto refused;
 	}
-	if ((v = prof->pin_retries(card, &left)) != 0 ||
-	    left == 0) {
+	if ((v = prof->pin_retries(card, &left)) == ZM_ERR_CARDSW) {
+		r = refused(d, peer, e, card, reply);
+		goto refused;
+	}
+	if (v != 0 || left == 0) {
 		r = refuse(d, peer, e, ZM_ST_DENIED, v != 0 ?
 		    ZM_MSG_CARD_REFUSED : ZM_MSG_PIN_BLOCKED, 0, v != 0 ?
 		    "card error" : "PIN blocked", reply);
 		goto refused;
 	}
-	if ((v = prof->verify_pin(card, e->pin, &left)) != 0) {
+	if ((v = prof->verify_pin(card, e->pin, &left)) == ZM_ERR_CARDSW) {
+		r = refused(d, peer, e, card, reply);
+		goto refused;
+	}
+	if (v != 0) {
 		r = refuse(d, peer, e, ZM_ST_DENIED, v == ZM_ERR_DENIED &&
 		    left == 0 ? ZM_MSG_PIN_BLOCKED : ZM_MSG_PIN_TRIES_LEFT,
 		    left == ZM_PIN_LEFT_UNKNOWN ? 0 : left, "wrong PIN", reply);
@@ -164,8 +194,19 @@ prove(struct zm_tokend *d, const struct zm_peer *peer, struct enrol *e,
 		r = ZM_ERR_CRYPTO;
 		goto out;
 	}
-	if ((v = prof->sign(card, *key, chal, &sig)) != 0 ||
-	    (v = zm_card_sig_verify(spki->data, spki->len, *key, chal,
+	/* A card that refuses to sign is not one whose signature is bad. */
+	if ((v = prof->sign(card, *key, chal, &sig)) == ZM_ERR_CARDSW) {
+		r = refused(d, peer, e, card, reply);
+		goto refused;
+	}
+	if (v != 0) {
+		zm_warn("enrol: card answered the signing command with "
+		    "nonsense: %s", zm_strerror(v));
+		r = refuse(d, peer, e, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED, 0,
+		    "card answered the signing command with nonsense", reply);
+		goto refused;
+	}
+	if ((v = zm_card_sig_verify(spki->data, spki->len, *key, chal,
 	    sig.data, sig.len)) != 0) {
 		r = refuse(d, peer, e, ZM_ST_DENIED, ZM_MSG_CARD_REFUSED, 0,
 		    "signature does not verify", reply);

@@ -340,3 +340,30 @@ zm_store_audit_done(struct zm_store *st, int64_t token_id, const char *user)
 		return ZM_ERR_INVALID;
 	return st->ops->audit_done(st, token_id, user);
 }
+
+int
+zm_store_cardbind_put(struct zm_store *st, const struct zm_card_binding *b)
+{
+	if (st == NULL || b == NULL || b->token_id <= 0 ||
+	    b->atrlen > sizeof(b->atr) ||
+	    memchr(b->reader, '\0', sizeof(b->reader)) == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->cardbind_put(st, b);
+}
+
+int
+zm_store_cardbind_del(struct zm_store *st, int64_t token_id)
+{
+	if (st == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->cardbind_del(st, token_id);
+}
+
+int
+zm_store_cardbind_list(struct zm_store *st, struct zm_card_binding **out,
+    size_t *n)
+{
+	if (st == NULL || out == NULL || n == NULL)
+		return ZM_ERR_INVALID;
+	return st->ops->cardbind_list(st, out, n);
+}

@@ -106,6 +106,20 @@ struct zm_audit_pending {
 	int		disabled;	/* user */
 };
 
+/*
+ * Card removal (R4): where the card of a card login was seen, so that the
+ * watch (cardwatch.c) is re-armed for it after a daemon restart.
+ */
+struct zm_card_binding {
+	int64_t		token_id;	/* the card's token (sessions.token_id) */
+	char		reader[128];
+	uint16_t	counter;	/* the reader's card event counter */
+	uint8_t		atr[36];
+	size_t		atrlen;
+	int64_t		bound;		/* when the login saw it */
+	int64_t		gone;		/* when it was seen leaving, 0: not */
+};
+
 struct zm_store;
 
 struct zm_store_ops {
@@ -146,6 +160,10 @@ struct zm_store_ops {
 	int  (*audit_pending)(struct zm_store *st, struct zm_audit_pending **out,
 	    size_t *n);
 	int  (*audit_done)(struct zm_store *st, int64_t token_id, const char *user);
+	int  (*cardbind_put)(struct zm_store *st, const struct zm_card_binding *b);
+	int  (*cardbind_del)(struct zm_store *st, int64_t token_id);
+	int  (*cardbind_list)(struct zm_store *st, struct zm_card_binding **out,
+	    size_t *n);
 };
 
 /* Opens "sqlite:PATH" (creating, migrating).  ZM_ERR_CONFIG for an unknown scheme. */
@@ -249,6 +267,14 @@ int zm_store_audit_pending(struct zm_store *st, struct zm_audit_pending **out,
     size_t *n);
 /* The record is written: token_id > 0 that token, else user's flag. */
 int zm_store_audit_done(struct zm_store *st, int64_t token_id, const char *user);
+
+/* Card bindings (one per token): insert or replace b. */
+int zm_store_cardbind_put(struct zm_store *st, const struct zm_card_binding *b);
+/* Forget token_id's binding (none: 0). */
+int zm_store_cardbind_del(struct zm_store *st, int64_t token_id);
+/* Every binding, oldest first.  Free *out with free(). */
+int zm_store_cardbind_list(struct zm_store *st, struct zm_card_binding **out,
+    size_t *n);
 
 void zm_token_clear(struct zm_token *t);	/* frees secret/data (wiped) */
 void zm_tokens_free(struct zm_token *t, size_t n);

@@ -727,6 +727,57 @@ sq_audit_done(struct zm_store *st, int64_t token_id, const char *user)
 	return EXEC(SQ(st), S_PENDING_CLEAR_USER, "s", user);
 }
 
+/* ---- card bindings (R4) ---- */
+
+static int
+sq_cardbind_put(struct zm_store *st, const struct zm_card_binding *b)
+{
+	return EXEC(SQ(st), S_CARDBIND_PUT, "isibii", b->token_id, b->reader,
+	    (int64_t)b->counter, (const void *)b->atr, b->atrlen, b->bound,
+	    b->gone);
+}
+
+static int
+sq_cardbind_del(struct zm_store *st, int64_t token_id)
+{
+	return EXEC(SQ(st), S_CARDBIND_DEL, "i", token_id);
+}
+
+static int
+row_cardbind(sqlite3_stmt *q, void *p)
+{
+	struct zm_card_binding	*b = p;
+	const void		*atr;
+	int			 n;
+
+	memset(b, 0, sizeof(*b));
+	b->token_id = sqlite3_column_int64(q, 0);
+	b->counter = (uint16_t)sqlite3_column_int64(q, 2);
+	b->bound = sqlite3_column_int64(q, 4);
+	b->gone = sqlite3_column_int64(q, 5);
+	atr = sqlite3_column_blob(q, 3);
+	n = sqlite3_column_bytes(q, 3);
+	if (n < 0 || (size_t)n > sizeof(b->atr) || (n > 0 && atr == NULL))
+		return ZM_ERR_STORE;
+	if (n > 0)
+		memcpy(b->atr, atr, (size_t)n);
+	b->atrlen = (size_t)n;
+	return zm_sq_col_str(q, 1, b->reader, sizeof(b->reader)) != 0 ?
+	    ZM_ERR_STORE : 0;
+}
+
+static int
+sq_cardbind_list(struct zm_store *st, struct zm_card_binding **out,
+    size_t *n)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	rc = STEP(SQ(st), S_CARDBIND_LIST, &q, "");
+	return zm_sq_fetch_all(SQ(st), q, rc, sizeof(**out), row_cardbind,
+	    (void **)out, n);
+}
+
 const struct zm_store_ops zm_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = zm_sq_open,
@@ -757,4 +808,7 @@ const struct zm_store_ops zm_store_sqlite_ops = {
 	.audit_head_set = sq_audit_head_set,
 	.audit_pending = sq_audit_pending,
 	.audit_done = sq_audit_done,
+	.cardbind_put = sq_cardbind_put,
+	.cardbind_del = sq_cardbind_del,
+	.cardbind_list = sq_cardbind_list,
 };

@@ -106,6 +106,19 @@ static const char *const migrations[] = {
 	"WHERE audit_pending <> 0;"
 	"CREATE INDEX users_pending ON users(audit_pending) "
 	"WHERE audit_pending <> 0;",
+	/*
+	 * 2 -> 3, card bindings (R4, cardwatch.c): where the card of a card
+	 * login was seen (reader, its card event counter, the ATR), kept so
+	 * that a restarted daemon watches the sessions opened with it again.
+	 * Self-contained: one new table, nothing else touched.
+	 */
+	"CREATE TABLE card_bindings ("
+	" token_id INTEGER PRIMARY KEY NOT NULL,"
+	" reader TEXT NOT NULL,"
+	" counter INTEGER NOT NULL,"
+	" atr BLOB NOT NULL,"
+	" bound INTEGER NOT NULL,"
+	" gone INTEGER NOT NULL DEFAULT 0);",
 };
 #define SCHEMA_VERSION	((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -207,6 +220,11 @@ static const char *const sql[S__MAX] = {
 	/* Only an active token changes state here: a revocation is final. */
 	[S_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2, revoked_at = ?3, "
 	    "revoke_reason = ?4 WHERE id = ?1 AND state = 0",
+	[S_CARDBIND_PUT] = "INSERT OR REPLACE INTO card_bindings (token_id, "
+	    "reader, counter, atr, bound, gone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_CARDBIND_DEL] = "DELETE FROM card_bindings WHERE token_id = ?1",
+	[S_CARDBIND_LIST] = "SELECT token_id, reader, counter, atr, bound, gone "
+	    "FROM card_bindings ORDER BY bound, token_id",
 };
 
 /* Returns the cached statement (reset, unbound), or NULL (logged). */
