@@ -11,7 +11,8 @@
  * the latency reported is then from that command returning to the refused
  * pam_authenticate returning (the revocation-to-refusal gap).
  *
- * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N):
+ * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N),
+ * now being the time of that login (a run may last minutes):
  * every (user, step) pair is used once, as both modules refuse replays.
  * With -U USER -a ANSWER every login is USER answering ANSWER to every
  * prompt (FIDO2: "" after the touch prompt, or the key's PIN).
@@ -52,6 +53,7 @@
 
 struct result {
 	uint64_t	ns;
+	uint64_t	step[4];	/* -F: auth, account, open, close */
 	int		ok;
 };
 
@@ -215,7 +217,6 @@ main(int argc, char **argv)
 	struct result	*res;
 	uint64_t	*lat, t0, wall;
 	unsigned long	 ok = 0, j;
-	time_t		 base;
 
 	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:U:a:RS:FX:")) != -1) {
 		switch (ch) {
@@ -266,7 +267,6 @@ main(int argc, char **argv)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (res == MAP_FAILED)
 		err(1, "mmap");
-	base = time(NULL);
 	t0 = now_ns();
 	for (j = 0; j < clients; j++) {
 		pid_t pid = fork();
@@ -290,7 +290,7 @@ main(int argc, char **argv)
 				code_for(prefix, perm != NULL ?
 				    perm[(first + k % nusers) % nusers] :
 				    first + k % nusers,
-				    base + 30 * (time_t)(k / nusers), user,
+				    time(NULL) + 30 * (time_t)(k / nusers), user,
 				    sizeof(user), code);
 				cd.code = code;
 			}
@@ -306,12 +306,16 @@ main(int argc, char **argv)
 			rc = pam_start_confdir(service, user, &pc, confdir, &ph);
 			if (rc == PAM_SUCCESS)
 				rc = pam_authenticate(ph, PAM_SILENT);
+			res[k].step[0] = now_ns() - s;
 			if (rc == PAM_SUCCESS && full)
 				rc = pam_acct_mgmt(ph, PAM_SILENT);
+			res[k].step[1] = now_ns() - s;
 			if (rc == PAM_SUCCESS && full)
 				rc = pam_open_session(ph, PAM_SILENT);
+			res[k].step[2] = now_ns() - s;
 			if (rc == PAM_SUCCESS && full)
 				rc = pam_close_session(ph, PAM_SILENT);
+			res[k].step[3] = now_ns() - s;
 			pam_end(ph, rc);
 			res[k].ns = now_ns() - s;
 			res[k].ok = rc == PAM_SUCCESS;
@@ -334,6 +338,21 @@ main(int argc, char **argv)
 	    clients, wall / 1e9, (expect_fail ? logins - ok : ok) / (wall / 1e9),
 	    lat[logins / 2] / 1e6, lat[pct(logins, 990)] / 1e6,
 	    lat[pct(logins, 999)] / 1e6, lat[logins - 1] / 1e6);
+	/* -F in one process: the p50 of each step (auth incl. pam_start). */
+	if (full && once == NULL) {
+		const char	*name[4] = { "auth", "account", "open", "close" };
+		int		 st;
+
+		for (st = 0; st < 4; st++) {
+			for (k = 0; k < logins; k++)
+				lat[k] = res[k].step[st] -
+				    (st > 0 ? res[k].step[st - 1] : 0);
+			qsort(lat, logins, sizeof(*lat), cmp_u64);
+			printf("%s%s_med_ms=%.3f", st ? " " : "",
+			    name[st], lat[logins / 2] / 1e6);
+		}
+		printf("\n");
+	}
 	free(perm);
 	free(lat);
 	if (expect_fail)
