@@ -1,5 +1,10 @@
 # bench/: load generators; scripts/bench runs them and prints the table.
 noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login bench/zm-bench-fido
+# The registry's commits of a login, checkpoint thread vs autocheckpoint.
+noinst_PROGRAMS += bench/zm-bench-store
+bench_zm_bench_store_SOURCES = bench/zm-bench-store.c bench/bench_util.h
+bench_zm_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+bench_zm_bench_store_LDADD = tokend/libzmtokend.la $(SQLITE_LIBS)
 # One login per process (zm-bench-login -X): libpam and libc only.
 noinst_PROGRAMS += bench/zm-bench-once
 bench_zm_bench_once_SOURCES = bench/zm-bench-once.c
