@@ -1,5 +1,15 @@
 # bench/: load generators; scripts/bench runs them and prints the table.
 noinst_PROGRAMS += bench/zm-bench-populate bench/zm-bench-login bench/zm-bench-fido
+# The registry's commits of a login, checkpoint thread vs autocheckpoint.
+noinst_PROGRAMS += bench/zm-bench-store
+bench_zm_bench_store_SOURCES = bench/zm-bench-store.c bench/bench_util.h
+bench_zm_bench_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+bench_zm_bench_store_LDADD = tokend/libzmtokend.la $(SQLITE_LIBS)
+# One login per process (zm-bench-login -X): libpam and libc only.
+noinst_PROGRAMS += bench/zm-bench-once
+bench_zm_bench_once_SOURCES = bench/zm-bench-once.c
+bench_zm_bench_once_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
+bench_zm_bench_once_LDADD = $(PAM_LIBS)
 bench_zm_bench_populate_SOURCES = bench/zm-bench-populate.c bench/bench_util.h
 bench_zm_bench_populate_LDADD = tokend/libzmtokend.la
 bench_zm_bench_login_SOURCES = bench/zm-bench-login.c bench/bench_util.h

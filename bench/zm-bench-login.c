@@ -11,16 +11,32 @@
  * the latency reported is then from that command returning to the refused
  * pam_authenticate returning (the revocation-to-refusal gap).
  *
- * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N):
+ * Login k uses user PREFIX<k mod N> with the code of step (now/30 + k div N),
+ * now being the time of that login (a run may last minutes):
  * every (user, step) pair is used once, as both modules refuse replays.
  * With -U USER -a ANSWER every login is USER answering ANSWER to every
  * prompt (FIDO2: "" after the touch prompt, or the key's PIN).
+ *
+ * -R: random users: login k uses user PREFIX<perm[k mod N]> for a random
+ * permutation perm of the N users (seeded from the clock; still every
+ * (user, step) pair once), so the registry is not read in key order.
+ * -S SEED fixes the permutation: runs with the same SEED and disjoint
+ * -u ranges then use disjoint sets of random users.
+ * -F: full login: pam_acct_mgmt, pam_open_session and pam_close_session
+ * after pam_authenticate (what login(1) does), timed as one.
+ * -X ONCE: a fresh process per login: fork and exec ONCE (zm-bench-once)
+ * for every login, timed from fork to its exit, as login/su/sshd do.
+ *
+ * Only successful logins count as throughput: rate = ok / wall time, and
+ * the exit status is 1 unless every login succeeded (or, with -x or -r,
+ * every one was refused).
  */
 #include <config.h>
 
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +53,7 @@
 
 struct result {
 	uint64_t	ns;
+	uint64_t	step[4];	/* -F: auth, account, open, close */
 	int		ok;
 };
 
@@ -83,6 +100,15 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Index of the p/1000 quantile among n sorted values. */
+static unsigned long
+pct(unsigned long n, unsigned long p)
+{
+	unsigned long	i = (n * p + 999) / 1000;
+
+	return i == 0 ? 0 : i - 1 < n ? i - 1 : n - 1;
+}
+
 static void
 code_for(const char *prefix, unsigned long u, time_t t, char *user, size_t ulen,
     char code[8])
@@ -95,6 +121,40 @@ code_for(const char *prefix, unsigned long u, time_t t, char *user, size_t ulen,
 	SHA1((const unsigned char *)in, strlen(in), seed);
 	if (oath_totp_generate((const char *)seed, sizeof(seed), t, 30, 0, 6, code) != OATH_OK)
 		errx(1, "oath_totp_generate");
+}
+
+/* One login in a fresh process: exec once; 1 when it succeeded. */
+static int
+run_once(const char *once, const char *confdir, const char *service,
+    const char *user, const char *answer, int full)
+{
+	char	*argv[7];
+	int	 status, fd;
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		/* Copies: execv takes char *const[]. */
+		argv[0] = strdup(once);
+		argv[1] = strdup(confdir);
+		argv[2] = strdup(service);
+		argv[3] = strdup(user);
+		argv[4] = strdup(answer);
+		argv[5] = full ? strdup("full") : NULL;
+		argv[6] = NULL;
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(once, argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		err(1, "waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) > 1)
+		errx(1, "%s: exit %d", once, WEXITSTATUS(status));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 static void
@@ -137,7 +197,9 @@ usage(void)
 	    "-c CLIENTS -l LOGINS [-u FIRST-USER] [-x] [-r REVOKE-CMD]\n"
 	    "       zm-bench-login -d PAM-CONFDIR -s SERVICE -U USER -a ANSWER "
 	    "-c CLIENTS -l LOGINS\n"
-	    "  -x  expect refusals (count a refusal as the expected result)\n");
+	    "  -x  expect refusals (count a refusal as the expected result)\n"
+	    "  -R  random users  -F  full login (account, session)\n"
+	    "  -X  a fresh process (ONCE) per login\n");
 	exit(2);
 }
 
@@ -146,14 +208,17 @@ main(int argc, char **argv)
 {
 	const char	*service = NULL, *prefix = NULL, *revoke = NULL;
 	const char	*confdir = NULL, *fixed_user = NULL, *answer = NULL;
+	const char	*once = NULL;
+	unsigned long	*perm = NULL;
+	int		 randomly = 0, full = 0;
+	unsigned	 seed = 0;
 	unsigned long	 nusers = 0, first = 0, clients = 1, logins = 0, k;
 	int		 ch, expect_fail = 0;
 	struct result	*res;
 	uint64_t	*lat, t0, wall;
 	unsigned long	 ok = 0, j;
-	time_t		 base;
 
-	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:U:a:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:s:p:n:c:l:u:xr:U:a:RS:FX:")) != -1) {
 		switch (ch) {
 		case 'd': confdir = optarg; break;
 		case 's': service = optarg; break;
@@ -166,6 +231,10 @@ main(int argc, char **argv)
 		case 'r': revoke = optarg; expect_fail = 1; break;
 		case 'U': fixed_user = optarg; break;
 		case 'a': answer = optarg; break;
+		case 'R': randomly = 1; break;
+		case 'S': seed = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'F': full = 1; break;
+		case 'X': once = optarg; break;
 		default: usage();
 		}
 	}
@@ -179,11 +248,25 @@ main(int argc, char **argv)
 		usage();
 	if (oath_init() != OATH_OK)
 		errx(1, "oath_init");
+	if (randomly && fixed_user == NULL) {
+		if ((perm = calloc(nusers, sizeof(*perm))) == NULL)
+			err(1, "calloc");
+		for (k = 0; k < nusers; k++)
+			perm[k] = k;
+		srandom(seed != 0 ? seed : (unsigned)time(NULL) ^
+		    (unsigned)getpid());
+		for (k = nusers - 1; k > 0; k--) {	/* Fisher-Yates */
+			unsigned long r = (unsigned long)random() % (k + 1),
+			    x = perm[k];
+
+			perm[k] = perm[r];
+			perm[r] = x;
+		}
+	}
 	res = mmap(NULL, logins * sizeof(*res), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (res == MAP_FAILED)
 		err(1, "mmap");
-	base = time(NULL);
 	t0 = now_ns();
 	for (j = 0; j < clients; j++) {
 		pid_t pid = fork();
@@ -204,17 +287,35 @@ main(int argc, char **argv)
 				snprintf(user, sizeof(user), "%s", fixed_user);
 				cd.code = answer;
 			} else {
-				code_for(prefix, first + k % nusers,
-				    base + 30 * (time_t)(k / nusers), user,
+				code_for(prefix, perm != NULL ?
+				    perm[(first + k % nusers) % nusers] :
+				    first + k % nusers,
+				    time(NULL) + 30 * (time_t)(k / nusers), user,
 				    sizeof(user), code);
 				cd.code = code;
 			}
 			if (revoke != NULL)
 				run_revoke(revoke, user);
 			s = now_ns();
+			if (once != NULL) {
+				res[k].ok = run_once(once, confdir, service,
+				    user, cd.code, full);
+				res[k].ns = now_ns() - s;
+				continue;
+			}
 			rc = pam_start_confdir(service, user, &pc, confdir, &ph);
 			if (rc == PAM_SUCCESS)
 				rc = pam_authenticate(ph, PAM_SILENT);
+			res[k].step[0] = now_ns() - s;
+			if (rc == PAM_SUCCESS && full)
+				rc = pam_acct_mgmt(ph, PAM_SILENT);
+			res[k].step[1] = now_ns() - s;
+			if (rc == PAM_SUCCESS && full)
+				rc = pam_open_session(ph, PAM_SILENT);
+			res[k].step[2] = now_ns() - s;
+			if (rc == PAM_SUCCESS && full)
+				rc = pam_close_session(ph, PAM_SILENT);
+			res[k].step[3] = now_ns() - s;
 			pam_end(ph, rc);
 			res[k].ns = now_ns() - s;
 			res[k].ok = rc == PAM_SUCCESS;
@@ -231,11 +332,28 @@ main(int argc, char **argv)
 		ok += res[k].ok;
 	}
 	qsort(lat, logins, sizeof(*lat), cmp_u64);
+	/* Refused logins are not throughput: the rate counts successes. */
 	printf("logins=%lu ok=%lu clients=%lu wall_s=%.3f rate=%.1f "
-	    "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", logins, ok, clients,
-	    wall / 1e9, logins / (wall / 1e9), lat[logins / 2] / 1e6,
-	    lat[(logins * 99) / 100 < logins ? (logins * 99) / 100 : logins - 1] / 1e6,
-	    lat[logins - 1] / 1e6);
+	    "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n", logins, ok,
+	    clients, wall / 1e9, (expect_fail ? logins - ok : ok) / (wall / 1e9),
+	    lat[logins / 2] / 1e6, lat[pct(logins, 990)] / 1e6,
+	    lat[pct(logins, 999)] / 1e6, lat[logins - 1] / 1e6);
+	/* -F in one process: the p50 of each step (auth incl. pam_start). */
+	if (full && once == NULL) {
+		const char	*name[4] = { "auth", "account", "open", "close" };
+		int		 st;
+
+		for (st = 0; st < 4; st++) {
+			for (k = 0; k < logins; k++)
+				lat[k] = res[k].step[st] -
+				    (st > 0 ? res[k].step[st - 1] : 0);
+			qsort(lat, logins, sizeof(*lat), cmp_u64);
+			printf("%s%s_med_ms=%.3f", st ? " " : "",
+			    name[st], lat[logins / 2] / 1e6);
+		}
+		printf("\n");
+	}
+	free(perm);
 	free(lat);
 	if (expect_fail)
 		return ok == 0 ? 0 : 1;

@@ -2,13 +2,18 @@
  * zm-bench-populate - fill a registry with N bench users, one TOTP token
  * each, exactly as enrolment stores them (seed sealed with the daemon's
  * key), and write the same seeds as a pam_oath usersfile so both stacks
- * are measured on identical data.
+ * are measured on identical data.  With GA-DIR, also one
+ * pam_google_authenticator secret file per user (GA-DIR/USER: base32
+ * seed, TOTP, DISALLOW_REUSE as zonemfa and pam_oath refuse replays).
  *
  * Seeds are derived (SHA-1 of "zm-bench:" || user) so the load generator
  * can compute codes without reading the store.  Bench data only.
  */
 #include <config.h>
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +29,50 @@
 
 #include "bench_util.h"
 
+/* RFC 4648 base32, no padding (what pam_google_authenticator reads). */
+static void
+base32(const uint8_t *in, size_t n, char *out)
+{
+	static const char	abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned		buf = 0;
+	int			bits = 0;
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		buf = (buf << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			*out++ = abc[(buf >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		*out++ = abc[(buf << (5 - bits)) & 31];
+	*out = '\0';
+}
+
+static void
+write_ga(const char *dir, const char *user, const uint8_t *seed, size_t n)
+{
+	char	path[4096], b32[64];
+	FILE	*f;
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, user);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+	    0400)) == -1 || (f = fdopen(fd, "w")) == NULL)
+		err(1, "%s", path);
+	base32(seed, n, b32);
+	fprintf(f, "%s\n\" TOTP_AUTH\n\" DISALLOW_REUSE\n", b32);
+	if (fclose(f) != 0)
+		err(1, "%s", path);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: zm-bench-populate STORE-URI KEY-FILE OATH-USERSFILE "
-	    "PREFIX COUNT\n");
+	    "PREFIX COUNT [GA-DIR]\n");
 	exit(2);
 }
 
@@ -46,7 +90,7 @@ main(int argc, char **argv)
 	int		 r;
 	int64_t		 now = (int64_t)time(NULL);
 
-	if (argc != 6)
+	if (argc != 6 && argc != 7)
 		usage();
 	n = strtoul(argv[5], &end, 10);
 	if (*end != '\0' || n == 0 || n > 10000000)
@@ -86,6 +130,8 @@ main(int argc, char **argv)
 		for (size_t j = 0; j < sizeof(seed); j++)
 			fprintf(oath, "%02x", seed[j]);
 		fputc('\n', oath);
+		if (argc == 7)
+			write_ga(argv[6], user, seed, sizeof(seed));
 		if ((i + 1) % 100000 == 0) {
 			if ((r = zm_store_batch_end(st, 1)) != ZM_OK ||
 			    (r = zm_store_batch_begin(st)) != ZM_OK)

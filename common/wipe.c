@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "err.h"
 #include "wipe.h"
 
@@ -16,7 +14,7 @@ zm_wipe(void *p, size_t n)
 {
 	if (p == NULL || n == 0)
 		return;
-	OPENSSL_cleanse(p, n);
+	explicit_bzero(p, n);
 }
 
 void
@@ -36,10 +34,23 @@ zm_strfree(char *s)
 	zm_freezero(s, strlen(s));
 }
 
+/*
+ * No libcrypto here: the PAM module links this file and must stay lean
+ * (libcrypto costs every login process ~0.7 ms at start).  The volatile
+ * accumulator keeps the compiler from ending the loop at the first
+ * difference.
+ */
 int
 zm_ct_memcmp(const void *a, const void *b, size_t n)
 {
-	return CRYPTO_memcmp(a, b, n) != 0;
+	const volatile unsigned char	*x = a;
+	const volatile unsigned char	*y = b;
+	volatile unsigned char		 d = 0;
+	size_t				 i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
 }
 
 int

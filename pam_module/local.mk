@@ -3,7 +3,7 @@ pam_module_libzmpam_la_SOURCES = \
 	pam_module/module.c pam_module/module.h \
 	pam_module/messages.c pam_module/messages.h
 pam_module_libzmpam_la_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
-pam_module_libzmpam_la_LIBADD = common/libzmcommon.la $(PAM_LIBS)
+pam_module_libzmpam_la_LIBADD = common/libzmlean.la $(PAM_LIBS)
 
 pammod_LTLIBRARIES = pam_module/pam_zonemfa.la
 pam_module_pam_zonemfa_la_SOURCES = pam_module/pam_zonemfa.c

@@ -24,6 +24,7 @@ ZM_PKGS_TEST=(
 	libcmocka-dev libpamtest0-dev vsmartcard-vpcd
 	mandoc clang libclang-rt-14-dev libpam-oath
 	openssh-server openssh-client expect openssl python3 vlock
+	libpam-google-authenticator
 	systemd-container debootstrap
 )
 

@@ -24,6 +24,8 @@
 #include "err.h"
 #include "log.h"
 #include "store.h"
+#include "store_impl.h"
+#include "store_sqlite_impl.h"
 
 #define NOW	1700000000
 
@@ -815,6 +817,66 @@ test_bad_file(void **state)
 	assert_null(st);
 }
 
+/*
+ * Issue 11: WAL checkpoints are off the login path.  The daemon's
+ * connection has wal_autocheckpoint 0; past 1000 WAL pages a commit only
+ * wakes the checkpoint thread, which folds the pages into the database
+ * file (PASSIVE) on its own connection.
+ */
+static void
+test_wal_checkpoint_thread(void **state)
+{
+	struct fx	*fx = *state;
+	struct zm_token	 t, *v = NULL;
+	sqlite3_stmt	*q;
+	struct stat	 sb;
+	static uint8_t	 blob[160 * 1024];
+	uint64_t	 asked = 0, runs = 0;
+	size_t		 n = 0;
+	char		 ident[32];
+	int		 i;
+
+	assert_int_equal(sqlite3_prepare_v2(SQ(fx->st)->db,
+	    "PRAGMA wal_autocheckpoint", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	/* A few small commits: far from 1000 pages, nothing asked. */
+	add_token(fx->st, "alice", ZM_TOK_TOTP, "");
+	assert_int_equal(zm_sq_ckpt_wait(fx->st, 0, &asked, &runs), 0);
+	assert_int_equal(asked, 0);
+	assert_int_equal(runs, 0);
+	/* ~40 pages each: the WAL passes 1000 pages. */
+	for (i = 0; i < 30; i++) {
+		memset(blob, i + 1, sizeof(blob));
+		memset(&t, 0, sizeof(t));
+		snprintf(t.user, sizeof(t.user), "alice");
+		t.kind = ZM_TOK_CARD;
+		snprintf(ident, sizeof(ident), "SN-%04d", i);
+		snprintf(t.ident, sizeof(t.ident), "%s", ident);
+		snprintf(t.label, sizeof(t.label), "card %s", ident);
+		t.data = blob;
+		t.data_len = sizeof(blob);
+		t.last_step = -1;
+		snprintf(t.enrolled_by, sizeof(t.enrolled_by), "hd1");
+		assert_int_equal(zm_store_token_add(fx->st, &t, NOW), 0);
+	}
+	assert_int_equal(zm_sq_ckpt_wait(fx->st, 10000, &asked, &runs), 0);
+	assert_true(asked >= 1);
+	assert_true(runs >= 1);
+	/* The pages reached the database file (they were only in the WAL). */
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_true(sb.st_size >= 25 * (off_t)sizeof(blob));
+	/* And the registry still reads whole after a reopen. */
+	zm_store_close(fx->st);
+	assert_int_equal(zm_store_open(fx->uri, &fx->st), 0);
+	assert_int_equal(zm_store_token_list(fx->st, "alice", &v, &n), 0);
+	assert_int_equal(n, 31);
+	assert_int_equal(v[30].data_len, sizeof(blob));
+	assert_int_equal(v[30].data[0], 30);
+	zm_tokens_free(v, n);
+}
+
 int
 main(void)
 {
@@ -836,6 +898,7 @@ main(void)
 		T(test_batch),
 		T(test_audit_head),
 		T(test_bad_file),
+		T(test_wal_checkpoint_thread),
 		cmocka_unit_test(test_bad_uri),
 	};
 #undef T

@@ -6,7 +6,7 @@ check_PROGRAMS += tests/test_store tests/test_crypto tests/test_totp
 TESTS += tests/test_store tests/test_crypto tests/test_totp
 
 tests_test_store_SOURCES = tests/test_store.c tokend/store.c \
-	tokend/store_sqlite.c tokend/store_sqlite_db.c \
+	tokend/store_sqlite.c tokend/store_sqlite_db.c tokend/store_sqlite_ckpt.c \
 	tokend/store_sqlite_impl.h tokend/store_impl.h tokend/store.h
 tests_test_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_store_LDADD = common/libzmcommon.la $(SQLITE_LIBS) $(CMOCKA_LIBS)

@@ -3,6 +3,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/tokend.h \
 	tokend/store.c tokend/store.h tokend/store_impl.h tokend/store_sqlite.c \
 	tokend/store_sqlite_db.c tokend/store_sqlite_impl.h \
+	tokend/store_sqlite_ckpt.c \
 	tokend/crypto.c tokend/crypto.h \
 	tokend/totp.c tokend/totp.h \
 	tokend/fido2.c tokend/fido2.h tokend/fido2_impl.h tokend/fido2_login.c \

@@ -658,6 +658,7 @@ zm_sq_close(struct zm_store *st)
 		return;
 	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
 		(void)EXEC(s, S_ROLLBACK, "");	/* an unfinished batch */
+	zm_sq_ckpt_free(s);
 	for (i = 0; i < S__MAX; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
@@ -738,7 +739,8 @@ zm_sq_open(const char *path, struct zm_store **out)
 	    (r = pragma(s, "PRAGMA journal_mode = WAL", "wal")) != 0 ||
 	    (r = pragma(s, "PRAGMA foreign_keys = ON", NULL)) != 0 ||
 	    (r = pragma(s, "PRAGMA synchronous = NORMAL", NULL)) != 0 ||
-	    (r = migrate(s)) != 0) {
+	    (r = migrate(s)) != 0 ||
+	    (r = zm_sq_ckpt_init(s)) != 0) {
 		zm_err("registry %s unusable", path);
 		r = r != 0 ? r : ZM_ERR_STORE;
 		goto out;

@@ -37,6 +37,7 @@ struct sq {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__MAX];	/* prepared on first use, kept */
 	int		 batch;		/* inside batch_begin/batch_end */
+	struct sq_ckpt	*ckpt;		/* store_sqlite_ckpt.c */
 };
 
 #define SQ(st)		((struct sq *)(void *)(st))
@@ -44,6 +45,17 @@ struct sq {
 /* store_sqlite_db.c: the ops' open and close. */
 int zm_sq_open(const char *path, struct zm_store **out);
 void zm_sq_close(struct zm_store *st);
+
+/*
+ * store_sqlite_ckpt.c: WAL checkpoints in a thread of their own, not in a
+ * login's commit.  init: wal_autocheckpoint off and the hook on s->db;
+ * free: stops the thread (before s->db closes).
+ */
+struct sq_ckpt;
+int zm_sq_ckpt_init(struct sq *s);
+void zm_sq_ckpt_free(struct sq *s);
+int zm_sq_ckpt_wait(struct zm_store *st, int ms, uint64_t *asked,
+    uint64_t *runs);
 
 /*
  * Statements: STEP binds and steps once (SQLite's result; *qp for reading
