@@ -133,6 +133,7 @@ enum zm_prompt {
 	ZM_PROMPT_CARD = 3,	/* insert card: answer is empty (enter) */
 	ZM_PROMPT_TOUCH = 4,
 	ZM_PROMPT_TEMPCODE = 5,
+	ZM_PROMPT_MEMBER = 6,	/* shared account: who is at the terminal (echo on) */
 };
 
 /*
@@ -172,6 +173,8 @@ enum zm_msgid {
 	ZM_MSG_KEY_PIN_BLOCKED,	/* the security key's PIN is blocked */
 	ZM_MSG_KEY_NOT_FOUND,	/* no security key plugged in */
 	ZM_MSG_LOGIN_EXPIRED,	/* session refused: its login cannot be used */
+	ZM_MSG_ENTER_MEMBER,	/* prompt: your own user name (shared account) */
+	ZM_MSG_NOT_MEMBER,	/* not a listed user of this shared account */
 	ZM_MSG__MAX
 };
 

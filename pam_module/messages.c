@@ -95,6 +95,10 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	    "your key and log in again."),
 	[ZM_MSG_LOGIN_EXPIRED] = N_("This login has expired or cannot be "
 	    "used for this session. Please log in again."),
+	[ZM_MSG_ENTER_MEMBER] = N_("This is a shared account. Your own user "
+	    "name: "),
+	[ZM_MSG_NOT_MEMBER] = N_("You are not a registered user of this "
+	    "shared account."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */
@@ -250,6 +254,8 @@ zm_message_prompt_default(uint32_t prompt_kind)
 		return ZM_MSG_TOUCH_KEY;
 	case ZM_PROMPT_TEMPCODE:
 		return ZM_MSG_ENTER_TEMPCODE;
+	case ZM_PROMPT_MEMBER:
+		return ZM_MSG_ENTER_MEMBER;
 	case ZM_PROMPT_OTP:
 	default:
 		return ZM_MSG_ENTER_OTP;

@@ -23,7 +23,8 @@ IT_TESTS = \
 	tests/it_flood.sh \
 	tests/it_sshd.sh \
 	tests/it_systemd.sh \
-	tests/it_crash.sh
+	tests/it_crash.sh \
+	tests/it_shared_id.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \

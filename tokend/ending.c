@@ -380,6 +380,22 @@ end_begin(struct zm_ending *en)
 	return ZM_OK;
 }
 
+/* 1 when s (another account's, shared) was opened with a token of user. */
+static int
+opened_by(struct zm_tokend *d, const struct zm_session *s, const char *user)
+{
+	struct zm_token	t;
+	int		yes;
+
+	if (s->token_id <= 0)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	yes = zm_store_token_get(d->st, s->token_id, &t) == ZM_OK &&
+	    strcmp(t.user, user) == 0;
+	zm_token_clear(&t);
+	return yes;
+}
+
 static struct zm_ending *
 end_new(struct zm_tokend *d, const char *reason)
 {
@@ -406,7 +422,12 @@ zm_ending_start(struct zm_tokend *d, const char *user,
 	*out = NULL;
 	if ((en = end_new(d, reason)) == NULL)
 		return ZM_ERR_NOMEM;
-	if ((r = zm_store_sessions_open_list(d->st, user, 0, &open,
+	/*
+	 * All open sessions: a member's token also holds the shared
+	 * account sessions the member opened ([shared NAME]), which are
+	 * not user's.  Token ids are unique, so an id names its sessions.
+	 */
+	if ((r = zm_store_sessions_open_list(d->st, NULL, 0, &open,
 	    &n)) != 0) {
 		zm_err("cannot list sessions: %s", zm_strerror(r));
 		goto out;
@@ -416,6 +437,9 @@ zm_ending_start(struct zm_tokend *d, const char *user,
 		for (k = 0; k < n_ids && open[i].token_id != token_ids[k]; k++)
 			;
 		if (n_ids > 0 && k == n_ids)
+			continue;
+		if (n_ids == 0 && strcmp(open[i].user, user) != 0 &&
+		    !opened_by(d, &open[i], user))
 			continue;
 		if ((r = end_add(en, &open[i])) != ZM_OK)
 			goto out;

@@ -55,7 +55,10 @@ int zm_server_run(struct zm_tokend *d, int lfd, int sigfd,
  * it returns 1, then the sessions are closed in the store and audited.
  */
 struct zm_ending;
-/* Sessions of user opened with any of token_ids (n_ids 0: any token). */
+/*
+ * Sessions of user opened with any of token_ids (n_ids 0: any token), and
+ * the shared account sessions user opened with them as a member.
+ */
 int zm_ending_start(struct zm_tokend *d, const char *user,
     const int64_t *token_ids, size_t n_ids, const char *reason,
     struct zm_ending **out);

@@ -158,6 +158,9 @@ int zm_token_holds_session(const struct zm_token *t);
  * "" when it may, else what ends it: "disabled", "revoked:REASON",
  * "replaced:...", "suspended:...", "revoked:gone".  Only store errors
  * are returned.  Session open and the sweep (limits.c) both ask this.
+ * A shared account's session ([shared NAME]) was opened with a member's
+ * own token: it stands while that member is listed ("not-member") and
+ * their account is not disabled ("disabled").
  */
 int zm_session_standing(struct zm_tokend *d, const char *user,
     int64_t token_id, char *why, size_t whylen);
