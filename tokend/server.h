@@ -129,6 +129,9 @@ int zm_ending_claimed(const struct zm_tokend *d, int64_t id);
 /* admin.c: revoke and disable that leave the ending to the loop. */
 int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);
+/* admin_import.c: IMPORT (zonemfa-enroll import), leavers' sessions ending. */
+int zm_admin_import_deferred(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);
 int zm_admin_disable_deferred(struct zm_tokend *d,
     const struct zm_peer *peer, const struct zm_msg *req,
     struct zm_buf *reply, struct zm_deferred **df);
