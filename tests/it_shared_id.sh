@@ -90,10 +90,23 @@ check "R7: ...audited as bob's" \
     test "$(audit_count "$(jf event auth)" "$(jf user madoguchi01)" \
     "$(jf person bob)" "all tokens revoked")" -ge 1
 
-# A member who has left (account disabled) is refused too.
+# Disabling a member (a leaver) ends the shared sessions they opened,
+# and they are refused from then on.
+if start_held lgwan madoguchi01 "$PW" alice "$(totp_code "$S_A" 30)"; then
+	ok "R7: alice's shared session is open (zm-login --hold)"
+else
+	not_ok "R7: alice's shared session is open (zm-login --hold)"
+fi
 run as_user hd1 zm_enroll disable alice
 expect_rc 0 "hd1 disables alice"
-run_login lgwan madoguchi01 "$PW" alice "$(totp_code "$S_A" 30)"
+if wait_held 5; then
+	ok "R7: disabling alice ended the shared session she opened"
+else
+	not_ok "R7: disabling alice ended the shared session she opened"
+fi
+check "R7: ...audited as madoguchi01's session ended (disabled)" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user madoguchi01)" "$(jf reason disabled)")" -eq 1
+run_login lgwan madoguchi01 "$PW" alice "$(totp_code "$S_A" 60)"
 expect_match '^auth: PAM_AUTH_ERR' "R7: disabled member alice is refused"
 
 # Logging in as a member directly is unchanged.

@@ -439,7 +439,8 @@ zm_ending_start(struct zm_tokend *d, const char *user,
 		if (n_ids > 0 && k == n_ids)
 			continue;
 		if (n_ids == 0 && strcmp(open[i].user, user) != 0 &&
-		    !opened_by(d, &open[i], user))
+		    (zm_config_shared(d->cfg, open[i].user) == NULL ||
+		    !opened_by(d, &open[i], user)))
 			continue;
 		if ((r = end_add(en, &open[i])) != ZM_OK)
 			goto out;

@@ -310,6 +310,7 @@ int
 zm_session_standing(struct zm_tokend *d, const char *user, int64_t token_id,
     char *why, size_t whylen)
 {
+	const struct zm_shared	*sh;
 	struct zm_user_state	us;
 	struct zm_token		t;
 	int			r;
@@ -332,7 +333,9 @@ zm_session_standing(struct zm_tokend *d, const char *user, int64_t token_id,
 		 * member who opened it: while they are still a member and
 		 * their own account is not disabled (a leaver's is).
 		 */
-		if (!zm_shared_member(zm_config_shared(d->cfg, user), t.user))
+		if ((sh = zm_config_shared(d->cfg, user)) == NULL)
+			snprintf(why, whylen, "revoked:gone");
+		else if (!zm_shared_member(sh, t.user))
 			snprintf(why, whylen, "not-member");
 		else if ((r = zm_store_user_get(d->st, t.user, &us)) ==
 		    ZM_OK && us.disabled)
