@@ -68,6 +68,13 @@ run as_user hd1 zm_enroll import "$F.bad3"
 expect_rc 1 "a file without the header: exit 1"
 expect_match 'line 1: the first line must be the header' "the header is required"
 
+# A move names the groups the directory still has but the file dropped
+# (carol is in wheel in the test directory).
+printf 'user,action,groups\ncarol,move,lgwan-staff\n' >"$F.move"
+chmod 0644 "$F.move"
+run as_user hd1 zm_enroll import --dry-run "$F.move"
+expect_match "^line 2: move carol: .*set them to 'lgwan-staff'; remove from: wheel$" "a move lists the directory groups to remove"
+
 # R10: an operator listed as a leaver in their own file: that row is
 # refused and so is the whole import.
 { cat "$F"; echo "hd1,leave,,自分"; } >"$F.self"
