@@ -115,6 +115,8 @@ check "R15: the leaver's row names the line" \
     test "$(audit_count "$(jf event import)" "$(jf user bob)" "$(jf reason leave)" "line 5")" -eq 1
 check "R15: the revocation is audited as such" \
     test "$(audit_count "$(jf event revoke)" "$(jf user bob)" "$(jf reason leaver)" "$(jf operator hd1)")" -eq 1
+check "R15: the registry's audit-pending marks are cleared once the records are written" \
+    test "$(zm_sql "SELECT (SELECT count(*) FROM tokens WHERE audit_pending <> 0) + (SELECT count(*) FROM users WHERE audit_pending <> 0)")" -eq 0
 check "R15: the ended session is audited" \
     test "$(audit_count "$(jf event session_end)" "$(jf user bob)" "$(jf result ok)")" -eq 1
 run_login lgwan bob "$(password bob)" "$(totp_code "$S_B" 30)"

@@ -578,41 +578,57 @@ describe(struct zm_tokend *d, struct irow *r, int dry)
 	}
 }
 
+/*
+ * One record per row (and a leaver's revoke and disable records), with
+ * one flush at the end: the registry's audit-pending marks are cleared
+ * only once the last record is durable, so a crash before that has the
+ * daemon record them again at the next start (R15).
+ */
 static void
 audit_rows(struct zm_tokend *d, const struct zm_peer *peer,
     struct irow *rows, size_t n)
 {
 	char	detail[256], ids[96];
 	size_t	i, k;
-	int	r;
+	int	r = ZM_OK, v;
 
 	for (i = 0; i < n; i++) {
 		if (rows[i].action == A_LEAVE) {
 			for (k = 0; k < rows[i].nids; k++) {
 				snprintf(ids, sizeof(ids), "%" PRId64,
 				    rows[i].ids[k]);
-				if (zm_audit_event(d->audit, "revoke",
+				if ((v = zm_audit_event(d->audit, "revoke",
 				    rows[i].user, NULL, "ok", "leaver", NULL,
-				    peer->name, ids, "import", 1) == 0)
-					(void)zm_store_audit_done(d->st,
-					    rows[i].ids[k], rows[i].user);
+				    peer->name, ids, "import", 0)) != 0)
+					r = v;
 			}
-			if (zm_audit_event(d->audit, "disable", rows[i].user,
-			    NULL, "ok", "leaver", NULL, peer->name, NULL,
-			    "import", 1) == 0)
-				(void)zm_store_audit_done(d->st, 0,
-				    rows[i].user);
+			if ((v = zm_audit_event(d->audit, "disable",
+			    rows[i].user, NULL, "ok", "leaver", NULL,
+			    peer->name, NULL, "import", 0)) != 0)
+				r = v;
 		} else if (rows[i].action == A_ADD && rows[i].was_disabled &&
-		    zm_audit_event(d->audit, "enable", rows[i].user, NULL,
-		    "ok", "", NULL, peer->name, NULL, "import", 1) == 0)
-			(void)zm_store_audit_done(d->st, 0, rows[i].user);
+		    (v = zm_audit_event(d->audit, "enable", rows[i].user, NULL,
+		    "ok", "", NULL, peer->name, NULL, "import", 0)) != 0)
+			r = v;
 		snprintf(detail, sizeof(detail), "line %lu; groups '%s'; %s",
 		    rows[i].line, rows[i].groups, rows[i].note);
-		if ((r = zm_audit_event(d->audit, "import", rows[i].user,
+		if ((v = zm_audit_event(d->audit, "import", rows[i].user,
 		    NULL, "ok", action_names[rows[i].action], NULL,
 		    peer->name, NULL, detail, i + 1 == n)) != 0)
-			zm_err("import: audit write failed for %s: %s",
-			    rows[i].user, zm_strerror(r));
+			r = v;
+	}
+	if (r != ZM_OK) {
+		zm_err("import: audit write failed: %s (kept as pending)",
+		    zm_strerror(r));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < rows[i].nids; k++)
+			(void)zm_store_audit_done(d->st, rows[i].ids[k],
+			    rows[i].user);
+		if (rows[i].action == A_LEAVE ||
+		    (rows[i].action == A_ADD && rows[i].was_disabled))
+			(void)zm_store_audit_done(d->st, 0, rows[i].user);
 	}
 }
 
