@@ -284,7 +284,8 @@ cmd_report(const struct zm_config *cfg, int64_t since, const char *user)
 	if (v > 0)
 		cli_warnx(_("WARNING: the audit log has been tampered with; the report below is not trustworthy"));
 	rewind(f);
-	if (audit_report(cfg, f, cfg->audit_log, since, user) == ZM_OK)
+	if (audit_report(cfg, f, cfg->audit_log, since, user) == ZM_OK &&
+	    (rewind(f), audit_report_shared(f, since, user)) == ZM_OK)
 		rc = v > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	fclose(f);

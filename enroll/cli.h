@@ -157,5 +157,7 @@ int audit_dormant(const struct zm_config *cfg, const char *zone,
 /* report.c: the report over the records of f (already verified). */
 int audit_report(const struct zm_config *cfg, FILE *f, const char *path,
     int64_t since, const char *user);
+/* report_shared.c: shared-ID use per person (R7), after the report. */
+int audit_report_shared(FILE *f, int64_t since, const char *user);
 
 #endif

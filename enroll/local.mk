@@ -9,5 +9,6 @@ enroll_zonemfa_enroll_LDADD = enroll/libzmcli.la
 enroll_zonemfa_revoke_SOURCES = enroll/revoke.c enroll/revoke_offline.c \
 	enroll/revoke_offline.h
 enroll_zonemfa_revoke_LDADD = enroll/libzmcli.la tokend/libzmtokend.la
-enroll_zonemfa_audit_SOURCES = enroll/audit.c enroll/dormant.c enroll/report.c
+enroll_zonemfa_audit_SOURCES = enroll/audit.c enroll/dormant.c enroll/report.c \
+	enroll/report_shared.c
 enroll_zonemfa_audit_LDADD = enroll/libzmcli.la

@@ -115,6 +115,14 @@ expect_match '^auth: PAM_SUCCESS' "carol's own login is not affected"
 
 run zm_audit verify
 expect_rc 0 "R15: the chain with person fields verifies"
+run zm_audit report
+expect_rc 0 "zonemfa-audit report: exit 0"
+expect_match '^Shared account use per person: 3$' "R7: the report has shared-ID use per person"
+expect_match '^  madoguchi01 +alice +2 +2  ' "R7: alice: 2 logins, 2 refused"
+expect_match '^  madoguchi01 +bob +1 +2  ' "R7: bob: 1 login, 2 refused"
+expect_match '^  madoguchi01 +\(not a member\) +0 +2  ' "R7: non-members' attempts are counted apart"
+run zm_audit report --user bob
+expect_match '^Shared account use per person: 1$' "R7: --user bob: bob's use of shared accounts only"
 
 stop_daemon_ok
 done_testing
