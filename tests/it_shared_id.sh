@@ -124,5 +124,26 @@ expect_match '^  madoguchi01 +\(not a member\) +0 +2  ' "R7: non-members' attemp
 run zm_audit report --user bob
 expect_match '^Shared account use per person: 1$' "R7: --user bob: bob's use of shared accounts only"
 
+# Taken off the list: the shared sessions the person opened end when the
+# daemon starts with the new list (its start-up sweep).
+enroll_totp bob S_B2 || bail_out "cannot enrol bob again: $OUT"
+if start_held lgwan madoguchi01 "$PW" bob "$(totp_code "$S_B2")"; then
+	ok "R7: bob's shared session with his new token is open"
+else
+	not_ok "R7: bob's shared session with his new token is open"
+fi
+stop_daemon
+sed -i 's/^members = alice bob$/members = alice/' "$ZM_CONF"
+start_daemon || bail_out "zonemfa-tokend did not restart: $(tail -n 5 "$ZM_DIR/tokend.log")"
+if wait_held 10; then
+	ok "R7: bob, no longer a member, lost the shared session at the restart"
+else
+	not_ok "R7: bob, no longer a member, lost the shared session at the restart"
+fi
+check "R7: ...audited with the reason" \
+    test "$(audit_count "$(jf event session_end)" "$(jf user madoguchi01)" "$(jf reason not-member)")" -eq 1
+run_login lgwan madoguchi01 "$PW" bob "$(totp_code "$S_B2" 30)"
+expect_match 'not a registered user of this shared account' "R7: bob is refused as a non-member now"
+
 stop_daemon_ok
 done_testing
