@@ -28,15 +28,19 @@ struct recfield {
 	const char	*key;
 	size_t		 off;
 	size_t		 size;
+	int		 opt;	/* written only when set; older logs lack it */
 };
 
 #define F(k, m) { k, offsetof(struct zm_audit_rec, m), \
-	sizeof(((struct zm_audit_rec *)0)->m) }
+	sizeof(((struct zm_audit_rec *)0)->m), 0 }
+#define FOPT(k, m) { k, offsetof(struct zm_audit_rec, m), \
+	sizeof(((struct zm_audit_rec *)0)->m), 1 }
 /* Every field after "seq", in the order of the line. */
 static const struct recfield recfields[] = {
 	F("time", time),
 	F("event", event),
 	F("user", user),
+	FOPT("person", person),
 	F("zone", zone),
 	F("terminal", terminal),
 	F("result", result),
@@ -48,6 +52,7 @@ static const struct recfield recfields[] = {
 	F("prev", prev),
 };
 #undef F
+#undef FOPT
 #define NFIELDS	(sizeof(recfields) / sizeof(recfields[0]))
 
 static const char zero_hash[ZM_AUDIT_HASH_HEX] =
@@ -119,6 +124,8 @@ zm_auditrec_format(const struct zm_audit_rec *r, struct zm_buf *out)
 			rv = ZM_ERR_INVALID;
 			goto fail;
 		}
+		if (recfields[i].opt && n == 0)
+			continue;
 		if ((rv = zm_buf_put(out, ",\"", 2)) != ZM_OK ||
 		    (rv = zm_buf_put(out, recfields[i].key,
 		    strlen(recfields[i].key))) != ZM_OK ||
@@ -287,6 +294,18 @@ jstring(struct lcur *c, char *out, size_t size)
 	return ZM_OK;
 }
 
+/* 1 when the next field is ,"key": (nothing is consumed). */
+static int
+peek_key(const struct lcur *c, const char *key)
+{
+	size_t n = strlen(key);
+
+	return c->len - c->pos >= n + 5 &&
+	    memcmp(c->p + c->pos, ",\"", 2) == 0 &&
+	    memcmp(c->p + c->pos + 2, key, n) == 0 &&
+	    memcmp(c->p + c->pos + 2 + n, "\":", 2) == 0;
+}
+
 /* A decimal u64 without sign or leading zeros. */
 static int
 jseq(struct lcur *c, uint64_t *v)
@@ -327,12 +346,20 @@ zm_auditrec_parse(const char *line, size_t len, struct zm_audit_rec *r)
 	    (rv = jseq(&c, &r->seq)) != ZM_OK)
 		goto fail;
 	for (i = 0; i < NFIELDS; i++) {
+		/* An optional field is there with a value, or not at all. */
+		if (recfields[i].opt && !peek_key(&c, recfields[i].key))
+			continue;
 		if ((rv = lit(&c, ",\"")) != ZM_OK ||
 		    (rv = lit(&c, recfields[i].key)) != ZM_OK ||
 		    (rv = lit(&c, "\":")) != ZM_OK ||
 		    (rv = jstring(&c, (char *)r + recfields[i].off,
 		    recfields[i].size)) != ZM_OK)
 			goto fail;
+		if (recfields[i].opt &&
+		    ((char *)r + recfields[i].off)[0] == '\0') {
+			rv = ZM_ERR_INVALID;	/* we never write it empty */
+			goto fail;
+		}
 	}
 	if ((rv = lit(&c, "}")) != ZM_OK)
 		goto fail;

@@ -8,6 +8,11 @@
  * hex SHA-256 of the previous line's bytes (without its newline); the first
  * record of a new chain has 64 zeros.  No secret is ever a field.
  *
+ * "person" follows "user" only when set: the member of a shared account
+ * whose own token opened it ([shared NAME] in zonemfa.conf(5)).  Records
+ * without it are byte for byte what older versions wrote, so old logs
+ * verify unchanged.
+ *
  * {"seq":N,"time":"2026-11-22T01:02:03.456Z","event":"auth","user":"alice",
  *  "zone":"lgwan","terminal":"t1","result":"ok","reason":"...",
  *  "methods":"password totp","operator":"","token":"","detail":"",
@@ -32,6 +37,7 @@ struct zm_audit_rec {
 					   enrol unlock disable enable revoke
 					   lock start stop ... */
 	char		user[64];
+	char		person[64];	/* optional: shared account's member */
 	char		zone[64];
 	char		terminal[64];
 	char		result[16];	/* ok fail refused error */

@@ -19,6 +19,8 @@
 #define ZM_MAX_ZONES		16
 #define ZM_MAX_GROUPS		16
 #define ZM_MAX_ALLOW_USERS	32	/* allow_users of one zone */
+#define ZM_MAX_SHARED		16	/* [shared NAME] sections */
+#define ZM_MAX_MEMBERS		32	/* members of one shared account */
 /* fido_timeout: a login's wait for its security key, in seconds. */
 #define ZM_FIDO_TIMEOUT_DEFAULT	25
 #define ZM_FIDO_TIMEOUT_MAX	28	/* the PAM module waits 30 s for a reply */
@@ -67,6 +69,16 @@ struct zm_zone {
 	int64_t		idle_timeout;		/* logind idle secs; 0: none */
 };
 
+/*
+ * [shared NAME]: a shared account (a counter terminal's madoguchi01) that
+ * only its listed members may use, each with their own possession factor.
+ */
+struct zm_shared {
+	char		name[ZM_NAME_MAX];
+	char		members[ZM_MAX_MEMBERS][ZM_NAME_MAX];
+	size_t		n_members;
+};
+
 struct zm_config {
 	char		*path;			/* file that was loaded (or NULL) */
 	/* [tokend] */
@@ -92,6 +104,9 @@ struct zm_config {
 	/* [zone NAME] */
 	struct zm_zone	zones[ZM_MAX_ZONES];
 	size_t		n_zones;
+	/* [shared NAME] */
+	struct zm_shared shared[ZM_MAX_SHARED];
+	size_t		n_shared;
 	/* PAM arguments */
 	int		debug;
 	int		auth_mode;		/* ZM_AUTH_MODE_* (preauth, authfail) */
@@ -140,6 +155,11 @@ void zm_config_free(struct zm_config *c);
 
 /* The zone named NAME, or NULL. */
 const struct zm_zone *zm_config_zone(const struct zm_config *c, const char *name);
+/* The shared account user, or NULL when user is an ordinary account. */
+const struct zm_shared *zm_config_shared(const struct zm_config *c,
+    const char *user);
+/* 1 when name is a listed member of shared account s. */
+int zm_shared_member(const struct zm_shared *s, const char *name);
 
 /*
  * 1 when the local time tm falls inside the configured office hours

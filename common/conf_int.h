@@ -26,7 +26,8 @@ int zm_zone_builtin(const char *name);
 
 /* ---- between conf_parse.c (syntax) and conf_keys.c (values) ---- */
 
-enum section { SEC_NONE, SEC_TOKEND, SEC_TERMINAL, SEC_ZONE, SEC_SKIP };
+enum section { SEC_NONE, SEC_TOKEND, SEC_TERMINAL, SEC_ZONE, SEC_SHARED,
+    SEC_SKIP };
 
 enum tokend_key {
 	TK_SOCKET, TK_KEY_FILE, TK_CARD_CA, TK_STORE, TK_AUDIT_LOG,
@@ -66,11 +67,17 @@ struct zm_cfp {
 	unsigned long		 tokend_seen[TK__N];
 	unsigned long		 terminal_seen[TM__N];
 	unsigned long		 zone_seen[ZM_MAX_ZONES][ZK__N];
+	size_t			 si;		/* current shared account */
+	unsigned long		 shared_line[ZM_MAX_SHARED];
+	unsigned long		 shared_members_seen[ZM_MAX_SHARED];
 };
 
 /* Report "NAME:LINE: message" for the current line. */
 void zm_conf_err(struct zm_cfp *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same for an earlier line (checks made after the whole file). */
+void zm_conf_err_at(struct zm_cfp *p, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Index of the len-byte word s in names, or -1. */
 int zm_conf_lookup(const char *const *names, size_t n, const char *s,
     size_t len);
@@ -83,5 +90,11 @@ void zm_conf_set_terminal(struct zm_cfp *p, int k, const char *key,
     const char *val);
 void zm_conf_set_zone(struct zm_cfp *p, int k, const char *key,
     const char *val);
+
+/* conf_shared.c: [shared NAME] sections. */
+void zm_conf_shared_section(struct zm_cfp *p, const char *name);
+void zm_conf_set_shared(struct zm_cfp *p, const char *key, const char *val);
+/* After the whole file: every shared account has members, none is one. */
+void zm_conf_check_shared(struct zm_cfp *p);
 
 #endif

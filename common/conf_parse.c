@@ -91,6 +91,16 @@ zm_conf_err(struct zm_cfp *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+zm_conf_err_at(struct zm_cfp *p, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(p, line, fmt, ap);
+	va_end(ap);
+}
+
 static int
 isblank_c(char ch)
 {
@@ -201,10 +211,13 @@ section(struct zm_cfp *p, char *s)
 	} else if (strncmp(in, "zone", 4) == 0 &&
 	    (in[4] == '\0' || isblank_c(in[4])))
 		zone_section(p, trim(in + 4));
+	else if (strncmp(in, "shared", 6) == 0 &&
+	    (in[6] == '\0' || isblank_c(in[6])))
+		zm_conf_shared_section(p, trim(in + 6));
 	else {
 		zm_conf_err(p,
-		    "unknown section [%s] (expected [tokend], [terminal] "
-		    "or [zone NAME])",
+		    "unknown section [%s] (expected [tokend], [terminal], "
+		    "[zone NAME] or [shared NAME])",
 		    in);
 		p->sec = SEC_SKIP;
 	}
@@ -242,6 +255,9 @@ keyval(struct zm_cfp *p, char *s)
 		return;
 	case SEC_SKIP:
 		return;		/* the section header was reported */
+	case SEC_SHARED:
+		zm_conf_set_shared(p, key, val);
+		return;
 	case SEC_TOKEND:
 		keys = tokend_keys;
 		nkeys = TK__N;
@@ -384,6 +400,7 @@ check_all(struct zm_cfp *p)
 	for (i = 0; i < p->c->n_zones; i++)
 		if (p->zone_line[i] != 0)
 			check_zone(p, i);
+	zm_conf_check_shared(p);
 }
 
 int

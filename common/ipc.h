@@ -49,6 +49,7 @@ enum zm_msg_type {
 	ZM_REQ_AUDIT_HEAD	= 0x29,	/* -> RESULT SEQ TEXT=hash of that record */
 	ZM_REQ_ENROLL_FIDO2	= 0x2a,	/* USER [LABEL] -> RESULT TOKEN_ID TEXT=ident LABEL */
 	ZM_REQ_ENROLL_CARD	= 0x2b,	/* USER ANSWER(PIN) [READER FLAGS(ZM_ENROLL_*)] */
+	ZM_REQ_IMPORT		= 0x2c,	/* DATA(CSV) [FLAGS(ZM_IMPORT_*)] -> ROW(COUNT=line USER KIND=action TEXT)... RESULT */
 
 	ZM_REP_RESULT		= 0x100, /* STATUS [MSG TIME COUNT TEXT TICKET SESSION_ID ...] */
 	ZM_REP_PROMPT		= 0x101, /* PROMPT MSG [ECHO COUNT] : answer with AUTH_ANSWER */
@@ -94,6 +95,7 @@ enum zm_tag {
 	ZM_T_DURATION	= 34,	/* u64 seconds (temp-code validity) */
 	ZM_T_SEQ	= 35,	/* u64 audit sequence number */
 	ZM_T_READER	= 36,	/* str: PC/SC reader name (substring) */
+	ZM_T_DATA	= 37,	/* bytes: a file (import CSV), up to the body limit */
 	ZM_T__MAX
 };
 
@@ -103,6 +105,8 @@ enum zm_tag {
 
 /* ZM_T_FLAGS of ZM_REQ_AUTH_ANSWER */
 #define ZM_ANSWER_NONE		0x01u	/* conversation failed or timed out: not a failure */
+/* ZM_T_FLAGS of ZM_REQ_IMPORT */
+#define ZM_IMPORT_DRY_RUN	0x01u	/* check and say what would change; change nothing */
 /* ZM_T_FLAGS of ZM_REQ_ENROLL_CARD */
 #define ZM_ENROLL_REPLACE	0x01u	/* replace-card: the old card becomes REPLACED */
 
@@ -133,6 +137,7 @@ enum zm_prompt {
 	ZM_PROMPT_CARD = 3,	/* insert card: answer is empty (enter) */
 	ZM_PROMPT_TOUCH = 4,
 	ZM_PROMPT_TEMPCODE = 5,
+	ZM_PROMPT_MEMBER = 6,	/* shared account: who is at the terminal (echo on) */
 };
 
 /*
@@ -175,6 +180,8 @@ enum zm_msgid {
 	ZM_MSG_TEMPCODE_USED,	/* the user's temporary code was already used */
 	ZM_MSG_ZONE_DENIED,	/* not in allow_users / allow_groups */
 	ZM_MSG_CARD_CMD_REFUSED, /* the card refused a command (a status word) */
+	ZM_MSG_ENTER_MEMBER,	/* prompt: your own user name (shared account) */
+	ZM_MSG_NOT_MEMBER,	/* not a listed user of this shared account */
 	ZM_MSG__MAX
 };
 

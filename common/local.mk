@@ -6,6 +6,7 @@ common_libzmcommon_la_SOURCES = \
 	common/wipe.c common/wipe.h \
 	common/log.c common/log.h \
 	common/conf.c common/conf_parse.c common/conf_keys.c \
+	common/conf_shared.c \
 	common/conf.h common/conf_int.h \
 	common/duration.c \
 	common/ipc.c common/ipc_client.c common/ipc.h \

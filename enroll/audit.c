@@ -285,7 +285,10 @@ cmd_report(const struct zm_config *cfg, const struct audit_report_opts *o)
 	if (v > 0)
 		cli_warnx(_("WARNING: the audit log has been tampered with; the report below is not trustworthy"));
 	rewind(f);
-	if (audit_report(cfg, f, cfg->audit_log, o) == ZM_OK)
+	/* The shared-ID section is text only (not in CSV or --section). */
+	if (audit_report(cfg, f, cfg->audit_log, o) == ZM_OK &&
+	    (o->csv || o->section != NULL ||
+	    (rewind(f), audit_report_shared(f, o->since, o->user)) == ZM_OK))
 		rc = v > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
 	fclose(f);

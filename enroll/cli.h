@@ -168,5 +168,7 @@ int audit_report(const struct zm_config *cfg, FILE *f, const char *path,
 int audit_report_section_valid(const char *name);
 /* The section names, space separated (for messages). */
 const char *audit_report_sections(void);
+/* report_shared.c: shared-ID use per person (R7), after the report. */
+int audit_report_shared(FILE *f, int64_t since, const char *user);
 
 #endif

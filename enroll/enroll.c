@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "import.h"
 #include "conf.h"
 #include "err.h"
 #include "ipc.h"
@@ -61,6 +62,7 @@ static const struct subcmd subcmds[] = {
 	{ "enable", cmd_enable, N_("USER") },
 	{ "temp-code", cmd_temp_code, N_("USER --valid DURATION (at most 7d)") },
 	{ "temp-password", cmd_temp_password, N_("USER") },
+	{ "import", zm_enroll_import, N_("FILE [--dry-run]") },
 };
 #define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
 

@@ -103,6 +103,10 @@ static const char *const fixed[ZM_MSG__MAX] = {
 	[ZM_MSG_CARD_CMD_REFUSED] = N_("The IC card refused a command. Take "
 	    "it out, insert it again and retry; if this happens again, "
 	    "contact the helpdesk."),
+	[ZM_MSG_ENTER_MEMBER] = N_("This is a shared account. Your own user "
+	    "name: "),
+	[ZM_MSG_NOT_MEMBER] = N_("You are not a registered user of this "
+	    "shared account."),
 };
 
 /* The module's own messages, indexed from ZM_PMSG_UNAVAILABLE. */
@@ -258,6 +262,8 @@ zm_message_prompt_default(uint32_t prompt_kind)
 		return ZM_MSG_TOUCH_KEY;
 	case ZM_PROMPT_TEMPCODE:
 		return ZM_MSG_ENTER_TEMPCODE;
+	case ZM_PROMPT_MEMBER:
+		return ZM_MSG_ENTER_MEMBER;
 	case ZM_PROMPT_OTP:
 	default:
 		return ZM_MSG_ENTER_OTP;

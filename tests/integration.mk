@@ -25,7 +25,9 @@ IT_TESTS = \
 	tests/it_sshd.sh \
 	tests/it_systemd.sh \
 	tests/it_crash.sh \
-	tests/it_module_deps.sh
+	tests/it_module_deps.sh \
+	tests/it_shared_id.sh \
+	tests/it_import.sh
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \

@@ -500,6 +500,38 @@ test_verify(void **state)
 	free(good);
 }
 
+/*
+ * R7: "person" (a shared account's member) follows "user" only when set;
+ * a record without it is what older versions wrote, so old logs verify.
+ */
+static void
+test_person_optional(void **state)
+{
+	struct zm_audit_rec	 r, back;
+	char			*s, *p;
+
+	fill(&r, 8, "madoguchi01", zeros);
+	snprintf(r.person, sizeof(r.person), "tanaka");
+	s = fmt(&r);
+	assert_non_null(strstr(s, "\"user\":\"madoguchi01\",\"person\":"
+	    "\"tanaka\",\"zone\":\"lgwan\""));
+	assert_int_equal(zm_auditrec_parse(s, strlen(s), &back), ZM_OK);
+	assert_memory_equal(&r, &back, sizeof(r));
+	/* Written empty it would be a second spelling of "no person". */
+	p = strstr(s, "tanaka");
+	memmove(p, p + 6, strlen(p + 6) + 1);
+	assert_int_equal(zm_auditrec_parse(s, strlen(s), &back),
+	    ZM_ERR_INVALID);
+	free(s);
+	/* Anywhere else it is an unknown key. */
+	r.person[0] = '\0';
+	s = fmt(&r);
+	assert_null(strstr(s, "person"));
+	p = strstr(s, ",\"zone\"");
+	assert_non_null(p);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -511,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_format_errors),
 		cmocka_unit_test(test_hash_and_time),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_person_optional),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

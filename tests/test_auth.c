@@ -66,7 +66,9 @@ static const char conf_text[] =
     "dormant_after = 1d\n"
     "[zone cardonly]\n"
     "require = knowledge possession\n"
-    "methods = card\n";
+    "methods = card\n"
+    "[shared counter1]\n"
+    "members = alice bob\n";
 
 struct fx {
 	char			 dir[64];
@@ -788,6 +790,58 @@ test_unseal_failure(void **state)
 	    "seed does not decrypt", code), 1);
 }
 
+/*
+ * R7: a shared account asks for the member first (echoed), then for the
+ * member's own code; in a password = none zone a non-member gets the
+ * same decoy as any outsider, and the audit keeps the true reason.
+ */
+static void
+test_shared_member(void **state)
+{
+	struct fx	*fx = *state;
+	struct rep	 r, r2;
+	char		 code[16];
+
+	enrol(fx, "alice", "alice");
+	begin(fx, "counter1", "lgwan", &r);
+	assert_int_equal(r.type, ZM_REP_PROMPT);
+	assert_int_equal(r.prompt, ZM_PROMPT_MEMBER);
+	assert_int_equal(r.msg, ZM_MSG_ENTER_MEMBER);
+	answer(fx, "carol", &r);
+	expect_result(&r, ZM_ST_DENIED, ZM_MSG_NOT_MEMBER);
+	assert_int_equal(audit_count(fx, "auth", "refused",
+	    "not a member of the shared account", NULL), 1);
+
+	/* Generic zone: the non-member's refusal looks like any other. */
+	begin(fx, "counter1", "kiosk", &r);
+	assert_int_equal(r.prompt, ZM_PROMPT_MEMBER);
+	answer(fx, "carol", &r);
+	expect_prompt(&r);
+	answer(fx, "123456", &r);
+	begin(fx, "nobody", "kiosk", &r2);
+	answer(fx, "123456", &r2);
+	assert_memory_equal(&r, &r2, sizeof(r));
+	assert_int_equal(failures_of(fx, "counter1"), 0);
+	assert_int_equal(audit_count(fx, "auth", "fail",
+	    "not a member of the shared account", NULL), 1);
+
+	/* The member's wrong code counts against the member. */
+	begin(fx, "counter1", "kiosk", &r);
+	answer(fx, "alice", &r);
+	expect_prompt(&r);
+	answer(fx, "123456", &r);
+	expect_result(&r, ZM_ST_DENIED, ZM_MSG_AUTH_FAILED);
+	assert_int_equal(failures_of(fx, "alice"), 1);
+	assert_int_equal(failures_of(fx, "counter1"), 0);
+	/* And her right code opens the shared account. */
+	begin(fx, "counter1", "kiosk", &r);
+	answer(fx, "alice", &r);
+	code_at(fx, 0, code);
+	answer(fx, code, &r);
+	expect_result(&r, ZM_ST_OK, ZM_MSG_NONE);
+	assert_int_equal(failures_of(fx, "alice"), 0);
+}
+
 int
 main(void)
 {
@@ -807,6 +861,7 @@ main(void)
 		T(test_disabled_dormant),
 		T(test_password_none_generic),
 		T(test_unseal_failure),
+		T(test_shared_member),
 	};
 #undef T
 

@@ -897,6 +897,49 @@ test_parse_args(void **state)
 	zm_errlist_free(NULL);
 }
 
+/* R7: [shared NAME] lists who may use a shared account. */
+static void
+test_shared(void **state)
+{
+	struct zm_config	*c;
+	const struct zm_shared	*sh;
+
+	c = parse_ok("[shared madoguchi01]\nmembers = tanaka  suzuki\tsato\n"
+	    "[shared madoguchi02]\nmembers = tanaka\n");
+	assert_int_equal(c->n_shared, 2);
+	sh = zm_config_shared(c, "madoguchi01");
+	assert_non_null(sh);
+	assert_int_equal(sh->n_members, 3);
+	assert_true(zm_shared_member(sh, "tanaka"));
+	assert_true(zm_shared_member(sh, "sato"));
+	assert_false(zm_shared_member(sh, "tanak"));
+	assert_false(zm_shared_member(sh, "madoguchi01"));
+	assert_null(zm_config_shared(c, "tanaka"));
+	assert_non_null(zm_config_shared(c, "madoguchi02"));
+	zm_config_free(c);
+
+	parse_bad1("[shared]\n", NAME ":1: ", "needs an account name");
+	parse_bad1("[shared -x]\nmembers = a\n", NAME ":1: ",
+	    "invalid account name '-x'");
+	parse_bad1("[shared m1]\nmembers = a\n[shared m1]\nmembers = b\n",
+	    NAME ":3: ", "duplicate section [shared m1] (first at line 1)");
+	parse_bad1("[shared m1]\n\n", NAME ":1: ", "[shared m1] has no members");
+	parse_bad1("[shared m1]\nmembers =\n", NAME ":2: ",
+	    "[shared m1] has no members");
+	parse_bad1("[shared m1]\nmember = a\n", NAME ":2: ",
+	    "unknown key 'member' in section [shared m1]");
+	parse_bad1("[shared m1]\nmembers = a\nmembers = b\n", NAME ":3: ",
+	    "duplicate key 'members' in section [shared m1] (first at line 2)");
+	parse_bad1("[shared m1]\nmembers = a -b\n", NAME ":2: ",
+	    "invalid user name '-b'");
+	parse_bad1("[shared m1]\nmembers = a m1\n", NAME ":2: ",
+	    "cannot be its own member");
+	parse_bad1("[shared m1]\nmembers = a b a\n", NAME ":2: ",
+	    "'a' is listed twice");
+	parse_bad1("[shared m1]\nmembers = a m2\n[shared m2]\nmembers = b\n",
+	    NAME ":2: ", "'m2' is itself a shared account");
+}
+
 int
 main(void)
 {
@@ -923,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_zone_access_keys),
 		cmocka_unit_test(test_err_zone_access_keys),
+		cmocka_unit_test(test_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -555,6 +555,17 @@ zm_audit_event(struct zm_audit *a, const char *event, const char *user,
     const char *methods, const char *operator_, const char *token,
     const char *detail, int durable)
 {
+	return zm_audit_event_person(a, event, user, NULL, zone, result,
+	    reason, methods, operator_, token, detail, durable);
+}
+
+int
+zm_audit_event_person(struct zm_audit *a, const char *event,
+    const char *user, const char *person, const char *zone,
+    const char *result, const char *reason, const char *methods,
+    const char *operator_, const char *token, const char *detail,
+    int durable)
+{
 	struct zm_audit_rec rec;
 
 	if (a != NULL && result != NULL && strcmp(result, "refused") == 0 &&
@@ -563,6 +574,7 @@ zm_audit_event(struct zm_audit *a, const char *event, const char *user,
 	memset(&rec, 0, sizeof(rec));
 	field_set(rec.event, sizeof(rec.event), event, "event");
 	field_set(rec.user, sizeof(rec.user), user, "user");
+	field_set(rec.person, sizeof(rec.person), person, "person");
 	field_set(rec.zone, sizeof(rec.zone), zone, "zone");
 	field_set(rec.result, sizeof(rec.result), result, "result");
 	field_set(rec.reason, sizeof(rec.reason), reason, "reason");

@@ -42,6 +42,15 @@ int zm_audit_event(struct zm_audit *a, const char *event, const char *user,
     const char *zone, const char *result, const char *reason,
     const char *methods, const char *operator_, const char *token,
     const char *detail, int durable);
+/*
+ * The same with the person behind a shared account (NULL or "": none;
+ * the record then has no "person" field).
+ */
+int zm_audit_event_person(struct zm_audit *a, const char *event,
+    const char *user, const char *person, const char *zone,
+    const char *result, const char *reason, const char *methods,
+    const char *operator_, const char *token, const char *detail,
+    int durable);
 
 /*
  * Floods of refusals.  A caller that sends refused requests in a loop must

@@ -33,6 +33,7 @@
 #include "err.h"
 #include "fido2.h"
 #include "log.h"
+#include "names.h"
 #include "policy.h"
 #include "store.h"
 #include "tempcode.h"
@@ -180,10 +181,10 @@ reply_ok(struct zm_buf *rep, const char *ticket,
 /* ---- audit ---- */
 
 /* methods: "password totp", what was proven or tried. */
-int
-zm_auth_audit_ev(struct zm_tokend *d, const char *event, const char *user,
-    const char *zone, const struct zm_zone *z, unsigned used,
-    const char *result, const char *reason, int64_t token_id,
+static int
+audit_ev_person(struct zm_tokend *d, const char *event, const char *user,
+    const char *person, const char *zone, const struct zm_zone *z,
+    unsigned used, const char *result, const char *reason, int64_t token_id,
     const char *detail)
 {
 	char	m[64], methods[80], tok[24];
@@ -197,11 +198,21 @@ zm_auth_audit_ev(struct zm_tokend *d, const char *event, const char *user,
 	    pw && m[0] != '\0' ? " " : "", m);
 	if (token_id > 0)
 		snprintf(tok, sizeof(tok), "%" PRId64, token_id);
-	if ((r = zm_audit_event(d->audit, event, user, zone, result, reason,
-	    methods, "", tok, detail, 0)) != 0)
+	if ((r = zm_audit_event_person(d->audit, event, user, person, zone,
+	    result, reason, methods, "", tok, detail, 0)) != 0)
 		zm_err("cannot audit %s of %s: %s", event, user,
 		    zm_strerror(r));
 	return r;
+}
+
+int
+zm_auth_audit_ev(struct zm_tokend *d, const char *event, const char *user,
+    const char *zone, const struct zm_zone *z, unsigned used,
+    const char *result, const char *reason, int64_t token_id,
+    const char *detail)
+{
+	return audit_ev_person(d, event, user, NULL, zone, z, used, result,
+	    reason, token_id, detail);
 }
 
 /* Event "auth" of conversation a; the detail says where it came from. */
@@ -216,6 +227,10 @@ zm_auth_aud(struct zm_tokend *d, const struct zm_auth *a,
 	if (snprintf(buf, sizeof(buf), "%s%s%s", detail, detail[0] != '\0' &&
 	    a->origin[0] != '\0' ? "; " : "", a->origin) < 0)
 		buf[0] = '\0';
+	/* A shared account's record names the member too (R7). */
+	if (a->acct[0] != '\0')
+		return audit_ev_person(d, "auth", a->acct, a->user, a->zone, z,
+		    a->used, result, reason, token_id, buf);
 	return zm_auth_audit_ev(d, "auth", a->user, a->zone, z, a->used, result,
 	    reason, token_id, buf);
 }
@@ -243,14 +258,19 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	int			r;
 
 	/* Read before success_record() resets the counters we report. */
+	const char		*acct = a->acct[0] != '\0' ? a->acct : a->user;
+
+	/* Shared: the account's last login is shown, both are recorded. */
 	memset(&prev, 0, sizeof(prev));
-	if ((r = zm_store_user_get(d->st, a->user, &prev)) == ZM_ERR_NOTFOUND)
+	if ((r = zm_store_user_get(d->st, acct, &prev)) == ZM_ERR_NOTFOUND)
 		memset(&prev, 0, sizeof(prev));
 	else if (r != 0)
 		return zm_auth_internal(d, a, z, rep,
 		    "store error reading user", r);
 	if ((r = zm_store_success_record(d->st, a->user, zm_now(), a->from,
-	    token_id)) != 0)
+	    token_id)) != 0 || (acct != a->user &&
+	    (r = zm_store_success_record(d->st, acct, zm_now(), a->from,
+	    0)) != 0))
 		return zm_auth_internal(d, a, z, rep,
 		    "store error recording success", r);
 	/* No record, no login: the audit trail is part of the decision. */
@@ -266,7 +286,7 @@ finish_ok(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
 	info.prev_failures = prev.failures_since;
 	memcpy(info.prev_from, prev.last_from, sizeof(info.prev_from));
 	info.prev_from[sizeof(info.prev_from) - 1] = '\0';
-	if ((r = zm_ticket_issue_at(d->tickets, a->user, &a->bind, &info,
+	if ((r = zm_ticket_issue_at(d->tickets, acct, &a->bind, &info,
 	    zm_now(), ticket)) != 0) {
 		zm_err("cannot issue a ticket for %s: %s", a->user,
 		    zm_strerror(r));
@@ -369,6 +389,145 @@ zm_auth_refuse_status(struct zm_tokend *d, struct zm_auth *a,
 	return zm_auth_reply_status(rep, status, us);
 }
 
+/*
+ * The factors of a->user: refused before any prompt when nothing usable
+ * can satisfy the zone, else the first prompt.  Takes a.
+ */
+static int
+begin_factors(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    struct zm_auth **state, struct zm_buf *rep)
+{
+	const char	*why = NULL;
+	int		 all_revoked = 0, key_missing = 0, r;
+
+	if ((r = zm_auth_usable_methods(d, a->user, &a->avail, &all_revoked,
+	    &key_missing)) != 0) {
+		r = zm_auth_internal(d, a, z, rep, "store error listing tokens",
+		    r);
+		goto out;
+	}
+	/* Nothing usable can satisfy the zone: say so before any prompt. */
+	if ((zm_policy_reachable(z, a->proven, a->avail) & z->require) !=
+	    z->require) {
+		/* The user's key would do: "plug it in", not "none". */
+		if (key_missing && (zm_policy_reachable(z, a->proven,
+		    a->avail | ZM_METHOD_FIDO2) & z->require) == z->require) {
+			why = "no security key plugged in";
+			if (a->generic)
+				return decoy(a, why, state, rep);
+			zm_auth_aud(d, a, z, "fail", why, 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_KEY_NOT_FOUND);
+			goto out;
+		}
+		/* R17: the only way in was a temporary code, used already. */
+		if (!all_revoked && (zm_policy_reachable(z, a->proven,
+		    a->avail | ZM_METHOD_TEMPCODE) & z->require) ==
+		    z->require && zm_tempcode_spent(d, a->user, zm_now())) {
+			why = "temporary code already used";
+			if (a->generic)
+				return decoy(a, why, state, rep);
+			zm_auth_aud(d, a, z, "fail", why, 0, "");
+			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
+			    ZM_MSG_TEMPCODE_USED);
+			goto out;
+		}
+		why = all_revoked ? "all tokens revoked" : "no usable token";
+		if (a->generic)
+			return decoy(a, why, state, rep);
+		zm_auth_aud(d, a, z, "fail", why, 0, "");
+		r = all_revoked ? zm_auth_reply_simple(rep, ZM_ST_REVOKED,
+		    ZM_MSG_TOKEN_REVOKED) :
+		    zm_auth_reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
+		goto out;
+	}
+	return zm_auth_advance(d, a, z, 0, state, rep);
+ out:
+	zm_auth_free(a);
+	return r;
+}
+
+/*
+ * A shared account ([shared NAME], R7): first ask who is at the terminal.
+ * Takes a.
+ */
+static int
+shared_ask(struct zm_auth *a, struct zm_auth **state, struct zm_buf *rep)
+{
+	size_t	mark = rep->len;
+	int	r;
+
+	a->member_ask = 1;
+	if ((r = zm_msg_begin(rep, ZM_REP_PROMPT)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_PROMPT, ZM_PROMPT_MEMBER)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_MSG, ZM_MSG_ENTER_MEMBER)) != 0 ||
+	    (r = zm_msg_add_u32(rep, ZM_T_ECHO, 1)) != 0 ||
+	    (r = zm_msg_end(rep)) != 0) {
+		zm_auth_free(a);
+		return zm_auth_reply_fail(rep, mark, r);
+	}
+	*state = a;
+	return 0;
+}
+
+/*
+ * The member named at a shared account's prompt.  From here a->user is
+ * the member, whose own tokens, lock and failure count the login uses, and
+ * a->acct the shared account the ticket is for.  Takes a.
+ */
+static int
+shared_member(struct zm_tokend *d, struct zm_auth *a, const struct zm_zone *z,
+    const char *name, struct zm_auth **state, struct zm_buf *rep)
+{
+	const struct zm_shared	*sh;
+	struct zm_user_state	 us;
+	const char		*why = NULL;
+	char			 detail[ZM_NAME_MAX + CODE_MAX];
+	size_t			 n;
+	int			 status = ZM_ST_OK, r;
+
+	a->member_ask = 0;
+	if ((sh = zm_config_shared(d->cfg, a->user)) == NULL) {
+		/* A reload took the account out of [shared]: start again. */
+		r = zm_auth_internal(d, a, z, rep, "shared account gone during "
+		    "the conversation", ZM_ERR_CONFIG);
+		zm_auth_free(a);
+		return r;
+	}
+	if (!zm_user_name_valid(name) || !zm_shared_member(sh, name)) {
+		/* Only a well-formed name is logged: never a mistyped secret. */
+		snprintf(detail, sizeof(detail), "named %s",
+		    zm_user_name_valid(name) ? name : "(not a user name)");
+		why = "not a member of the shared account";
+		if (a->generic)
+			return decoy(a, why, state, rep);
+		zm_auth_aud(d, a, z, "refused", why, 0, detail);
+		zm_auth_free(a);
+		return zm_auth_reply_simple(rep, ZM_ST_DENIED,
+		    ZM_MSG_NOT_MEMBER);
+	}
+	memcpy(a->acct, a->user, sizeof(a->acct));
+	n = strnlen(name, sizeof(a->user) - 1);	/* valid: at most 63 */
+	memcpy(a->user, name, n);
+	a->user[n] = '\0';
+	/* The member's own account must be in order too (a leaver's is not). */
+	if ((r = zm_auth_account_status(d, z, a->user, 1, &us, &status,
+	    &why)) != 0) {
+		r = zm_auth_internal(d, a, z, rep, "store error reading user",
+		    r);
+		zm_auth_free(a);
+		return r;
+	}
+	if (status != ZM_ST_OK) {
+		if (a->generic)
+			return decoy(a, why, state, rep);
+		r = zm_auth_refuse_status(d, a, z, &us, status, why, rep);
+		zm_auth_free(a);
+		return r;
+	}
+	return begin_factors(d, a, z, state, rep);
+}
+
 int
 zm_auth_zone_access(struct zm_tokend *d, const char *event, const char *user,
     const char *zone, const struct zm_zone *z, const char *detail,
@@ -400,7 +559,6 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 	struct zm_user_state	 us;
 	const char		*why = NULL;
 	char			 service[64], tty[64], rhost[128];
-	int			 all_revoked = 0, key_missing = 0;
 	int			 status = ZM_ST_OK, r;
 
 	if (d == NULL || peer == NULL || req == NULL || state == NULL ||
@@ -445,48 +603,9 @@ zm_auth_begin(struct zm_tokend *d, const struct zm_peer *peer,
 		r = zm_auth_refuse_status(d, a, z, &us, status, why, rep);
 		goto out;
 	}
-	if ((r = zm_auth_usable_methods(d, a->user, &a->avail, &all_revoked,
-	    &key_missing)) != 0) {
-		r = zm_auth_internal(d, a, z, rep, "store error listing tokens",
-		    r);
-		goto out;
-	}
-	/* Nothing usable can satisfy the zone: say so before any prompt. */
-	if ((zm_policy_reachable(z, a->proven, a->avail) & z->require) !=
-	    z->require) {
-		/* The user's key would do: "plug it in", not "none". */
-		if (key_missing && (zm_policy_reachable(z, a->proven,
-		    a->avail | ZM_METHOD_FIDO2) & z->require) == z->require) {
-			why = "no security key plugged in";
-			if (a->generic)
-				return decoy(a, why, state, rep);
-			zm_auth_aud(d, a, z, "fail", why, 0, "");
-			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
-			    ZM_MSG_KEY_NOT_FOUND);
-			goto out;
-		}
-		/* R17: the only way in was a temporary code, used already. */
-		if (!all_revoked && (zm_policy_reachable(z, a->proven,
-		    a->avail | ZM_METHOD_TEMPCODE) & z->require) ==
-		    z->require && zm_tempcode_spent(d, a->user, zm_now())) {
-			why = "temporary code already used";
-			if (a->generic)
-				return decoy(a, why, state, rep);
-			zm_auth_aud(d, a, z, "fail", why, 0, "");
-			r = zm_auth_reply_simple(rep, ZM_ST_DENIED,
-			    ZM_MSG_TEMPCODE_USED);
-			goto out;
-		}
-		why = all_revoked ? "all tokens revoked" : "no usable token";
-		if (a->generic)
-			return decoy(a, why, state, rep);
-		zm_auth_aud(d, a, z, "fail", why, 0, "");
-		r = all_revoked ? zm_auth_reply_simple(rep, ZM_ST_REVOKED,
-		    ZM_MSG_TOKEN_REVOKED) :
-		    zm_auth_reply_simple(rep, ZM_ST_NO_TOKEN, ZM_MSG_NO_TOKEN);
-		goto out;
-	}
-	return zm_auth_advance(d, a, z, 0, state, rep);
+	if (zm_config_shared(d->cfg, a->user) != NULL)
+		return shared_ask(a, state, rep);
+	return begin_factors(d, a, z, state, rep);
  out:
 	zm_auth_free(a);
 	return r;
@@ -656,6 +775,11 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	}
 	if (v != 0)		/* too long to be a code: a wrong one */
 		zm_wipe(code, sizeof(code));
+	if (a->member_ask) {
+		r = shared_member(d, a, z, code, state, rep);
+		zm_wipe(code, sizeof(code));
+		return r;
+	}
 	a->used |= a->method;
 
 	if (a->decoy) {
@@ -666,6 +790,14 @@ zm_auth_answer(struct zm_tokend *d, struct zm_auth **state,
 	}
 	/* Locked or disabled by a parallel conversation meanwhile? */
 	if ((r = zm_auth_account_status(d, z, a->user, 1, &us, &status,
+	    &why)) != 0) {
+		r = zm_auth_internal(d, a, z, rep, "store error reading user",
+		    r);
+		goto out;
+	}
+	/* A shared account disabled meanwhile ends its members' logins. */
+	if (status == ZM_ST_OK && a->acct[0] != '\0' &&
+	    (r = zm_auth_account_status(d, z, a->acct, 1, &us, &status,
 	    &why)) != 0) {
 		r = zm_auth_internal(d, a, z, rep, "store error reading user",
 		    r);

@@ -53,7 +53,14 @@ struct zm_ticket_info {
 
 /* One authentication conversation, from AUTH_BEGIN to its RESULT. */
 struct zm_auth {
+	/*
+	 * The account whose tokens prove the login.  For a shared account
+	 * ([shared NAME]) it is the member at the terminal once named, and
+	 * acct the shared account the ticket is for.
+	 */
 	char		user[ZM_NAME_MAX];
+	char		acct[ZM_NAME_MAX];	/* "" unless shared */
+	int		member_ask;	/* the open PROMPT asks for the member */
 	char		zone[ZM_NAME_MAX];
 	char		from[128];	/* rhost, else tty: "last login from" */
 	char		origin[160];	/* service, tty, rhost for the audit */

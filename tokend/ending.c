@@ -380,6 +380,22 @@ end_begin(struct zm_ending *en)
 	return ZM_OK;
 }
 
+/* 1 when s (another account's, shared) was opened with a token of user. */
+static int
+opened_by(struct zm_tokend *d, const struct zm_session *s, const char *user)
+{
+	struct zm_token	t;
+	int		yes;
+
+	if (s->token_id <= 0)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	yes = zm_store_token_get(d->st, s->token_id, &t) == ZM_OK &&
+	    strcmp(t.user, user) == 0;
+	zm_token_clear(&t);
+	return yes;
+}
+
 static struct zm_ending *
 end_new(struct zm_tokend *d, const char *reason)
 {
@@ -393,40 +409,61 @@ end_new(struct zm_tokend *d, const char *reason)
 	return en;
 }
 
+/*
+ * The open sessions of user_q (NULL: anyone's) held by token (0: any)
+ * join en; with member set only those member opened (shared accounts).
+ */
+static int
+add_listed(struct zm_tokend *d, struct zm_ending *en, const char *user_q,
+    int64_t token, const char *member)
+{
+	struct zm_session	*open = NULL;
+	size_t			 n = 0, i;
+	int			 r;
+
+	if ((r = zm_store_sessions_open_list(d->st, user_q, token, &open,
+	    &n)) != 0) {
+		zm_err("cannot list sessions: %s", zm_strerror(r));
+		return r;
+	}
+	for (i = 0; i < n && r == ZM_OK; i++)
+		if (member == NULL || opened_by(d, &open[i], member))
+			r = end_add(en, &open[i]);
+	free(open);
+	return r;
+}
+
 int
 zm_ending_start(struct zm_tokend *d, const char *user,
     const int64_t *token_ids, size_t n_ids, const char *reason,
     struct zm_ending **out)
 {
 	struct zm_ending	*en;
-	struct zm_session	*open = NULL;
-	size_t			 n = 0, i, k;
-	int			 r = ZM_ERR_INTERNAL;
+	size_t			 k;
+	int			 r = ZM_OK;
 
 	*out = NULL;
 	if ((en = end_new(d, reason)) == NULL)
 		return ZM_ERR_NOMEM;
-	if ((r = zm_store_sessions_open_list(d->st, user, 0, &open,
-	    &n)) != 0) {
-		zm_err("cannot list sessions: %s", zm_strerror(r));
-		goto out;
+	/*
+	 * A member's token also holds the shared account sessions the
+	 * member opened ([shared NAME]), which are not user's.  Token ids
+	 * are unique, so an id names all its sessions.
+	 */
+	if (n_ids > 0) {
+		for (k = 0; k < n_ids && r == ZM_OK; k++)
+			r = add_listed(d, en, NULL, token_ids[k], NULL);
+	} else {
+		r = add_listed(d, en, user, 0, NULL);
+		for (k = 0; k < d->cfg->n_shared && r == ZM_OK; k++)
+			if (zm_shared_member(&d->cfg->shared[k], user))
+				r = add_listed(d, en, d->cfg->shared[k].name,
+				    0, user);
 	}
-	for (i = 0; i < n; i++) {
-		/* n_ids 0: every session of user; else those of the tokens. */
-		for (k = 0; k < n_ids && open[i].token_id != token_ids[k]; k++)
-			;
-		if (n_ids > 0 && k == n_ids)
-			continue;
-		if ((r = end_add(en, &open[i])) != ZM_OK)
-			goto out;
+	if (r == ZM_OK && (r = end_begin(en)) == ZM_OK) {
+		*out = en;
+		return ZM_OK;
 	}
-	if ((r = end_begin(en)) != ZM_OK)
-		goto out;
-	*out = en;
-	en = NULL;
-	r = ZM_OK;
- out:
-	free(open);
 	zm_ending_free(en);
 	return r;
 }

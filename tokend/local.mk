@@ -15,7 +15,7 @@ tokend_libzmtokend_la_SOURCES = \
 	tokend/peer.c tokend/session.c tokend/ending.c tokend/proc.c \
 	tokend/proc.h tokend/mono.c tokend/paths.c tokend/recover.c tokend/limits.c tokend/tempcode.c \
 	tokend/clock.c tokend/clock.h \
-	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/server.c \
+	tokend/tempcode.h tokend/temppw.c tokend/admin.c tokend/admin_import.c tokend/server.c \
 	tokend/server_socket.c tokend/reply.c \
 	tokend/ratelimit.c tokend/ratelimit.h \
 	tokend/server.h \

@@ -210,6 +210,13 @@ h_disable(struct server *s, struct client *c, const struct zm_msg *req,
 	return h_deferred(s, c, req, reply, zm_admin_disable_deferred);
 }
 
+static int
+h_import(struct server *s, struct client *c, const struct zm_msg *req,
+    struct zm_buf *reply)
+{
+	return h_deferred(s, c, req, reply, zm_admin_import_deferred);
+}
+
 static const struct handler handlers[] = {
 	{ ZM_REQ_PING, "ping", ZM_PERM_ANY, h_ping, NULL },
 	{ ZM_REQ_AUTH_BEGIN, "auth", ZM_PERM_ANY, NULL, h_auth_begin },
@@ -240,6 +247,7 @@ static const struct handler handlers[] = {
 	    NULL },
 	{ ZM_REQ_ENROLL_CARD, "enrol", ZM_PERM_STAFF, zm_admin_enroll_card,
 	    NULL },
+	{ ZM_REQ_IMPORT, "import", ZM_PERM_STAFF, NULL, h_import },
 };
 
 static const struct handler *

@@ -55,7 +55,10 @@ int zm_server_run(struct zm_tokend *d, int lfd, int sigfd,
  * it returns 1, then the sessions are closed in the store and audited.
  */
 struct zm_ending;
-/* Sessions of user opened with any of token_ids (n_ids 0: any token). */
+/*
+ * Sessions of user opened with any of token_ids (n_ids 0: any token), and
+ * the shared account sessions user opened with them as a member.
+ */
 int zm_ending_start(struct zm_tokend *d, const char *user,
     const int64_t *token_ids, size_t n_ids, const char *reason,
     struct zm_ending **out);
@@ -125,6 +128,9 @@ int zm_ending_claimed(const struct zm_tokend *d, int64_t id);
 
 /* admin.c: revoke and disable that leave the ending to the loop. */
 int zm_admin_revoke_deferred(struct zm_tokend *d, const struct zm_peer *peer,
+    const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);
+/* admin_import.c: IMPORT (zonemfa-enroll import), leavers' sessions ending. */
+int zm_admin_import_deferred(struct zm_tokend *d, const struct zm_peer *peer,
     const struct zm_msg *req, struct zm_buf *reply, struct zm_deferred **df);
 int zm_admin_disable_deferred(struct zm_tokend *d,
     const struct zm_peer *peer, const struct zm_msg *req,

@@ -270,6 +270,26 @@ zm_token_holds_session(const struct zm_token *t)
 	    t->state == ZM_TS_REVOKED && strcmp(t->revoke_reason, "used") == 0);
 }
 
+/*
+ * The member behind a shared account's session: the owner of the token
+ * that opened it when that is not the account itself ("" otherwise).
+ */
+static void
+session_person(struct zm_tokend *d, const struct zm_session *s, char *out,
+    size_t outlen)
+{
+	struct zm_token t;
+
+	out[0] = '\0';
+	if (s->token_id <= 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	if (zm_store_token_get(d->st, s->token_id, &t) == ZM_OK &&
+	    strcmp(t.user, s->user) != 0)
+		snprintf(out, outlen, "%s", t.user);
+	zm_token_clear(&t);
+}
+
 /* A session that would run without what opened it: refused, audited. */
 static int
 refuse_open(struct zm_tokend *d, const struct zm_session *s,
@@ -291,6 +311,7 @@ zm_session_standing(struct zm_tokend *d, const char *user, const char *zone,
     int64_t token_id, char *why, size_t whylen)
 {
 	const struct zm_zone	*z;
+	const struct zm_shared	*sh;
 	struct zm_user_state	 us;
 	struct zm_token		 t;
 	int			 r;
@@ -316,7 +337,29 @@ zm_session_standing(struct zm_tokend *d, const char *user, const char *zone,
 		return ZM_OK;
 	memset(&t, 0, sizeof(t));
 	r = zm_store_token_get(d->st, token_id, &t);
-	if (r == ZM_ERR_NOTFOUND || (r == ZM_OK && strcmp(t.user, user) != 0))
+	if (r == ZM_OK && strcmp(t.user, user) != 0) {
+		/*
+		 * A shared account's session stands on the token of the
+		 * member who opened it: while they are still a member and
+		 * their own account is not disabled (a leaver's is).
+		 */
+		if ((sh = zm_config_shared(d->cfg, user)) == NULL)
+			snprintf(why, whylen, "revoked:gone");
+		else if (!zm_shared_member(sh, t.user))
+			snprintf(why, whylen, "not-member");
+		else if ((r = zm_store_user_get(d->st, t.user, &us)) ==
+		    ZM_OK && us.disabled)
+			snprintf(why, whylen, "disabled");
+		else if (r != ZM_OK && r != ZM_ERR_NOTFOUND) {
+			zm_token_clear(&t);
+			return r;
+		}
+		if (why[0] != '\0') {
+			zm_token_clear(&t);
+			return ZM_OK;
+		}
+	}
+	if (r == ZM_ERR_NOTFOUND)
 		snprintf(why, whylen, "revoked:gone");
 	else if (r != ZM_OK)
 		return r;
@@ -351,6 +394,10 @@ open_allowed(struct zm_tokend *d, const struct zm_session *s,
 	if (strcmp(state, ZM_ZONE_ACCESS_ENDED) == 0)
 		return refuse_open(d, s, ZM_ZONE_DENIED_REASON, s->token_id,
 		    ZM_ST_DENIED, ZM_MSG_ZONE_DENIED, reply);
+	if (strcmp(state, "not-member") == 0)
+		return refuse_open(d, s, "no longer a member of the shared "
+		    "account", s->token_id, ZM_ST_DENIED, ZM_MSG_NOT_MEMBER,
+		    reply);
 	/* Revoked (or replaced, suspended) since the login: too late. */
 	if (snprintf(why, sizeof(why), "token %.*s since the login (%s)",
 	    (int)strcspn(state, ":"), state, state) < 0)
@@ -402,6 +449,7 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	const struct zm_zone	*z;
 	char			 ticket[65], methods_s[64] = "";
 	char			 token[32] = "", detail[192];
+	char			 person[ZM_NAME_MAX];
 	uint32_t		 pid32;
 	int			 r, n, have_ticket = 0, refused;
 
@@ -503,8 +551,10 @@ zm_session_open_req(struct zm_tokend *d, const struct zm_peer *peer,
 	    " logind" : "");
 	if (n < 0 || (size_t)n >= sizeof(detail))
 		detail[0] = '\0';
-	if (zm_audit_event(d->audit, "session_open", s.user, s.zone, "ok",
-	    s.rhost[0] ? s.rhost : "", methods_s, NULL, token, detail, 0) != 0)
+	session_person(d, &s, person, sizeof(person));
+	if (zm_audit_event_person(d->audit, "session_open", s.user, person,
+	    s.zone, "ok", s.rhost[0] ? s.rhost : "", methods_s, NULL, token,
+	    detail, 0) != 0)
 		zm_err("audit write failed");
 	/* R4: a card pulled between the login and now. */
 	zm_cardwatch_session_opened(d->cardwatch, &s);

@@ -176,6 +176,9 @@ int zm_token_holds_session(const struct zm_token *t);
  * "revoked:gone".  Only store errors and ZM_ERR_UNAVAILABLE (group lookup
  * failed: cannot tell) are returned.  Session open and the sweep
  * (limits.c) both ask this.
+ * A shared account's session ([shared NAME]) was opened with a member's
+ * own token: it stands while that member is listed ("not-member") and
+ * their account is not disabled ("disabled").
  */
 #define ZM_ZONE_ACCESS_ENDED	"zone_access"
 int zm_session_standing(struct zm_tokend *d, const char *user,
