@@ -5,7 +5,7 @@
 # alone costs each login process ~0.7 ms at start.  TAP.
 mod=${top_builddir:-.}/pam_module/.libs/pam_zonemfa.so
 n=0 fail=0
-echo "1..5"
+echo "1..6"
 ok() {	# DESCRIPTION RC [DIAG]
 	n=$((n + 1))
 	if [ "$2" = 0 ]; then
@@ -24,7 +24,9 @@ needed=$(readelf -d "$mod" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort)
 # Not vacuous: the module does need libpam, and readelf shows it.
 echo "$needed" | grep -qx 'libpam\.so\.[0-9]*'
 ok "readelf lists the module's NEEDED entries (libpam among them)" $? "$needed"
-extra=$(echo "$needed" | grep -vx -e 'libpam\.so\.[0-9]*' -e 'libc\.so\.6')
+# The sanitizer build adds its runtimes (libasan, libubsan): not ours.
+extra=$(echo "$needed" | grep -vx -e 'libpam\.so\.[0-9]*' -e 'libc\.so\.6' \
+    -e 'libasan\.so\.[0-9]*' -e 'libubsan\.so\.[0-9]*')
 [ -z "$extra" ]
 ok "R14: pam_zonemfa.so needs libpam and libc only (NEEDED)" $? "also: $extra"
 ! echo "$needed" | grep -q -e libcrypto -e libssl
@@ -35,4 +37,9 @@ ok "no heavy library reaches the module indirectly (ldd)" $? "$deep"
 und=$(nm -D --undefined-only "$mod" | grep -E ' (OPENSSL_|EVP_|CRYPTO_|RAND_|SHA[0-9]|HMAC)')
 [ -z "$und" ]
 ok "the module calls no OpenSSL function" $? "$und"
+# A common/ file missing from libzmlean.la (common/local.mk) leaves its
+# functions undefined: the link succeeds, dlopen() in the login fails.
+und=$(nm -D --undefined-only "$mod" | grep -E ' zm_')
+[ -z "$und" ]
+ok "no zm_ function is left undefined in the module" $? "$und"
 exit $fail
