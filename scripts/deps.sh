@@ -25,6 +25,7 @@ ZM_PKGS_TEST=(
 	mandoc clang libclang-rt-14-dev libpam-oath
 	openssh-server openssh-client expect openssl python3
 	systemd-container debootstrap
+	dpkg-dev debhelper lintian fakeroot
 )
 
 # zm_as_root CMD...: run CMD as root (sudo when we are not root).
