@@ -112,6 +112,8 @@ else
 		rm -rf "$NS/src" "$NS"/*.deb "$NS"/*.changes "$NS"/*.buildinfo \
 		    "$NS/.debs-built"
 		mkdir -p "$NS/src"
+		# Stamped at the copy: a file changed during the build is newer.
+		touch "$NS/.debs-copied"
 		src_files | (cd "$SRC" && tar -cf - -T -) | tar -xf - -C "$NS/src" ||
 		    bail_out "cannot copy the tree to $NS/src"
 		if ! (cd "$NS/src" && dpkg-checkbuilddeps) >"$NS/build.log" 2>&1; then
@@ -123,7 +125,7 @@ else
 			tail -n 30 "$NS/build.log" | sed 's/^/#   /'
 			bail_out "dpkg-buildpackage failed ($NS/build.log)"
 		fi
-		touch "$NS/.debs-built"
+		mv "$NS/.debs-copied" "$NS/.debs-built"
 		tdiag "packages built"
 	fi
 fi
