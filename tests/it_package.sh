@@ -6,7 +6,8 @@
 # through /bin/login (password + TOTP) in a logind session, revocation,
 # the audit chain verified by a member of admin_group without root, a
 # logrotate rotation that keeps the chain, reinstallation of the same
-# version (registry, key, configuration and chain survive), removal
+# version and an upgrade to a bumped one (registry, key, configuration,
+# chain and the enabled PAM profiles survive), removal
 # (the PAM stacks are clean again) and purge (registry and audit log
 # stay as evidence, the key goes).
 #
@@ -621,16 +622,68 @@ if [[ $RC -eq 0 && $n -gt ${NREC:-0} ]]; then
 else
 	not_ok "the audit chain survives the reinstall and goes on ($NREC -> $n records)"
 fi
-enroll_ct alice || diag "enrolment after the reinstall failed: $OUT"
+
+# ------------------------------------------------------------ upgrade
+# A bumped version of the same build, repacked with dpkg-deb (Version
+# VERSION+zmtest1), installed over it as an upgrade from the archive
+# would be: prerm upgrade, postinst configure with the old version.
+tdiag "upgrade to $VERSION+zmtest1"
+NEWV=$VERSION+zmtest1
+bump_deb() {
+	local d=$NS/bump rc
+	rm -rf "$d"
+	dpkg-deb -R "$1" "$d" || return 1
+	sed -i -e "s/^Version: .*/Version: $NEWV/" \
+	    -e "s/zonemfa (= $VERSION)/zonemfa (= $NEWV)/" "$d/DEBIAN/control"
+	dpkg-deb -b --root-owner-group "$d" "$2" >/dev/null
+	rc=$?
+	rm -rf "$d"
+	return $rc
+}
+if bump_deb "$DEB_D" "$RUN/root/debs/zonemfa_${NEWV}_$ARCH.deb" &&
+    bump_deb "$DEB_P" "$RUN/root/debs/libpam-zonemfa_${NEWV}_$ARCH.deb"; then
+	run in_ct apt-get install -y -q "/root/debs/zonemfa_${NEWV}_$ARCH.deb" \
+	    "/root/debs/libpam-zonemfa_${NEWV}_$ARCH.deb"
+else
+	RC=repack
+	OUT=""
+fi
+expect_rc 0 "apt-get install of $NEWV over $VERSION (upgrade)"
+run in_ct dpkg-query -W -f '${Version} ${Status}\n' zonemfa libpam-zonemfa
+if [[ $(grep -c "^$NEWV install ok installed\$" <<<"$OUT") -eq 2 ]]; then
+	ok "both packages are at $NEWV"
+else
+	not_ok "both packages are at $NEWV"
+fi
+run in_ct systemctl is-active zonemfa-tokend.service
+expect_rc 0 "zonemfa-tokend is running after the upgrade"
+run in_ct grep -c pam_zonemfa /etc/pam.d/common-auth
+if [[ $RC -eq 0 && $OUT -eq 2 ]]; then
+	ok "the upgrade keeps the module enabled (pam-auth-update state)"
+else
+	not_ok "the upgrade keeps the module enabled (pam-auth-update state)"
+fi
+run in_ct sha256sum /etc/zonemfa/registry.key
+k=${OUT:0:64}
+n=$(in_ct sqlite3 /var/lib/zonemfa/registry.db "SELECT count(*) FROM tokens;")
+run as_ct sec1 zonemfa-audit verify /var/log/zonemfa/audit.log.1 \
+    /var/log/zonemfa/audit.log
+if [[ $RC -eq 0 && $k == "$KEYSUM" && $n == "$NTOK" ]]; then
+	ok "after the upgrade: same key, same $n tokens, the audit chain verifies ($OUT)"
+else
+	not_ok "after the upgrade: same key ($k), same tokens ($n, was $NTOK), the chain verifies"
+fi
+
+enroll_ct alice || diag "enrolment after the upgrade failed: $OUT"
 L3=$NS/login3.out
 login_ct "$L3" alice "$ALICE_PW" "${SECRET:-none}" 0
 if wait_file "$L3" 'ZM-EOF|ZM-FAIL' 60 && grep -q 'ZM-IN:' "$L3"; then
-	ok "alice logs in (password + TOTP) after the reinstall"
+	ok "alice logs in (password + TOTP) after the reinstall and the upgrade"
 else
-	CMD="expect zm-login.exp (after reinstall)"
+	CMD="expect zm-login.exp (after the upgrade)"
 	RC=""
 	OUT=$(tr -d '\r' <"$L3" | tail -n 8)
-	not_ok "alice logs in (password + TOTP) after the reinstall"
+	not_ok "alice logs in (password + TOTP) after the reinstall and the upgrade"
 fi
 
 # ------------------------------------------------------------ remove, purge
