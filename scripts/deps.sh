@@ -26,6 +26,7 @@ ZM_PKGS_TEST=(
 	openssh-server openssh-client expect openssl python3 vlock
 	libpam-google-authenticator
 	systemd-container debootstrap
+	dpkg-dev debhelper lintian fakeroot
 )
 
 # zm_as_root CMD...: run CMD as root (sudo when we are not root).

@@ -24,6 +24,7 @@ IT_TESTS = \
 	tests/it_flood.sh \
 	tests/it_sshd.sh \
 	tests/it_systemd.sh \
+	tests/it_package.sh \
 	tests/it_crash.sh \
 	tests/it_module_deps.sh \
 	tests/it_shared_id.sh \
@@ -36,7 +37,8 @@ EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \
 EXTRA_DIST += tests/crash_trials.sh tests/crash_check.py tests/crash_kill.py
 # it_i18n.sh looks for the installed Japanese catalog here.
 AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
-# it_systemd.sh caches its container root and /usr build here.
+# it_systemd.sh caches its container root and /usr build here,
+# it_package.sh its .debs and root under _nspawn/pkg.
 distclean-local: distclean-local-nspawn
 distclean-local-nspawn:
 	rm -rf _nspawn
