@@ -32,7 +32,8 @@ IT_TESTS = \
 TESTS += $(IT_TESTS)
 check_SCRIPTS += $(IT_TESTS)
 EXTRA_DIST += $(IT_TESTS) tests/lib.sh tests/ipc_raw.py tests/flood.py \
-	scripts/deps.sh tests/ssh_login.exp tests/su_cmd.exp tests/vlock.exp
+	scripts/deps.sh tests/ssh_login.exp tests/su_cmd.exp tests/vlock.exp \
+	tests/nspawn.sh
 # The crash trials: it_crash.sh runs a few, scripts/bench --crash many.
 EXTRA_DIST += tests/crash_trials.sh tests/crash_check.py tests/crash_kill.py
 # it_i18n.sh looks for the installed Japanese catalog here.

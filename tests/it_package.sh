@@ -27,6 +27,8 @@
 # builds the packages and base/; ZM_KEEP=1 keeps run/; on CI (CI=true) a
 # missing tool fails the test instead of skipping it.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/nspawn.sh
+. "$(dirname "$0")/nspawn.sh"
 
 T0=$(date +%s)
 tdiag() { diag "[$(($(date +%s) - T0)) s] $*"; }
@@ -63,23 +65,7 @@ RUN=$NS/run
 ARCH=$(dpkg --print-architecture)
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 
-host_mirror() {
-	local m
-	m=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' \
-	    /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
-	    /etc/apt/sources.list.d/*.list 2>/dev/null |
-	    grep -oE 'https?://[^ ]+' | head -n 1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
 MIRROR=${ZM_NSPAWN_MIRROR:-$(host_mirror)}
-
-nspawn_run() {
-	local root=$1
-	shift
-	systemd-nspawn -q --register=no --keep-unit --resolv-conf=copy-host \
-	    -D "$root" --setenv=DEBIAN_FRONTEND=noninteractive \
-	    --setenv=LC_ALL=C -- "$@"
-}
 
 exec 9>"$NS/lock"
 flock -w 1800 9 || bail_out "$NS/lock held for 30 min"
@@ -262,93 +248,10 @@ expect {
 EOF
 
 # ------------------------------------------------------------ boot
-NSPAWN_PID=""
-LEADER=""
-in_ct() {
-	nsenter -t "$LEADER" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	    LC_ALL=C HOME=/root TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
-}
-as_ct() {
-	local u=$1
-	shift
-	in_ct setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
-}
-ct_journal() {
-	diag "journal $*:"
-	in_ct journalctl --no-pager -q -o short-monotonic "$@" 2>&1 |
-	    sed 's/^/#   /'
-}
-poweroff_ct() {
-	local i
-	[[ -n $NSPAWN_PID ]] || return 0
-	if kill -0 "$NSPAWN_PID" 2>/dev/null && [[ -n $LEADER ]]; then
-		in_ct systemctl poweroff >/dev/null 2>&1
-	fi
-	for i in $(seq 600); do
-		kill -0 "$NSPAWN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$NSPAWN_PID" 2>/dev/null; then
-		kill -TERM "$NSPAWN_PID" 2>/dev/null
-		for i in $(seq 150); do
-			kill -0 "$NSPAWN_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$NSPAWN_PID" 2>/dev/null
-	fi
-	wait "$NSPAWN_PID" 2>/dev/null
-	local rc=$?
-	NSPAWN_PID=""
-	return $rc
-}
-cleanup() {
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null
-	done
-	poweroff_ct
-	if [[ ${ZM_KEEP:-0} == 1 ]]; then
-		echo "# kept $RUN ($NS/console.log)"
-	else
-		rm -rf "$RUN"
-	fi
-}
-BG_PIDS=""
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+ct_traps
 tdiag "booting $RUN"
-systemd-nspawn -q --register=no --keep-unit --private-network \
-    --system-call-filter=@clock -D "$RUN" -b \
-    </dev/null >"$NS/console.log" 2>&1 &
-NSPAWN_PID=$!
-for i in $(seq 300); do
-	kill -0 "$NSPAWN_PID" 2>/dev/null || break
-	for p in /proc/[0-9]*; do
-		ppid=""
-		while read -r k v; do
-			[[ $k == PPid: ]] && { ppid=$v; break; }
-		done 2>/dev/null <"$p/status"
-		[[ $ppid == "$NSPAWN_PID" ]] || continue
-		comm=""
-		read -r comm 2>/dev/null <"$p/comm"
-		[[ $comm == systemd ]] || continue
-		LEADER=${p#/proc/}
-		break 2
-	done
-	sleep 0.1
-done
-state=""
-for i in $(seq 240); do
-	[[ -n $LEADER ]] || break
-	state=$(timeout 120 nsenter -t "$LEADER" -a env -i \
-	    PATH=/usr/bin:/bin systemctl is-system-running --wait 2>&1)
-	[[ $state == *'connect to bus'* ]] || break
-	kill -0 "$NSPAWN_PID" 2>/dev/null || break
-	sleep 0.5
-done
+ct_boot
+state=$CT_STATE
 if [[ $state == running || $state == degraded ]]; then
 	ok "the container boots with systemd as PID 1 ($state)"
 else
