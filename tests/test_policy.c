@@ -26,6 +26,7 @@
 
 #include "err.h"
 #include "policy.h"
+#include "tokend.h"
 
 #define K	ZM_CLASS_KNOWLEDGE
 #define P	ZM_CLASS_POSSESSION
@@ -566,6 +567,48 @@ test_idle_parse(void **state)
 	    &since), ZM_ERR_PROTO);
 }
 
+/*
+ * The idle query's runner (zm_run_argv_io, session.c): the child's output
+ * read back whole, with input, a failing child and a child that hangs.
+ */
+static void
+test_run_output(void **state)
+{
+	char	 a0[] = "sh", a1[] = "-c", a2[128];
+	char	*argv[] = { a0, a1, a2, NULL };
+	char	 c0[] = "cat";
+	char	*cargv[] = { c0, NULL };
+	char	 out[64], small[8];
+	int64_t	 since = -1;
+
+	(void)state;
+	snprintf(a2, sizeof(a2), "printf 'IdleHint=yes\\nIdleSinceHint="
+	    "1700000000123456\\n'");
+	assert_int_equal(zm_run_argv_io("/bin/sh", argv, NULL, NULL, out,
+	    sizeof(out), 5000), ZM_OK);
+	assert_string_equal(out, "IdleHint=yes\nIdleSinceHint="
+	    "1700000000123456\n");
+	assert_int_equal(zm_policy_idle_parse(out, &since), ZM_OK);
+	assert_true(since == 1700000000);
+	/* Input in, output out. */
+	assert_int_equal(zm_run_argv_io("/bin/cat", cargv, NULL, "abc", out,
+	    sizeof(out), 5000), ZM_OK);
+	assert_string_equal(out, "abc");
+	/* More output than fits: cut, NUL-terminated, still ZM_OK. */
+	snprintf(a2, sizeof(a2), "printf 0123456789; exit 0");
+	assert_int_equal(zm_run_argv_io("/bin/sh", argv, NULL, NULL, small,
+	    sizeof(small), 5000), ZM_OK);
+	assert_string_equal(small, "0123456");
+	/* A failing child: not ZM_OK, whatever it printed. */
+	snprintf(a2, sizeof(a2), "echo IdleHint=no; exit 3");
+	assert_int_not_equal(zm_run_argv_io("/bin/sh", argv, NULL, NULL, out,
+	    sizeof(out), 5000), ZM_OK);
+	/* A child that never ends: the time-out, and it is killed. */
+	snprintf(a2, sizeof(a2), "exec sleep 30");
+	assert_int_equal(zm_run_argv_io("/bin/sh", argv, NULL, NULL, out,
+	    sizeof(out), 200), ZM_ERR_TIMEOUT);
+}
+
 int
 main(void)
 {
@@ -580,6 +623,7 @@ main(void)
 		cmocka_unit_test(test_zone_access),
 		cmocka_unit_test(test_session_end),
 		cmocka_unit_test(test_idle_parse),
+		cmocka_unit_test(test_run_output),
 	};
 
 	return cmocka_run_group_tests(tests, setup_zones, NULL);

@@ -30,12 +30,7 @@
 #include <config.h>
 
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,93 +58,17 @@
 static int
 idle_query(const char *id, char *out, size_t outlen)
 {
-	char		 a0[] = "loginctl", a1[] = "show-session";
-	char		 a2[] = "--property=IdleHint";
-	char		 a3[] = "--property=IdleSinceHint", a4[] = "--", a5[64];
-	char		*argv[] = { a0, a1, a2, a3, a4, a5, NULL };
-	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
-	char		*envp[] = { e0, e1, NULL };
-	struct pollfd	 pfd;
-	sigset_t	 all, old;
-	int64_t		 deadline, left;
-	size_t		 off = 0;
-	ssize_t		 n;
-	pid_t		 pid;
-	int		 p[2], status = 0, fd, r = ZM_OK;
+	char	 a0[] = "loginctl", a1[] = "show-session";
+	char	 a2[] = "--property=IdleHint";
+	char	 a3[] = "--property=IdleSinceHint", a4[] = "--", a5[64];
+	char	*argv[] = { a0, a1, a2, a3, a4, a5, NULL };
 
 	out[0] = '\0';
 	if (!zm_logind_id_valid(id) || strlen(id) >= sizeof(a5))
 		return ZM_ERR_INVALID;
 	memcpy(a5, id, strlen(id) + 1);
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return ZM_ERR_IO;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 0);
-			dup2(fd, 2);
-		}
-		if (dup2(p[1], 1) == -1)
-			_exit(127);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || \
-    (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-		closefrom(3);
-#else
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-#endif
-		execve(LOGINCTL_PATH, argv, envp);
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(p[1]);
-	if (pid == -1) {
-		close(p[0]);
-		return ZM_ERR_IO;
-	}
-	deadline = zm_mono_ms() + IDLE_QUERY_MS;
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((left = deadline - zm_mono_ms()) <= 0) {
-			r = ZM_ERR_TIMEOUT;
-			break;
-		}
-		if (poll(&pfd, 1, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = ZM_ERR_IO;
-			break;
-		}
-		if (pfd.revents == 0)
-			continue;
-		n = read(p[0], out + off, outlen - 1 - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (off == outlen - 1)
-			break;
-	}
-	out[off] = '\0';
-	close(p[0]);
-	if (r != ZM_OK)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (r == ZM_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		r = ZM_ERR_UNAVAILABLE;
-	return r;
+	return zm_run_argv_io(LOGINCTL_PATH, argv, NULL, NULL, out, outlen,
+	    IDLE_QUERY_MS);
 }
 
 static int64_t

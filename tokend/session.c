@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,23 +91,73 @@ child_close_fds(void)
 #endif
 }
 
+/*
+ * Read the child's standard output (fd) into out until EOF, a full buffer
+ * or the deadline: ZM_OK or ZM_ERR_TIMEOUT / ZM_ERR_IO.  out is
+ * NUL-terminated.
+ */
+static int
+read_output(int fd, char *out, size_t outlen, int64_t deadline)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	int64_t		left;
+	size_t		off = 0;
+	ssize_t		n;
+	int		r = ZM_OK;
+
+	for (;;) {
+		if (off == outlen - 1)
+			break;
+		if ((left = deadline - zm_mono_ms()) <= 0) {
+			r = ZM_ERR_TIMEOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ZM_ERR_IO;
+			break;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(fd, out + off, outlen - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	out[off] = '\0';
+	return r;
+}
+
 int
-zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
-    const char *input, unsigned timeout_ms)
+zm_run_argv_io(const char *path, char *const argv[], char *const envp[],
+    const char *input, char *out, size_t outlen, unsigned timeout_ms)
 {
 	char		 e0[] = "PATH=/usr/bin:/bin", e1[] = "LC_ALL=C";
 	char		*def_envp[] = { e0, e1, NULL };
 	sigset_t	 all, old;
 	int64_t		 deadline;
 	pid_t		 pid, w;
-	int		 p[2] = { -1, -1 }, status = 0, fd;
+	int		 p[2] = { -1, -1 }, q[2] = { -1, -1 }, status = 0, fd;
+	int		 r = ZM_OK;
 	size_t		 off = 0, len = input != NULL ? strlen(input) : 0;
 	ssize_t		 n;
 
+	if (out != NULL) {
+		if (outlen == 0)
+			return ZM_ERR_INVALID;
+		out[0] = '\0';
+	}
 	if (envp == NULL)
 		envp = def_envp;
-	if (input != NULL && pipe2(p, O_CLOEXEC) != 0) {
+	if ((input != NULL && pipe2(p, O_CLOEXEC) != 0) ||
+	    (out != NULL && pipe2(q, O_CLOEXEC) != 0)) {
 		zm_err("pipe: %s", strerror(errno));
+		for (fd = 0; fd < 2; fd++)
+			if (p[fd] != -1)
+				close(p[fd]);
 		return ZM_ERR_IO;
 	}
 	/* No handler of ours may run in the child before exec. */
@@ -126,7 +177,8 @@ zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		if (p[0] != -1 && dup2(p[0], 0) == -1)
+		if ((p[0] != -1 && dup2(p[0], 0) == -1) ||
+		    (q[1] != -1 && dup2(q[1], 1) == -1))
 			_exit(127);
 		child_close_fds();
 		execve(path, argv, envp);
@@ -135,10 +187,14 @@ zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p[0] != -1)
 		close(p[0]);
+	if (q[1] != -1)
+		close(q[1]);
 	if (pid == -1) {
 		zm_err("fork: %s", strerror(errno));
 		if (p[1] != -1)
 			close(p[1]);
+		if (q[0] != -1)
+			close(q[0]);
 		return ZM_ERR_IO;
 	}
 	if (p[1] != -1) {
@@ -154,16 +210,25 @@ zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
 		close(p[1]);
 	}
 	deadline = zm_mono_ms() + timeout_ms;
-	while ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
-	    (w == -1 && errno == EINTR)) {
+	if (q[0] != -1) {
+		r = read_output(q[0], out, outlen, deadline);
+		close(q[0]);
+	}
+	while (r == ZM_OK && ((w = waitpid(pid, &status, WNOHANG)) == 0 ||
+	    (w == -1 && errno == EINTR))) {
 		if (zm_mono_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-				;
-			zm_err("%s: timed out", path);
-			return ZM_ERR_TIMEOUT;
+			r = ZM_ERR_TIMEOUT;
+			break;
 		}
 		zm_sleep_ms(1);
+	}
+	if (r != ZM_OK) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		zm_err("%s: %s", path, r == ZM_ERR_TIMEOUT ? "timed out" :
+		    "cannot read its output");
+		return r;
 	}
 	if (w == -1) {
 		zm_err("waitpid: %s", strerror(errno));
@@ -179,6 +244,13 @@ zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
 		return ZM_ERR_IO;
 	}
 	return ZM_OK;
+}
+
+int
+zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
+    const char *input, unsigned timeout_ms)
+{
+	return zm_run_argv_io(path, argv, envp, input, NULL, 0, timeout_ms);
 }
 
 int

@@ -203,6 +203,13 @@ int zm_session_close_req(struct zm_tokend *d, const struct zm_peer *peer,
  */
 int zm_run_argv_input(const char *path, char *const argv[], char *const envp[],
     const char *input, unsigned timeout_ms);
+/*
+ * The same, with the child's standard output (out != NULL) read into out
+ * (NUL-terminated, at most outlen - 1 bytes; the rest is not read) before
+ * the wait; the time-out covers both.
+ */
+int zm_run_argv_io(const char *path, char *const argv[], char *const envp[],
+    const char *input, char *out, size_t outlen, unsigned timeout_ms);
 
 /* ---- admin.c ---- */
 int zm_admin_enroll_totp(struct zm_tokend *d, const struct zm_peer *peer,
