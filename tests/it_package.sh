@@ -346,31 +346,6 @@ run in_ct grep -E '^account[[:space:]]+required[[:space:]]+pam_zonemfa\.so' \
 expect_rc 0 "common-account: required pam_zonemfa.so"
 
 # ------------------------------------------------------------ login
-enroll_ct() {
-	run as_ct hd1 zonemfa-enroll totp "$1"
-	SECRET=$(sed -n 's/^otpauth:\/\/totp\/.*[?&]secret=\([A-Z2-7]*\).*$/\1/p' <<<"$OUT" | head -n 1)
-	[[ $RC -eq 0 && -n $SECRET ]]
-}
-login_ct() {
-	local out=$1
-	shift
-	: >"$out"
-	(umask 077 && printf '%s\n' "$@" >"$RUN/root/zm-login.in")
-	in_ct systemd-run -q --wait --pipe --collect --service-type=exec \
-	    -p TimeoutStopSec=10 /usr/bin/expect -f /root/zm-login.exp \
-	    /root/zm-login.in </dev/null >"$out" 2>&1 &
-	LOGIN_PID=$!
-	BG_PIDS="$BG_PIDS $LOGIN_PID"
-}
-wait_file() {
-	local i
-	for i in $(seq $(($3 * 10))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$LOGIN_PID" 2>/dev/null || { grep -Eq -- "$2" "$1"; return; }
-		sleep 0.1
-	done
-	return 1
-}
 audit_count() {
 	in_ct grep -E "$1" /var/log/zonemfa/audit.log | grep -Ec "$2"
 }

@@ -15,6 +15,16 @@
 #   as_ct USER CMD...      the same as USER with its groups
 #   ct_journal ARGS...     the container's journal as TAP diagnostics
 #   poweroff_ct            orderly shutdown; nspawn's exit status
+#   enroll_ct USER         TOTP for USER, enrolled by hd1 in the container;
+#                          the secret in SECRET
+#   login_ct OUT ARGS...   the caller's $RUN/root/zm-login.exp with ARGS
+#                          (one a line, in a root-only file) in a transient
+#                          service (in the container's cgroup tree, as a
+#                          logind session's leader must be), in the
+#                          background, output in OUT; LOGIN_PID is the
+#                          local nsenter/systemd-run
+#   wait_file FILE ERE S   until FILE has a line matching ERE (S seconds;
+#                          1 if not, or if the login ended without it)
 
 host_mirror() {
 	local m
@@ -137,4 +147,32 @@ ct_boot() {
 		sleep 0.5
 	done
 	[[ $CT_STATE == running || $CT_STATE == degraded ]]
+}
+
+enroll_ct() {
+	run as_ct hd1 zonemfa-enroll totp "$1"
+	SECRET=$(sed -n 's/^otpauth:\/\/totp\/.*[?&]secret=\([A-Z2-7]*\).*$/\1/p' <<<"$OUT" | head -n 1)
+	[[ $RC -eq 0 && -n $SECRET ]]
+}
+
+login_ct() {
+	local out=$1
+	shift
+	: >"$out"
+	(umask 077 && printf '%s\n' "$@" >"$RUN/root/zm-login.in")
+	in_ct systemd-run -q --wait --pipe --collect --service-type=exec \
+	    -p TimeoutStopSec=10 /usr/bin/expect -f /root/zm-login.exp \
+	    /root/zm-login.in </dev/null >"$out" 2>&1 &
+	LOGIN_PID=$!
+	BG_PIDS="$BG_PIDS $LOGIN_PID"
+}
+
+wait_file() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$LOGIN_PID" 2>/dev/null || { grep -Eq -- "$2" "$1"; return; }
+		sleep 0.1
+	done
+	return 1
 }
