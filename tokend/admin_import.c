@@ -536,6 +536,18 @@ ids_text(const int64_t *ids, size_t n, char *out, size_t outlen)
 	}
 }
 
+/* A note snprintf() cut short (len: its return) ends in "...". */
+static void
+note_cut(char *note, size_t size, int len)
+{
+	if (len >= 0 && (size_t)len < size)
+		return;
+	if (len < 0)
+		note[0] = '\0';
+	else if (size > 4)
+		memcpy(note + size - 4, "...", 4);
+}
+
 /* What a row did (or, dry, would do), into rows[i].note. */
 static void
 describe(struct zm_tokend *d, struct irow *r, int dry)
@@ -543,6 +555,7 @@ describe(struct zm_tokend *d, struct irow *r, int dry)
 	struct zm_token	*t = NULL;
 	char		 ids[96], dropped[GROUPS_MAX];
 	size_t		 n = 0, i, active = 0;
+	int		 len;
 
 	switch (r->action) {
 	case A_ADD:
@@ -564,16 +577,18 @@ describe(struct zm_tokend *d, struct irow *r, int dry)
 			    "sessions", active);
 		} else {
 			ids_text(r->ids, r->nids, ids, sizeof(ids));
-			snprintf(r->note, sizeof(r->note), "revoked %zu tokens"
-			    "%s%s%s (leaver), disabled", r->nids,
+			len = snprintf(r->note, sizeof(r->note), "revoked %zu "
+			    "tokens%s%s%s (leaver), disabled", r->nids,
 			    r->nids ? " [" : "", ids, r->nids ? "]" : "");
+			note_cut(r->note, sizeof(r->note), len);
 		}
 		break;
 	default:
 		groups_dropped(r->user, r->groups, dropped, sizeof(dropped));
-		snprintf(r->note, sizeof(r->note), "zone access groups are "
-		    "the directory's: set them to '%s'%s%s", r->groups,
+		len = snprintf(r->note, sizeof(r->note), "zone access groups "
+		    "are the directory's: set them to '%s'%s%s", r->groups,
 		    dropped[0] ? "; remove from: " : "", dropped);
+		note_cut(r->note, sizeof(r->note), len);
 		break;
 	}
 }
