@@ -7,6 +7,11 @@
 locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$' ||
     skip_all "locale ja_JP.UTF-8 not generated (localedef -i ja_JP -f UTF-8 ja_JP.UTF-8)"
 mo=${ZM_LOCALEDIR:-/nonexistent}/ja/LC_MESSAGES/zonemfa.mo
+# make distcheck (ZM_DISTCHECK=1, scripts/check) runs make check before
+# make install: no catalog there, by design; build 1 runs this test.
+if [[ ! -e $mo && ${ZM_DISTCHECK:-0} == 1 ]]; then
+	skip_all_env "distcheck: make check runs before make install (no catalog at $mo); build 1 runs this test"
+fi
 [[ -e $mo ]] || skip_all "Japanese catalog not installed: $mo (run make install)"
 
 zm_setup

@@ -38,7 +38,7 @@ cannot_run() {
 	skip_all "$*"
 }
 
-[[ ${ZM_NSPAWN:-} == skip ]] && skip_all "ZM_NSPAWN=skip"
+[[ ${ZM_NSPAWN:-} == skip ]] && skip_all_env "ZM_NSPAWN=skip"
 [[ $(id -u) -eq 0 ]] ||
     cannot_run "needs root (debootstrap, systemd-nspawn boot a container)"
 for c in systemd-nspawn:systemd-container debootstrap:debootstrap \

@@ -81,6 +81,10 @@ expect_no_match 'already been used' "a zone that does not take temporary codes d
 mo=${ZM_LOCALEDIR:-/nonexistent}/ja/LC_MESSAGES/zonemfa.mo
 if ! locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$'; then
 	skip_dep "R17: the same message in Japanese" "locale ja_JP.UTF-8 not generated"
+elif ! grep -aq 'This temporary code has already been used' "$mo" 2>/dev/null &&
+    [[ ${ZM_DISTCHECK:-0} == 1 ]]; then
+	# make distcheck runs make check before make install (scripts/check).
+	skip "R17: the same message in Japanese" "distcheck: no installed catalog yet; build 1 runs this check"
 elif ! grep -aq 'This temporary code has already been used' "$mo" 2>/dev/null; then
 	skip_dep "R17: the same message in Japanese" "the installed catalog $mo lacks this message (run make install)"
 else
