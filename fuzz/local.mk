@@ -1,11 +1,9 @@
 # fuzz/local.mk - libFuzzer harnesses for every parser of untrusted input.
 # The common sources are compiled into each fuzzer (not linked from
 # libzmcommon.la) so that they carry the fuzzer's coverage instrumentation.
-fuzz_common_sources = \
-	common/err.c common/buf.c common/wipe.c common/log.c \
-	common/conf.c common/conf_parse.c common/conf_keys.c \
-	common/duration.c \
-	common/ipc.c common/auditrec.c
+# The same list as libzmcommon.la (common/local.mk), so that a new common
+# file cannot be missing here.
+fuzz_common_sources = $(ZM_COMMON_LEAN) common/auditrec.c
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz/fuzz_conf fuzz/fuzz_ipc fuzz/fuzz_auditrec

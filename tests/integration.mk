@@ -43,3 +43,7 @@ AM_TESTS_ENVIRONMENT += ZM_LOCALEDIR='$(localedir)'; export ZM_LOCALEDIR;
 distclean-local: distclean-local-nspawn
 distclean-local-nspawn:
 	rm -rf _nspawn
+# lib.sh's per-file test counts (what a whole-file skip reports).
+clean-local: clean-local-counts
+clean-local-counts:
+	rm -rf tests/.counts

@@ -118,8 +118,8 @@ run_tool(const char *path, char *const argv[], const char *input)
 		"--property=ProtectKernelModules=yes",
 		"--property=ProtectControlGroups=yes",
 		"--property=RestrictAddressFamilies=AF_UNIX AF_NETLINK",
-		"--property=CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE "
-		    "CAP_FOWNER CAP_AUDIT_WRITE",
+		("--property=CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE "
+		    "CAP_FOWNER CAP_AUDIT_WRITE"),
 		"--property=UMask=0077",
 		"--",
 	};
